@@ -1,0 +1,22 @@
+// Bundles the companion (server/) into one file that ships inside the Python
+// package, so the hub node needs only `node`, never node_modules.
+import { build } from 'esbuild';
+import { mkdirSync, copyFileSync } from 'node:fs';
+
+const outdir = 'jupyterlab_hpc_submit/companion';
+mkdirSync(outdir, { recursive: true });
+await build({
+  entryPoints: ['server/cli.ts'],
+  outfile: `${outdir}/hpc-submit.cjs`,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning'
+});
+// The job runtime (nbconvert config) and the profiles schema travel beside it.
+copyFileSync('server/runtime/nbconvert_config.py', `${outdir}/nbconvert_config.py`);
+copyFileSync('schema/profiles.schema.json', `${outdir}/profiles.schema.json`);

@@ -1,0 +1,76 @@
+/**
+ * The port between the job service and a scheduler. Two adapters implement it:
+ * slurm.ts (sbatch/squeue/scancel, one batched squeue per poll) and local.ts
+ * (child processes on this machine, the embedded default). Executors never
+ * decide a job's final state alone: the job's own status.json (written by the
+ * job script) is read by the job service and wins over what the scheduler says.
+ */
+import type { ExecutorName, Resources } from '../../src/wire';
+
+/** Everything an executor needs to start one job. All paths are absolute. */
+export interface LaunchSpec {
+  /** Our job id (directory name under the state dir). */
+  jobId: string;
+  jobDir: string;
+  /** job.sh inside jobDir: the exact script, rendered by jobScript.ts. */
+  scriptPath: string;
+  /** log.txt inside jobDir: stdout and stderr of the job. */
+  logPath: string;
+  /** Working directory of the job: the notebook's own directory. */
+  cwd: string;
+  /** Resolved resources (profile defaults merged with the notebook's request). */
+  resources: Resources;
+  /** The job's environment, already scrubbed of every token (env.ts). */
+  env: NodeJS.ProcessEnv;
+  /** A display name for the scheduler (the notebook's file name). */
+  name: string;
+}
+
+/** What the scheduler says of one job, in its own terms mapped to ours. */
+export interface Observation {
+  /**
+   * pending: accepted, not started; running: on a node; ended: the scheduler
+   * knows it ended (see endState); gone: the scheduler no longer knows the id.
+   */
+  phase: 'pending' | 'running' | 'ended' | 'gone';
+  node?: string;
+  /** The scheduler's reason: "Priority", "Resources", "TimeLimit", "OutOfMemory" ... */
+  reason?: string;
+  /** Only with phase 'ended'. */
+  endState?: 'completed' | 'failed' | 'cancelled' | 'timeout';
+  exitCode?: number;
+}
+
+/** Thrown when the scheduler does not answer; the job service then backs off. */
+export class SchedulerUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchedulerUnreachableError';
+  }
+}
+
+export interface SchedulerInfo {
+  reachable: boolean;
+  /** Partition names (slurm); empty for local. */
+  partitions: string[];
+  message?: string;
+}
+
+export interface Executor {
+  readonly name: ExecutorName;
+  /** Starts the job; answers the scheduler's id. Rejects with a clear message. */
+  submit(spec: LaunchSpec): Promise<string>;
+  /**
+   * One batched query for all the given ids (one squeue call for slurm).
+   * Ids missing from the scheduler answer phase 'gone'.
+   * Throws SchedulerUnreachableError when the scheduler does not answer.
+   */
+  observe(schedulerIds: string[]): Promise<Map<string, Observation>>;
+  /** Asks the scheduler to stop the job; resolves once the request is accepted. */
+  cancel(schedulerId: string): Promise<void>;
+  /** Reachability and partitions, for /api/profiles and doctor. */
+  describe(): Promise<SchedulerInfo>;
+  /** Re-attaches to jobs after a restart of the companion (local executor). */
+  adopt?(schedulerIds: string[]): Promise<void>;
+  close?(): Promise<void>;
+}

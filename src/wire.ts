@@ -1,0 +1,156 @@
+/**
+ * The wire types of the companion's HTTP API: the one definition shared by the
+ * JupyterLab extension (src/) and the companion (server/). Keep this file free
+ * of imports so both sides can compile it.
+ */
+
+export type JobState =
+  | 'queued'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'timeout'
+  | 'unknown';
+
+/** States after which a job never changes again. */
+export const FINAL_STATES: readonly JobState[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout'
+];
+
+export type ExecutorName = 'slurm' | 'local';
+
+/** What a job asks of the scheduler. Every field is optional in a request. */
+export interface Resources {
+  partition?: string;
+  gpus?: number;
+  cpus?: number;
+  /** Slurm memory syntax: "32G", "512M". */
+  memory?: string;
+  /** Slurm time syntax: "04:00:00", "1-00:00:00", "30" (minutes). */
+  time?: string;
+}
+
+export interface Profile {
+  id: string;
+  label: string;
+  /** The kernel the notebook is executed with on the compute node. */
+  kernel: string;
+  /** The command prefix that enters the environment, e.g. ["pixi","run","-e","gpu"]. */
+  launcher: string[];
+  /** The python run after the launcher; defaults to "python". */
+  python?: string;
+  /** Defaults of the run, and (without `limits`) the most a notebook may ask for. */
+  resources: Resources;
+  /** The most a notebook may ask for; defaults to `resources`. */
+  limits?: Resources;
+  /** Fail fast with "no GPU visible on <host>" when the job starts without a GPU. */
+  requireGpu?: boolean;
+}
+
+export type ProfileProblemCode =
+  | 'launcher-missing'
+  | 'environment-broken'
+  | 'kernel-missing'
+  | 'partition-unknown'
+  | 'scheduler-unreachable';
+
+export interface ProfileProblem {
+  code: ProfileProblemCode;
+  /** A clear sentence for the user. */
+  message: string;
+  /** The one command that fixes it, when there is one. */
+  fix?: string;
+}
+
+/** GET /api/profiles answers `{profiles: ProfileStatus[]}`. */
+export interface ProfileStatus extends Profile {
+  available: boolean;
+  problems: ProfileProblem[];
+}
+
+export interface Progress {
+  /** Cells executed so far (code cells). */
+  cell: number;
+  /** Code cells in the notebook. */
+  total: number;
+}
+
+export interface Job {
+  id: string;
+  /** Relative to the Jupyter root, '/'-separated. */
+  notebook: string;
+  /** The executed notebook, relative to the Jupyter root. */
+  output: string;
+  profile: string;
+  kernel: string;
+  resources: Resources;
+  executor: ExecutorName;
+  /** The scheduler's id (Slurm job id, or local pid); null before submission answered. */
+  schedulerId: string | null;
+  state: JobState;
+  /** Why the job is in its state, in words: "no GPU visible on node1", "Priority". */
+  reason?: string;
+  node?: string;
+  /** The GPUs the job saw (CUDA_VISIBLE_DEVICES or nvidia-smi), as reported by the job. */
+  gpus?: string[];
+  progress?: Progress;
+  /** ISO 8601 times. */
+  submittedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  exitCode?: number;
+}
+
+/** POST /api/jobs body. */
+export interface SubmitRequest {
+  notebook: string;
+  profile: string;
+  resources?: Resources;
+  idempotencyKey?: string;
+}
+
+export interface HealthInfo {
+  ok: boolean;
+  version: string;
+  executor: ExecutorName;
+  /** False while the scheduler does not answer; jobs keep their last known state. */
+  schedulerReachable: boolean;
+  schedulerMessage?: string;
+}
+
+export interface JobList {
+  jobs: Job[];
+}
+
+export interface ProfileList {
+  profiles: ProfileStatus[];
+}
+
+/** Every error answer: a clear sentence, never a stack trace. */
+export interface ApiError {
+  error: string;
+}
+
+/**
+ * Server-sent events on GET /api/events:
+ *  - `job`: data is a Job, sent on every change;
+ *  - `forget`: data is `{id}`, the job was deleted;
+ *  - `scheduler`: data is `{reachable, message?}` when reachability changes.
+ */
+export type ServerEvent =
+  | { type: 'job'; job: Job }
+  | { type: 'forget'; id: string }
+  | { type: 'scheduler'; reachable: boolean; message?: string };
+
+/** Name of the notebook-metadata key holding the per-notebook choice. */
+export const NOTEBOOK_METADATA_KEY = 'hpc_submit';
+
+/** What the extension stores in notebook metadata under `hpc_submit`. */
+export interface NotebookSubmitMetadata {
+  profile?: string;
+  resources?: Resources;
+}
