@@ -1,0 +1,311 @@
+/**
+ * The Slurm adapter: sbatch to submit, ONE squeue call per poll for all live
+ * jobs, scancel to cancel, sinfo for partitions. Every command runs through
+ * execFile with an argument list; nothing passes through a shell.
+ *
+ * The job's own status.json decides how a job ended (see jobStatus.ts); what
+ * squeue says matters while a job waits or runs, and for ends the job could
+ * not report itself (out of memory, node failure, a SIGKILL).
+ */
+import { execFile } from 'node:child_process';
+import type { Resources } from '../../src/wire';
+import {
+  type Executor,
+  type LaunchSpec,
+  type Observation,
+  type SchedulerInfo,
+  SchedulerUnreachableError
+} from './executor';
+
+type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo' | 'scontrol';
+
+export interface SlurmExecutorOptions {
+  /** Paths of the Slurm commands; default: found on PATH. */
+  bin?: Partial<Record<SlurmCommand, string>>;
+  /** Per command; default 20 s. */
+  timeoutMs?: number;
+  /**
+   * Run every command as this Unix user through `runuser -u USER --`
+   * (root only; the tests use it to submit as an ordinary user).
+   */
+  runAs?: string;
+  /** Seconds before the time limit when the job script gets USR1 (default 60). */
+  signalLeadSeconds?: number;
+  /** Environment of squeue/scancel/sinfo (default: the companion's); sbatch gets the job's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The state mapping for one squeue line; pure. */
+export function mapSlurmState(state: string, reason?: string): Observation {
+  const s = state.trim().toUpperCase().split(/[\s+]/)[0];
+  const r = reason && reason.trim() && reason.trim() !== 'None' ? reason.trim() : undefined;
+  const ended = (endState: NonNullable<Observation['endState']>, why?: string): Observation => {
+    const o: Observation = { phase: 'ended', endState };
+    const said = why ?? r;
+    if (said) o.reason = said;
+    return o;
+  };
+  switch (s) {
+    case 'PENDING':
+    case 'CONFIGURING':
+    case 'REQUEUED':
+    case 'REQUEUE_HOLD':
+    case 'REQUEUE_FED':
+    case 'RESV_DEL_HOLD':
+    case 'SPECIAL_EXIT':
+    case 'RESIZING':
+      return r ? { phase: 'pending', reason: r } : { phase: 'pending' };
+    case 'RUNNING':
+    case 'COMPLETING':
+    case 'SIGNALING':
+    case 'STAGE_OUT':
+      return { phase: 'running' };
+    case 'SUSPENDED':
+    case 'STOPPED':
+      return { phase: 'running', reason: 'Suspended' };
+    case 'COMPLETED':
+      return { phase: 'ended', endState: 'completed' };
+    case 'FAILED':
+      return ended('failed');
+    case 'CANCELLED':
+      return ended('cancelled');
+    case 'TIMEOUT':
+      return ended('timeout', 'TimeLimit');
+    case 'DEADLINE':
+      return ended('failed', 'Deadline');
+    case 'OUT_OF_MEMORY':
+      return ended('failed', 'OutOfMemory');
+    case 'NODE_FAIL':
+      return ended('failed', 'NodeFail');
+    case 'PREEMPTED':
+      return ended('failed', 'Preempted');
+    case 'BOOT_FAIL':
+      return ended('failed', 'BootFail');
+    case 'REVOKED':
+      return ended('cancelled', 'Revoked');
+    default:
+      // An unfamiliar state is not an end: keep watching rather than guess.
+      return { phase: 'pending', reason: r ?? s };
+  }
+}
+
+/** Parses `squeue -h -o '%i|%T|%N|%r'`; pure. Ids asked for but absent are 'gone'. */
+export function parseSqueue(stdout: string, askedIds: string[] = []): Map<string, Observation> {
+  const out = new Map<string, Observation>();
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    const [id, state, nodes, ...rest] = line.split('|');
+    if (!id || state === undefined) continue;
+    const observation = mapSlurmState(state, rest.join('|'));
+    const node = (nodes ?? '').trim();
+    if (node && node !== '(null)' && observation.phase !== 'pending') observation.node = node;
+    out.set(id.trim(), observation);
+  }
+  for (const id of askedIds) {
+    if (!out.has(id)) out.set(id, { phase: 'gone' });
+  }
+  return out;
+}
+
+/** Parses `sinfo -h -o '%R'`: one partition per line; pure. */
+export function parseSinfo(stdout: string): string[] {
+  const seen = new Set<string>();
+  for (const line of stdout.split('\n')) {
+    const name = line.trim();
+    if (name) seen.add(name);
+  }
+  return [...seen];
+}
+
+/** Parses `sbatch --parsable` ("123" or "123;cluster"); pure. */
+export function parseSbatch(stdout: string): string | null {
+  const first = stdout.trim().split('\n').pop() ?? '';
+  const id = first.split(';')[0].trim();
+  return /^\d+(_\d+)?$/.test(id) ? id : null;
+}
+
+/** The sbatch arguments for one job; pure. */
+export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
+  const r: Resources = spec.resources ?? {};
+  const args = [
+    '--parsable',
+    '--job-name',
+    jobName(spec.name),
+    // sbatch expands %j, %u ... in file names; %% is a literal percent sign.
+    '--output',
+    spec.logPath.replace(/%/g, '%%'),
+    '--chdir',
+    spec.cwd
+  ];
+  if (r.partition) args.push('--partition', r.partition);
+  if (r.gpus && r.gpus > 0) args.push(`--gres=gpu:${Math.floor(r.gpus)}`);
+  if (r.cpus && r.cpus > 0) args.push('--cpus-per-task', String(Math.floor(r.cpus)));
+  if (r.memory) args.push('--mem', r.memory);
+  if (r.time) args.push('--time', r.time);
+  args.push(`--signal=B:USR1@${signalLeadSeconds}`, spec.scriptPath);
+  return args;
+}
+
+function jobName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\x00-\x1f\x7f]/g, ' ').trim();
+  return clean || 'notebook';
+}
+
+/** Messages of Slurm clients that mean "the controller does not answer". */
+const UNREACHABLE =
+  /unable to contact slurm controller|connection refused|connect failure|could not establish a configuration source|socket timed out|communication connection failure|slurm_load_(jobs|partitions) error: (?!Invalid job id)|zero bytes were transmitted|timed out/i;
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+  code: number;
+}
+
+class CommandMissing extends Error {}
+class CommandTimedOut extends Error {}
+
+/** Environment for sbatch: the job's own, less the SLURM_* of an enclosing job (a hub spawned by batchspawner). */
+function submitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('SLURM_') && key !== 'SLURM_CONF') continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const lead = opts.signalLeadSeconds ?? 60;
+  const binOf = (c: SlurmCommand): string => opts.bin?.[c] ?? c;
+
+  function run(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+    let file = binOf(command);
+    let argv = args;
+    if (opts.runAs) {
+      argv = ['-u', opts.runAs, '--', file, ...args];
+      file = 'runuser';
+    }
+    return new Promise((resolve, reject) => {
+      execFile(
+        file,
+        argv,
+        { env: env ?? opts.env ?? process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        (error, stdout, stderr) => {
+          if (error) {
+            const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
+            if (e.code === 'ENOENT') {
+              reject(new CommandMissing(`${file} is not installed or not on PATH`));
+              return;
+            }
+            if (e.killed) {
+              reject(new CommandTimedOut(`${command} did not answer within ${Math.round(timeoutMs / 1000)} s`));
+              return;
+            }
+            resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });
+            return;
+          }
+          resolve({ stdout, stderr, code: 0 });
+        }
+      );
+    });
+  }
+
+  async function runOrUnreachable(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv) {
+    try {
+      return await run(command, args, env);
+    } catch (error) {
+      if (error instanceof CommandMissing || error instanceof CommandTimedOut) {
+        throw new SchedulerUnreachableError(`Slurm does not answer: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  const firstLine = (text: string): string =>
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ')
+      .slice(0, 500);
+
+  const executor: Executor = {
+    name: 'slurm',
+
+    async submit(spec: LaunchSpec): Promise<string> {
+      const result = await runOrUnreachable('sbatch', sbatchArgs(spec, lead), submitEnv(spec.env));
+      if (result.code !== 0) {
+        const said = firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
+        if (UNREACHABLE.test(said)) throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
+        throw new Error(`Slurm refused the job: ${said.replace(/^sbatch: error: /, '')}`);
+      }
+      const id = parseSbatch(result.stdout);
+      if (!id) throw new Error(`sbatch answered no job id: ${firstLine(result.stdout) || '(nothing)'}`);
+      return id;
+    },
+
+    async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
+      const ids = [...new Set(schedulerIds.filter((id) => /^\d+(_\d+)?$/.test(id)))];
+      const out = new Map<string, Observation>();
+      for (const id of schedulerIds) if (!ids.includes(id)) out.set(id, { phase: 'gone' });
+      if (ids.length === 0) return out;
+      const result = await runOrUnreachable('squeue', [
+        '-h',
+        '--states=all',
+        '-j',
+        ids.join(','),
+        '-o',
+        '%i|%T|%N|%r'
+      ]);
+      if (result.code !== 0) {
+        const said = firstLine(result.stderr) || `exit code ${result.code}`;
+        if (/invalid job id/i.test(said)) {
+          // Some Slurm versions refuse the whole list when an id left the queue:
+          // those that remain are then asked once each (rare: only after MinJobAge).
+          if (ids.length === 1) {
+            out.set(ids[0], { phase: 'gone' });
+            return out;
+          }
+          for (const id of ids) {
+            const one = await executor.observe([id]);
+            out.set(id, one.get(id) ?? { phase: 'gone' });
+          }
+          return out;
+        }
+        throw new SchedulerUnreachableError(`Slurm does not answer: squeue failed: ${said}`);
+      }
+      for (const [id, o] of parseSqueue(result.stdout, ids)) out.set(id, o);
+      return out;
+    },
+
+    async cancel(schedulerId: string): Promise<void> {
+      if (!/^\d+(_\d+)?$/.test(schedulerId)) throw new Error(`not a Slurm job id: ${schedulerId}`);
+      const result = await runOrUnreachable('scancel', [schedulerId]);
+      if (result.code === 0) return;
+      const said = firstLine(result.stderr) || `exit code ${result.code}`;
+      if (/invalid job id|already completing or completed|job has already finished/i.test(said)) return;
+      if (UNREACHABLE.test(said)) throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
+      throw new Error(`Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`);
+    },
+
+    async describe(): Promise<SchedulerInfo> {
+      let result: RunResult;
+      try {
+        result = await run('sinfo', ['-h', '-o', '%R']);
+      } catch (error) {
+        return { reachable: false, partitions: [], message: `Slurm does not answer: ${(error as Error).message}` };
+      }
+      if (result.code !== 0) {
+        return {
+          reachable: false,
+          partitions: [],
+          message: `Slurm does not answer: ${firstLine(result.stderr) || `sinfo exit code ${result.code}`}`
+        };
+      }
+      return { reachable: true, partitions: parseSinfo(result.stdout) };
+    }
+  };
+  return executor;
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { globEscape, outputNameFor, renderJobScript, runtimeFile, type JobScriptInput } from '../../server/jobScript';
+
+const AWKWARD_DIR = "/data/it's a \"dir\" $(touch x) `id` ünï 数据";
+
+function input(over: Partial<JobScriptInput> = {}): JobScriptInput {
+  return {
+    jobId: 'job-1',
+    jobDir: '/state/jobs/job-1',
+    notebookPath: `${AWKWARD_DIR}/my nb [1].ipynb`,
+    outputDir: `${AWKWARD_DIR}/executed`,
+    outputName: 'my nb [1]_executed.ipynb',
+    cwd: AWKWARD_DIR,
+    launcher: ['pixi', 'run', '-e', 'gpu'],
+    python: 'python',
+    kernel: 'convcnp-gpu',
+    requireGpu: true,
+    nbconvertConfigPath: '/opt/hpc submit/nbconvert_config.py',
+    ...over
+  };
+}
+
+test('outputNameFor appends _executed before the extension', () => {
+  assert.equal(outputNameFor('a b.ipynb'), 'a b_executed.ipynb');
+  assert.equal(outputNameFor('dir/x.IPYNB'), 'x_executed.ipynb');
+  assert.equal(outputNameFor('experiment4_nzra_target.ipynb'), 'experiment4_nzra_target_executed.ipynb');
+  assert.equal(outputNameFor('noext'), 'noext_executed.ipynb');
+});
+
+test('globEscape makes nbconvert glob patterns match one exact file', () => {
+  assert.equal(globEscape('/a/run[1]*?.ipynb'), '/a/run[[]1][*][?].ipynb');
+  assert.equal(globEscape('/a/plain.ipynb'), '/a/plain.ipynb');
+});
+
+test('the script is valid bash and starts with the shebang', () => {
+  const script = renderJobScript(input());
+  assert.ok(script.startsWith('#!/bin/bash\n'));
+  assert.match(script, /^set -u$/m);
+  execFileSync('bash', ['-n'], { input: script });
+});
+
+test('every value reaches bash exactly as given', () => {
+  const i = input();
+  const script = renderJobScript(i);
+  // Evaluate only the assignments (the head of the script) and print the variables back.
+  const head = script.slice(0, script.indexOf('\nexport HPC_SUBMIT_JOB_ID'));
+  const out = execFileSync(
+    'bash',
+    [
+      '-c',
+      `${head}\nprintf '%s\\0' "$JOB_ID" "$JOB_DIR" "$NOTEBOOK" "$OUTPUT_DIR" "$OUTPUT_NAME" "$WORK_DIR" "$KERNEL" "$NBCONVERT_CONFIG" "$REQUIRE_GPU" "\${LAUNCH[@]}"`
+    ],
+    { encoding: 'utf8' }
+  );
+  assert.deepEqual(out.split('\0').slice(0, -1), [
+    i.jobId,
+    i.jobDir,
+    i.notebookPath,
+    i.outputDir,
+    i.outputName,
+    i.cwd,
+    i.kernel,
+    i.nbconvertConfigPath,
+    '1',
+    'pixi',
+    'run',
+    '-e',
+    'gpu',
+    'python'
+  ]);
+});
+
+test('the seed command is there, with --config and the kernel', () => {
+  const script = renderJobScript(input({ requireGpu: false }));
+  assert.match(script, /-m nbconvert --to notebook --execute "\$NOTEBOOK_ARG"/);
+  assert.match(script, /--output "\$OUTPUT_NAME" --output-dir "\$OUTPUT_DIR"/);
+  assert.match(script, /--ExecutePreprocessor\.timeout=-1 "--ExecutePreprocessor\.kernel_name=\$KERNEL"/);
+  assert.match(script, /--config "\$NBCONVERT_CONFIG"/);
+  assert.match(script, /^REQUIRE_GPU=0$/m);
+  assert.match(script, /trap 'on_signal USR1' USR1/);
+  assert.match(script, /trap 'on_signal TERM' TERM/);
+});
+
+test('an empty launcher runs the python alone', () => {
+  const script = renderJobScript(input({ launcher: [], python: '/venv/bin/python' }));
+  assert.match(script, /^LAUNCH=\(\/venv\/bin\/python\)$/m);
+});
+
+test('a NUL byte in any value is refused', () => {
+  assert.throws(() => renderJobScript(input({ notebookPath: '/a\0b.ipynb' })), /NUL/);
+});
+
+test('runtimeFile finds the nbconvert config and the profiles schema of the source tree', () => {
+  const config = runtimeFile('nbconvert_config.py');
+  assert.ok(existsSync(config));
+  assert.match(readFileSync(config, 'utf8'), /HpcSubmitExecutePreprocessor/);
+});
