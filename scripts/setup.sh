@@ -44,11 +44,23 @@ if ! fresh npm "$h" || [ ! -d node_modules ]; then
 fi
 
 # --- python environment ----------------------------------------------------
-PY=${PYTHON:-python3}
+# The system's python when there is one: the job of a test user (Slurm, the
+# multi-user hub) must be able to run this environment, and a python under
+# root's home (pyenv) is not readable by anyone else.
+if [ -z "${PYTHON:-}" ] && [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null; then
+  PY=/usr/bin/python3
+else
+  PY=${PYTHON:-python3}
+fi
+if ! fresh venv-python "$PY" || [ ! -x .venv/bin/python ]; then
+  say "creating .venv with $PY"
+  rm -rf .venv "$STAMPS/venv"
+  "$PY" -m venv .venv
+  echo "$PY" > "$STAMPS/venv-python"
+fi
 h=$(hash_of requirements-dev.txt)
-if ! fresh venv "$h" || [ ! -x .venv/bin/python ]; then
-  say "creating .venv"
-  [ -x .venv/bin/python ] || "$PY" -m venv .venv
+if ! fresh venv "$h"; then
+  say "installing requirements-dev.txt into .venv"
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
   echo "$h" > "$STAMPS/venv"
 fi
