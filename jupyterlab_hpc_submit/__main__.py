@@ -1,0 +1,24 @@
+"""``python -m jupyterlab_hpc_submit …``: the ``hpc-submit`` CLI, for terminal
+and VS Code users where the package is installed (same commands as
+``npx hpc-submit``: serve, run, list, status, logs, cancel, doctor)."""
+
+import os
+import subprocess
+import sys
+
+from .proxy import COMPANION, node_executable
+
+
+def main() -> int:
+    if not COMPANION.is_file():
+        print(f"hpc-submit: the companion bundle {COMPANION} is missing.", file=sys.stderr)
+        return 1
+    cmd = [node_executable(), str(COMPANION), *sys.argv[1:]]
+    if os.name == "posix":
+        # Become the companion, so signals (Ctrl-C, kill) reach it directly.
+        os.execv(cmd[0], cmd)
+    return subprocess.call(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

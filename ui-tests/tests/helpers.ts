@@ -1,0 +1,140 @@
+/**
+ * What the specs share: putting a test notebook on the server, the
+ * extension's DOM (its contract with src/), submitting, and reading jobs
+ * back from the companion through the Jupyter server.
+ */
+import * as crypto from 'node:crypto';
+import * as path from 'node:path';
+import { expect, galata, IJupyterLabPageFixture, test as base } from '@jupyterlab/galata';
+import type { APIRequestContext, Locator, Page } from '@playwright/test';
+
+const XSRF = crypto.randomBytes(16).toString('hex');
+
+/**
+ * Galata's test, with XSRF checks left on in the server (as in a real
+ * deployment, so the extension's own POSTs are checked): the `request`
+ * context that Galata's file and kernel helpers use carries a matching
+ * `_xsrf` cookie and X-XSRFToken header. The browser gets no such help.
+ */
+export const test = base.extend({
+  request: async ({ playwright, baseURL }, use) => {
+    const host = new URL(baseURL!).hostname;
+    const context = await playwright.request.newContext({
+      baseURL,
+      extraHTTPHeaders: { 'X-XSRFToken': XSRF },
+      storageState: {
+        cookies: [
+          {
+            name: '_xsrf',
+            value: XSRF,
+            domain: host,
+            path: '/',
+            expires: -1,
+            httpOnly: false,
+            secure: false,
+            sameSite: 'Lax'
+          }
+        ],
+        origins: []
+      }
+    });
+    await use(context);
+    await context.dispose();
+  }
+});
+
+export const SIDEBAR_ID = 'jp-hpc-submit-sidebar';
+export const RUN_COMMAND = 'hpc-submit:run';
+
+/** Copies ui-tests/notebooks/<name> (or another file) to <dir>/<as> on the server. */
+export async function putNotebook(
+  request: APIRequestContext,
+  dir: string,
+  name: string,
+  as: string = name,
+  source = path.resolve(__dirname, '..', 'notebooks', name)
+): Promise<string> {
+  const dest = `${dir}/${as}`;
+  expect(await galata.newContentsHelper(request).uploadFile(source, dest)).toBe(true);
+  return dest;
+}
+
+/** Opens a notebook by its path from the Jupyter root and waits for its toolbar. */
+export async function openNotebook(page: IJupyterLabPageFixture, nbPath: string): Promise<Locator> {
+  expect(await page.notebook.openByPath(nbPath)).toBe(true);
+  const name = path.posix.basename(nbPath);
+  await page.notebook.activate(name);
+  const panel = await page.activity.getPanelLocator(name);
+  expect(panel).not.toBeNull();
+  return panel!;
+}
+
+export function toolbarOf(panel: Locator): Locator {
+  return panel.locator('.jp-NotebookPanel-toolbar');
+}
+
+/** The "Run on …" toolbar button (a command toolbar item). */
+export function runButton(panel: Locator): Locator {
+  return toolbarOf(panel).locator(`[data-command="${RUN_COMMAND}"]`).first();
+}
+
+export function profilePicker(panel: Locator): Locator {
+  return toolbarOf(panel).locator('select.jp-HpcSubmit-profilePicker');
+}
+
+export async function openSidebar(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.sidebar.openTab(SIDEBAR_ID);
+  const sidebar = page.locator(`#${SIDEBAR_ID}`);
+  await expect(sidebar).toBeVisible();
+  return sidebar;
+}
+
+export function jobRow(page: Page, id: string): Locator {
+  return page.locator(`li.jp-HpcSubmit-job[data-job-id="${id}"]`);
+}
+
+/** The row's button with this title ("Open output", "Show log", …). */
+export function rowButton(row: Locator, title: string): Locator {
+  return row.locator(`[title="${title}"], [title^="${title} "]`).first();
+}
+
+/** One job as the companion has it (through jupyter-server-proxy). */
+export async function fetchJob(page: IJupyterLabPageFixture, id: string): Promise<any> {
+  const res = await page.request.get(`/hpc-submit/api/jobs/${encodeURIComponent(id)}`);
+  expect(res.status(), await res.text()).toBe(200);
+  return res.json();
+}
+
+/**
+ * Clicks "Run on …" and answers the confirmation if the settings ask for
+ * one; resolves with the job the companion created.
+ */
+export async function submitFromToolbar(page: IJupyterLabPageFixture, panel: Locator): Promise<any> {
+  const created = page.waitForResponse(
+    r => r.request().method() === 'POST' && /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname),
+    { timeout: 30_000 }
+  );
+  await runButton(panel).click();
+  const dialog = page.locator('.jp-Dialog');
+  const response = await Promise.race([
+    created,
+    dialog.waitFor({ state: 'visible', timeout: 30_000 }).then(async () => {
+      await dialog.locator('.jp-mod-accept').click();
+      return created;
+    })
+  ]);
+  expect(response.status(), await response.text()).toBe(201);
+  return response.json();
+}
+
+/** The job reaches `state`, shown by its row in the sidebar. */
+export async function expectRowState(row: Locator, state: string, timeout: number): Promise<void> {
+  await expect(row).toHaveAttribute('data-state', state, { timeout });
+}
+
+/** Reads the notebook JSON the Jupyter server has at this path. */
+export async function readNotebook(page: IJupyterLabPageFixture, nbPath: string): Promise<any> {
+  const res = await page.request.get(`/api/contents/${nbPath.split('/').map(encodeURIComponent).join('/')}?content=1`);
+  expect(res.status()).toBe(200);
+  return (await res.json()).content;
+}

@@ -1,0 +1,42 @@
+/**
+ * The README's pictures: the toolbar and the sidebar with a finished job, in
+ * JupyterLab's light and dark themes, written to docs/.
+ */
+import * as path from 'node:path';
+import { expect } from '@jupyterlab/galata';
+import { REPO_ROOT } from './env';
+import {
+  expectRowState,
+  jobRow,
+  openNotebook,
+  openSidebar,
+  profilePicker,
+  submitFromToolbar,
+  toolbarOf,
+  test
+} from './helpers';
+
+const docs = (name: string) => path.join(REPO_ROOT, 'docs', name);
+
+test.use({ viewport: { width: 1280, height: 800 } });
+
+test('screenshots of the toolbar and the sidebar, light and dark', async ({ page }) => {
+  // The sample notebook start-jupyter.sh put at the root (examples/notebooks).
+  const panel = await openNotebook(page, 'experiment.ipynb');
+  await profilePicker(panel).selectOption('cpu');
+  const sidebar = await openSidebar(page);
+  await page.sidebar.setWidth(360, 'right');
+  const job = await submitFromToolbar(page, panel);
+  await expectRowState(jobRow(page, job.id), 'completed', 90_000);
+  // Put the mouse out of the way of hover styles.
+  await page.mouse.move(0, 0);
+
+  for (const theme of ['light', 'dark'] as const) {
+    if (theme === 'dark') await page.theme.setDarkTheme();
+    else await page.theme.setLightTheme();
+    await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme === 'light' ? 'true' : 'false');
+    await sidebar.screenshot({ path: docs(`sidebar-${theme}.png`) });
+    await toolbarOf(panel).screenshot({ path: docs(`toolbar-${theme}.png`) });
+  }
+  await page.theme.setLightTheme();
+});

@@ -1,0 +1,50 @@
+/**
+ * The real thing: the GPU profile submitted to the single-node Slurm cluster
+ * (scripts/slurm-cluster.sh up), the executed notebook appearing in the file
+ * browser. Runs with HPC_SUBMIT_TEST_SLURM=1, which also makes
+ * start-jupyter.sh start the companion with the slurm executor.
+ */
+import * as path from 'node:path';
+import { expect } from '@jupyterlab/galata';
+import { REPO_ROOT, WITH_SLURM } from './env';
+import {
+  expectRowState,
+  fetchJob,
+  jobRow,
+  openNotebook,
+  openSidebar,
+  profilePicker,
+  putNotebook,
+  rowButton,
+  submitFromToolbar,
+  test
+} from './helpers';
+
+test.skip(!WITH_SLURM, 'needs a running Slurm cluster: set HPC_SUBMIT_TEST_SLURM=1 (scripts/test.sh does, as root)');
+
+test('the GPU profile runs on a Slurm GPU node and its output appears', async ({ page, request, tmpPath }) => {
+  test.setTimeout(240_000);
+  const samples = path.join(REPO_ROOT, 'examples', 'notebooks');
+  await putNotebook(request, `${tmpPath}/data`, 'numbers.txt', 'numbers.txt', path.join(samples, 'data', 'numbers.txt'));
+  const nb = await putNotebook(request, tmpPath, 'experiment.ipynb', 'gpu-run.ipynb', path.join(samples, 'experiment.ipynb'));
+  const panel = await openNotebook(page, nb);
+  await profilePicker(panel).selectOption('gpu');
+  await openSidebar(page);
+
+  const job = await submitFromToolbar(page, panel);
+  expect(job.executor).toBe('slurm');
+  expect(job.schedulerId).toMatch(/^\d+$/);
+  const row = jobRow(page, job.id);
+  await expectRowState(row, 'running', 120_000);
+  await expectRowState(row, 'completed', 180_000);
+  const done = await fetchJob(page, job.id);
+  expect(done.node).toBeTruthy();
+  await expect(row).toContainText(done.node);
+
+  await expect.poll(() => page.filebrowser.isFileListedInBrowser('executed'), { timeout: 6_000 }).toBe(true);
+  await rowButton(row, 'Open output').click();
+  await expect(page.activity.getTabLocator('gpu-run_executed.ipynb')).toBeVisible();
+  const output = await page.activity.getPanelLocator('gpu-run_executed.ipynb');
+  // The job got a GPU from Slurm's gres (CUDA_VISIBLE_DEVICES is set).
+  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: /visible GPUs: \d/ })).toBeVisible();
+});
