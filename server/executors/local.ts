@@ -13,6 +13,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, LaunchSpec, Observation, SchedulerInfo } from './executor';
+import { parseSlurmTime } from '../slurmTime';
 
 export interface LocalExecutorOptions {
   /** Runs at once; the others wait, in order of submission. Default 2. */
@@ -77,39 +78,6 @@ function isAlive(pid: number, procStart?: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/**
- * Slurm's time syntax in milliseconds: "30" (minutes), "MM:SS", "HH:MM:SS",
- * "D-HH", "D-HH:MM", "D-HH:MM:SS". Null for none, "UNLIMITED" or nonsense.
- */
-export function parseSlurmTime(time: string | undefined): number | null {
-  if (!time) return null;
-  const t = time.trim();
-  if (/^(unlimited|infinite)$/i.test(t)) return null;
-  let days = 0;
-  let rest = t;
-  const dash = /^(\d+)-(.*)$/.exec(t);
-  if (dash) {
-    days = Number(dash[1]);
-    rest = dash[2];
-  }
-  const parts = rest.split(':');
-  if (parts.some((p) => !/^\d+$/.test(p)) || parts.length > 3) return null;
-  const n = parts.map(Number);
-  let seconds: number;
-  if (dash) {
-    // D-HH, D-HH:MM, D-HH:MM:SS
-    seconds = (n[0] ?? 0) * 3600 + (n[1] ?? 0) * 60 + (n[2] ?? 0);
-  } else if (n.length === 1) {
-    seconds = n[0] * 60;
-  } else if (n.length === 2) {
-    seconds = n[0] * 60 + n[1];
-  } else {
-    seconds = n[0] * 3600 + n[1] * 60 + n[2];
-  }
-  const total = (days * 86400 + seconds) * 1000;
-  return total > 0 ? total : null;
 }
 
 export function createLocalExecutor(opts: LocalExecutorOptions): Executor {

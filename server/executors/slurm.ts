@@ -9,6 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { Resources } from '../../src/wire';
+import { parseSlurmTime } from '../slurmTime';
 import {
   type Executor,
   type LaunchSpec,
@@ -142,8 +143,19 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
   if (r.cpus && r.cpus > 0) args.push('--cpus-per-task', String(Math.floor(r.cpus)));
   if (r.memory) args.push('--mem', r.memory);
   if (r.time) args.push('--time', r.time);
-  args.push(`--signal=B:USR1@${signalLeadSeconds}`, spec.scriptPath);
+  args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, spec.scriptPath);
   return args;
+}
+
+/**
+ * Seconds before the time limit at which the job is warned (USR1) so it can
+ * save its partial notebook. At most a quarter of a short limit: a 1-minute
+ * job warned 60 s ahead would be told to stop before its first cell.
+ */
+export function signalLead(time: string | undefined, most: number): number {
+  const limitMs = parseSlurmTime(time);
+  if (limitMs === null) return most;
+  return Math.max(5, Math.min(most, Math.floor(limitMs / 4000)));
 }
 
 function jobName(name: string): string {

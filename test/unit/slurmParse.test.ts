@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapSlurmState, parseSbatch, parseSinfo, parseSqueue, sbatchArgs } from '../../server/executors/slurm';
-import { parseSlurmTime } from '../../server/executors/local';
+import { mapSlurmState, parseSbatch, parseSinfo, parseSqueue, sbatchArgs, signalLead } from '../../server/executors/slurm';
+import { parseSlurmTime } from '../../server/slurmTime';
 import type { LaunchSpec } from '../../server/executors/executor';
 
 test('mapSlurmState maps waiting, running and ended states', () => {
@@ -84,4 +84,11 @@ test('parseSlurmTime reads Slurm time formats', () => {
   assert.equal(parseSlurmTime('UNLIMITED'), null);
   assert.equal(parseSlurmTime('abc'), null);
   assert.equal(parseSlurmTime(undefined), null);
+});
+
+test('signalLead warns at most a quarter of a short limit ahead, 60 s for long ones', () => {
+  assert.equal(signalLead('04:00:00', 60), 60);
+  assert.equal(signalLead('1', 60), 15);
+  assert.equal(signalLead('0:20', 60), 5);
+  assert.equal(signalLead(undefined, 60), 60);
 });
