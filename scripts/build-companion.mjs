@@ -1,7 +1,7 @@
 // Bundles the companion (server/) into one file that ships inside the Python
 // package, so the hub node needs only `node`, never node_modules.
 import { build } from 'esbuild';
-import { mkdirSync, copyFileSync } from 'node:fs';
+import { mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 
 const outdir = 'jupyterlab_hpc_submit/companion';
 mkdirSync(outdir, { recursive: true });
@@ -15,6 +15,7 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
+  define: { __HPC_SUBMIT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning'
 });
 // The job runtime (nbconvert config) and the profiles schema travel beside it.

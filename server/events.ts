@@ -1,0 +1,71 @@
+/**
+ * Server-sent events for GET /api/events. One hub per companion: a change is
+ * serialized once and written to every open stream; subscribers never cause
+ * a scheduler query of their own.
+ */
+import type { Response } from 'express';
+import type { ServerEvent } from '../src/wire';
+
+const HEARTBEAT_MS = 15_000;
+
+export class EventHub {
+  private readonly streams = new Set<Response>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private last: { reachable: boolean; message?: string } = { reachable: true };
+
+  get subscribers(): number {
+    return this.streams.size;
+  }
+
+  subscribe(res: Response): void {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    // A proxy may hold the headers back until the first body bytes: send some now.
+    res.write(`retry: 3000\n: connected\n\n`);
+    if (!this.last.reachable) res.write(frame({ type: 'scheduler', ...this.last }));
+    this.streams.add(res);
+    res.on('close', () => {
+      this.streams.delete(res);
+      if (this.streams.size === 0) this.stopHeartbeat();
+    });
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), HEARTBEAT_MS);
+      this.heartbeat.unref();
+    }
+  }
+
+  publish(event: ServerEvent): void {
+    if (event.type === 'scheduler') this.last = { reachable: event.reachable, message: event.message };
+    if (this.streams.size > 0) this.broadcast(frame(event));
+  }
+
+  close(): void {
+    this.stopHeartbeat();
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+  }
+
+  private broadcast(text: string): void {
+    for (const res of this.streams) res.write(text);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+}
+
+/** One SSE frame; pure. */
+export function frame(event: ServerEvent): string {
+  switch (event.type) {
+    case 'job':
+      return `event: job\ndata: ${JSON.stringify(event.job)}\n\n`;
+    case 'forget':
+      return `event: forget\ndata: ${JSON.stringify({ id: event.id })}\n\n`;
+    case 'scheduler':
+      return `event: scheduler\ndata: ${JSON.stringify({ reachable: event.reachable, message: event.message })}\n\n`;
+  }
+}

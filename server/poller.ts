@@ -1,0 +1,195 @@
+/**
+ * The one poller of a companion. Whatever the number of jobs and browser
+ * tabs, it makes one executor.observe() call per interval for all live jobs
+ * (one squeue for Slurm), and between those it only stats the jobs' own
+ * status.json and progress.json, which the job writes the moment it starts,
+ * ends or finishes a cell: start and end reach the browser within about a
+ * second without asking the scheduler anything.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Job } from '../src/wire';
+import type { EventHub } from './events';
+import { SchedulerUnreachableError, type Executor, type Observation } from './executors/executor';
+import { readJobStatus, readProgress, reconcile } from './jobStatus';
+import { type JobRecord, type JobStore, isFinal, toWire } from './store';
+
+export interface PollerOptions {
+  /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
+  intervalMs?: number;
+  /** Most time between queries while the scheduler does not answer. */
+  maxBackoffMs?: number;
+  /** Between looks at the jobs' own status files; default 1 s. */
+  fileWatchMs?: number;
+  log?: (line: string) => void;
+}
+
+export class Poller {
+  reachable = true;
+  message: string | undefined;
+  /** Scheduler queries made, for tests and the bench. */
+  queries = 0;
+  private readonly intervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly fileWatchMs: number;
+  private delayMs: number;
+  private schedulerTimer: NodeJS.Timeout | null = null;
+  private fileTimer: NodeJS.Timeout | null = null;
+  private soonTimer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private readonly observations = new Map<string, Observation>();
+  private readonly stamps = new Map<string, string>();
+  /** Jobs whose end the scheduler reported before the job's own record: one more look first. */
+  private readonly endSeenOnce = new Set<string>();
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly executor: Executor,
+    private readonly events: EventHub,
+    opts: PollerOptions = {}
+  ) {
+    this.intervalMs = opts.intervalMs ?? 30_000;
+    this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 5 * 60_000);
+    this.fileWatchMs = opts.fileWatchMs ?? 1000;
+    this.delayMs = this.intervalMs;
+    this.log = opts.log ?? (() => undefined);
+  }
+
+  private readonly log: (line: string) => void;
+
+  start(): void {
+    this.stopped = false;
+    this.scheduleScheduler(0);
+    this.fileTimer = setInterval(() => void this.scanFiles(), this.fileWatchMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of [this.schedulerTimer, this.soonTimer]) if (t) clearTimeout(t);
+    if (this.fileTimer) clearInterval(this.fileTimer);
+  }
+
+  /** A new or cancelled job: ask the scheduler soon (coalesced), not once per call. */
+  watch(_id: string): void {
+    if (this.soonTimer || this.stopped) return;
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = null;
+      void this.pollScheduler();
+    }, 1000);
+  }
+
+  /** One scheduler query for all live jobs, then their files. */
+  async pollScheduler(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.doPoll().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async doPoll(): Promise<void> {
+    const live = this.store.live().filter((j) => j.schedulerId);
+    if (live.length > 0) {
+      try {
+        this.queries++;
+        const seen = await this.executor.observe(live.map((j) => j.schedulerId as string));
+        for (const job of live) {
+          const o = seen.get(job.schedulerId as string);
+          if (o) this.observations.set(job.id, o);
+        }
+        this.setReachable(true);
+        this.delayMs = this.intervalMs;
+      } catch (e) {
+        if (!(e instanceof SchedulerUnreachableError)) throw e;
+        this.setReachable(false, e.message);
+        this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
+      }
+    }
+    for (const job of live) await this.refresh(job, true);
+  }
+
+  /** Between queries: only the job's own files, and only when they changed. */
+  async scanFiles(): Promise<void> {
+    for (const job of this.store.live()) {
+      const dir = this.store.jobDir(job.id);
+      const stamp = (await Promise.all(['status.json', 'progress.json'].map((f) => stampOf(join(dir, f))))).join('|');
+      if (this.stamps.get(job.id) === stamp) continue;
+      this.stamps.set(job.id, stamp);
+      await this.refresh(job, false);
+    }
+  }
+
+  /** Applies the job's own report and the scheduler's last word; publishes a change. */
+  async refresh(job: JobRecord, fromScheduler: boolean): Promise<void> {
+    if (isFinal(job)) return;
+    const dir = this.store.jobDir(job.id);
+    const [status, progress] = await Promise.all([readJobStatus(dir), readProgress(dir)]);
+    const observation = fromScheduler || status?.phase === 'ended' ? this.observations.get(job.id) : undefined;
+    const patch = reconcile(job, status, progress, observation, {
+      cancelRequested: Boolean(job.cancelRequested),
+      schedulerReachable: this.reachable
+    });
+    const endedByScheduler =
+      patch.state !== undefined && ['completed', 'failed', 'cancelled', 'timeout'].includes(patch.state) && status?.phase !== 'ended';
+    if (endedByScheduler && !this.endSeenOnce.has(job.id)) {
+      // The job's own end record may still be on its way over a network
+      // filesystem; it says more (the failing cell, the GPU guard), so wait one poll.
+      this.endSeenOnce.add(job.id);
+      delete patch.state;
+      delete patch.reason;
+      delete patch.endedAt;
+      delete patch.exitCode;
+    }
+    if (Object.keys(patch).length === 0) return;
+    applyPatch(job, patch);
+    if (isFinal(job)) {
+      this.observations.delete(job.id);
+      this.stamps.delete(job.id);
+      this.endSeenOnce.delete(job.id);
+    }
+    try {
+      await this.store.save(job);
+    } catch (e) {
+      this.log(`cannot save job ${job.id}: ${(e as Error).message}`);
+    }
+    this.events.publish({ type: 'job', job: toWire(job) });
+  }
+
+  private setReachable(reachable: boolean, message?: string): void {
+    if (reachable === this.reachable && message === this.message) return;
+    this.reachable = reachable;
+    this.message = reachable ? undefined : message;
+    this.log(reachable ? 'scheduler answers again' : `scheduler unreachable: ${message}`);
+    this.events.publish({ type: 'scheduler', reachable, message: this.message });
+  }
+
+  private scheduleScheduler(delay: number): void {
+    if (this.stopped) return;
+    this.schedulerTimer = setTimeout(async () => {
+      try {
+        await this.pollScheduler();
+      } catch (e) {
+        this.log(`poll failed: ${(e as Error).message}`);
+      }
+      this.scheduleScheduler(this.delayMs);
+    }, delay);
+  }
+}
+
+/** Sets the patch's fields on the job; a field patched to undefined is removed. */
+export function applyPatch(job: Job, patch: Partial<Job>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete (job as unknown as Record<string, unknown>)[key];
+    else (job as unknown as Record<string, unknown>)[key] = value;
+  }
+}
+
+async function stampOf(path: string): Promise<string> {
+  try {
+    const s = await fs.stat(path);
+    return `${s.mtimeMs}:${s.size}`;
+  } catch {
+    return '-';
+  }
+}
