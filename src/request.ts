@@ -1,0 +1,50 @@
+/**
+ * The one request helper: every call to the companion goes through here,
+ * with the Jupyter server's auth and XSRF (ServerConnection), under the
+ * server's base URL, so it works under JupyterHub's /user/<name>/ prefix.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { COMPANION_PATH } from './tokens';
+
+export class CompanionError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+  }
+}
+
+export function companionUrl(settings: ServerConnection.ISettings, path = ''): string {
+  return URLExt.join(settings.baseUrl, COMPANION_PATH, path);
+}
+
+export async function requestCompanion<T>(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(companionUrl(settings, path), init, settings);
+  } catch (error) {
+    throw new CompanionError(`the hpc-submit companion cannot be reached: ${(error as Error).message}`, 0);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error?: string }).error ?? text;
+    } catch {
+      // jupyter-server-proxy's own HTML error page: say what it means
+      message =
+        response.status >= 500
+          ? `the hpc-submit companion is not answering (HTTP ${response.status})`
+          : `HTTP ${response.status}`;
+    }
+    throw new CompanionError(message, response.status);
+  }
+  const type = response.headers.get('Content-Type') ?? '';
+  return (type.includes('application/json') && text ? JSON.parse(text) : text) as T;
+}

@@ -1,0 +1,21 @@
+/** The user's settings (schema/settings/plugin.json), with their defaults. */
+export interface SubmitSettings {
+  defaultProfile: string;
+  confirmBeforeSubmit: boolean;
+  openOutputOnCompletion: boolean;
+}
+
+export const DEFAULT_SETTINGS: SubmitSettings = {
+  defaultProfile: 'gpu',
+  confirmBeforeSubmit: false,
+  openOutputOnCompletion: false
+};
+
+export function readSettings(composite: Partial<Record<keyof SubmitSettings, unknown>>): SubmitSettings {
+  return {
+    defaultProfile:
+      typeof composite.defaultProfile === 'string' && composite.defaultProfile ? composite.defaultProfile : DEFAULT_SETTINGS.defaultProfile,
+    confirmBeforeSubmit: composite.confirmBeforeSubmit === true,
+    openOutputOnCompletion: composite.openOutputOnCompletion === true
+  };
+}

@@ -1,0 +1,65 @@
+/** The notebook toolbar items: the hardware picker and the run button, one per notebook. */
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { ReactWidget, ToolbarButtonComponent } from '@jupyterlab/ui-components';
+import React from 'react';
+import { ProfilePicker } from './components/ProfilePicker';
+import { hpcIcon } from './icons';
+import { runLabel } from './labels';
+import type { JobsModel } from './model';
+import type { NotebookRunner } from './runner';
+import { CommandIDs } from './tokens';
+
+/** Re-renders when the profiles or this notebook's metadata change. */
+abstract class NotebookBoundWidget extends ReactWidget {
+  constructor(
+    protected readonly panel: NotebookPanel,
+    protected readonly model: JobsModel,
+    protected readonly runner: NotebookRunner
+  ) {
+    super();
+    model.changed.connect(this.update, this);
+    panel.context.ready.then(() => {
+      if (!this.isDisposed) panel.model?.metadataChanged.connect(this.update, this);
+      this.update();
+    });
+  }
+
+  dispose(): void {
+    this.model.changed.disconnect(this.update, this);
+    super.dispose();
+  }
+}
+
+export class ProfilePickerItem extends NotebookBoundWidget {
+  protected render(): JSX.Element {
+    return (
+      <ProfilePicker
+        profiles={this.model.profiles}
+        value={this.runner.chosenProfile(this.panel)?.id}
+        onChange={(id) => this.runner.setProfile(this.panel, id)}
+      />
+    );
+  }
+}
+
+export class RunButtonItem extends NotebookBoundWidget {
+  constructor(panel: NotebookPanel, model: JobsModel, runner: NotebookRunner) {
+    super(panel, model, runner);
+    this.addClass('jp-HpcSubmit-runButton');
+    // The same attribute a command toolbar button carries, so tests and CSS can find it.
+    this.node.dataset.command = CommandIDs.run;
+  }
+
+  protected render(): JSX.Element {
+    const profile = this.runner.chosenProfile(this.panel);
+    const label = runLabel(profile?.label);
+    return (
+      <ToolbarButtonComponent
+        icon={hpcIcon}
+        label={label}
+        tooltip={`${label}: execute this notebook as a batch job with kernel ${profile?.kernel ?? '?'}`}
+        onClick={() => void this.runner.run(this.panel)}
+      />
+    );
+  }
+}
