@@ -24,7 +24,8 @@ export function summarizeKernels(
   notebook: NotebookKernel | null,
   profile: Pick<ProfileStatus, 'kernel' | 'resources' | 'label' | 'problems'> | undefined
 ): KernelSummary {
-  const nb = notebook && notebook.name ? `${notebook.displayName || notebook.name} on the hub` : 'no kernel on the hub';
+  const shown = notebook?.displayName && notebook.displayName !== notebook.name ? `${notebook.displayName} [${notebook.name}]` : notebook?.name;
+  const nb = notebook && notebook.name ? `${shown} on the hub` : 'no kernel on the hub';
   if (!profile) return { notebook: nb, run: 'no profile', differs: false };
   const where = profile.resources.partition ? `partition ${profile.resources.partition}` : profile.label;
   const missing = profile.problems.find((p) => p.code === 'kernel-missing');

@@ -82,7 +82,8 @@ export class JobsModel {
   /** The jobs the sidebar shows under the current filter. */
   get visibleJobs(): Job[] {
     if (this._filter === 'all' || !this._currentNotebook) return this._sorted;
-    return this._sorted.filter((j) => j.notebook === this._currentNotebook);
+    // An executed notebook open in front shows the runs that made it.
+    return this._sorted.filter((j) => j.notebook === this._currentNotebook || j.output === this._currentNotebook);
   }
 
   get anyRunning(): boolean {

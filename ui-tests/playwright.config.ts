@@ -26,6 +26,8 @@ export default defineConfig({
   use: {
     ...baseConfig.use,
     baseURL,
+    // A desktop screen with both side panels open, as researchers use JupyterLab.
+    viewport: { width: 1366, height: 850 },
     // Video needs Playwright's own ffmpeg download, which these machines never fetch.
     video: 'off',
     trace: 'retain-on-failure',
