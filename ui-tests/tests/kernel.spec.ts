@@ -52,7 +52,7 @@ test('the sidebar shows both kernels, the missing one with its fix, and creates 
   );
   if (!disabled) {
     await runButton(panel).click();
-    await expect(page.locator('.jp-Notification-Toast, .jp-Dialog').first()).toBeVisible();
+    await expect(page.locator('[class*="jp-Notification-Toast-"], .jp-Dialog').first()).toBeVisible();
   }
 
   await problem.getByRole('button', { name: 'Create kernel' }).click();

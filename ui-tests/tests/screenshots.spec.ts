@@ -11,6 +11,7 @@ import {
   openNotebook,
   openSidebar,
   profilePicker,
+  putNotebook,
   submitFromToolbar,
   toolbarOf,
   test
@@ -20,9 +21,9 @@ const docs = (name: string) => path.join(REPO_ROOT, 'docs', name);
 
 test.use({ viewport: { width: 1280, height: 800 } });
 
-test('screenshots of the toolbar and the sidebar, light and dark', async ({ page }) => {
-  // The sample notebook start-jupyter.sh put at the root (examples/notebooks).
-  const panel = await openNotebook(page, 'experiment.ipynb');
+test('screenshots of the toolbar and the sidebar, light and dark', async ({ page, request, tmpPath }) => {
+  const nb = await putNotebook(request, tmpPath, 'ok.ipynb', 'experiment.ipynb');
+  const panel = await openNotebook(page, nb);
   await profilePicker(panel).selectOption('cpu');
   const sidebar = await openSidebar(page);
   await page.sidebar.setWidth(360, 'right');
