@@ -47,7 +47,7 @@ for stage in "${stages[@]}"; do
       run_stage typecheck "$LOGS/typecheck.log" npm run --silent typecheck ;;
     unit)
       run_stage unit "$LOGS/unit.log" node --import tsx --test --test-reporter=spec \
-        'test/unit/**/*.test.ts'
+        test/unit/*.test.ts
       node_counts "$LOGS/unit.log" ;;
     integration)
       if [ "$(id -u)" = 0 ]; then
@@ -56,7 +56,7 @@ for stage in "${stages[@]}"; do
         echo "=== not root: the real-Slurm tests will be skipped"
       fi
       run_stage integration "$LOGS/integration.log" node --import tsx --test \
-        --test-concurrency=1 --test-reporter=spec 'test/integration/**/*.test.ts'
+        --test-concurrency=1 --test-reporter=spec test/integration/*.test.ts
       node_counts "$LOGS/integration.log" ;;
     ui)
       run_stage ui "$LOGS/ui.log" npx playwright test -c ui-tests/playwright.config.ts \
