@@ -59,6 +59,8 @@ for stage in "${stages[@]}"; do
         --test-concurrency=1 --test-reporter=spec test/integration/*.test.ts
       node_counts "$LOGS/integration.log" ;;
     ui)
+      # As root with the cluster up, the UI runs against real Slurm, GPU profile included.
+      if [ "$(id -u)" = 0 ] && sinfo -h >/dev/null 2>&1; then export HPC_SUBMIT_TEST_SLURM=1; fi
       run_stage ui "$LOGS/ui.log" npx playwright test -c ui-tests/playwright.config.ts \
         --reporter=list
       pw_counts "$LOGS/ui.log" ;;

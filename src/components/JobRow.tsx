@@ -32,7 +32,10 @@ export function JobRow(props: { job: Job; now: number; actions: JobActions; prof
         <span className={`jp-HpcSubmit-state jp-HpcSubmit-state-${job.state}`} title={job.reason ?? label}>
           {label}
         </span>
-        <span className="jp-HpcSubmit-jobProfile">{props.profileLabel ?? job.profile}</span>
+        <span className="jp-HpcSubmit-jobProfile" title={job.node ? `ran on ${job.node}` : undefined}>
+          {props.profileLabel ?? job.profile}
+          {job.node && job.state !== 'running' ? ` · ${job.node}` : ''}
+        </span>
       </div>
       {job.state === 'running' && job.progress && job.progress.total > 0 && (
         <progress
