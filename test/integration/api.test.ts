@@ -59,7 +59,7 @@ describe('companion API with the local executor', () => {
     for (const path of ['api/health', 'api/jobs', 'api/profiles', 'api/events']) {
       const res = await fetch(new URL(path, c.url));
       assert.equal(res.status, 401, path);
-      assert.match((await res.json()).error, /authentication required/);
+      assert.match(((await res.json()) as { error: string }).error, /authentication required/);
     }
     assert.equal((await c.api('GET', 'api/jobs', undefined, { Authorization: 'token wrong' })).status, 401);
   });
