@@ -105,7 +105,8 @@ export async function connect(opts: { stateDir: string; rootDir: string; serveAr
   const logFd = openSync(join(opts.stateDir, 'companion.log'), 'a', 0o600);
   const child = spawn(
     process.execPath,
-    [process.argv[1], 'serve', '--port', '0', '--state-dir', opts.stateDir, '--root-dir', opts.rootDir, ...opts.serveArgs],
+    // execArgv too: run from source, node needs its TypeScript loader again.
+    [...process.execArgv, process.argv[1], 'serve', '--port', '0', '--state-dir', opts.stateDir, '--root-dir', opts.rootDir, ...opts.serveArgs],
     { detached: true, stdio: ['ignore', logFd, logFd] }
   );
   child.unref();

@@ -1,0 +1,83 @@
+/** The command line as a terminal user runs it: run --wait, list, status, logs, cancel, doctor. */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+
+describe('hpc-submit command line', () => {
+  let dir: string, root: string, state: string, profiles: string;
+  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
+    // An absolute loader path: the CLI runs in the user's folder, not the repository.
+    const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
+    const r = spawnSync(process.execPath, ['--import', tsx, join(REPO, 'server', 'cli.ts'), ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, NODE_OPTIONS: '', HPC_SUBMIT_STATE_DIR: state, HPC_SUBMIT_EXECUTOR: 'local', HPC_SUBMIT_PROFILES: profiles, ...extraEnv }
+    });
+    return { code: r.status, out: r.stdout + r.stderr };
+  };
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hpc-cli-'));
+    root = join(dir, 'work');
+    state = join(dir, 'state');
+    mkdirSync(join(root, 'nbs'), { recursive: true });
+    writeFileSync(join(root, 'nbs', 'hello.ipynb'), notebookJson(["print('hello from the cli')"]));
+    profiles = join(dir, 'profiles.json');
+    writeFileSync(profiles, JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { cpus: 1 } }] }));
+  });
+
+  after(() => {
+    try {
+      process.kill(JSON.parse(readFileSync(join(state, 'companion.json'), 'utf8')).pid, 'SIGTERM');
+    } catch {
+      // none started
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let id = '';
+
+  it('run --wait starts a companion, runs the notebook and exits 0 when it completed', () => {
+    const r = cli(['run', 'nbs/hello.ipynb', '--profile', 'cpu', '--wait', '--root-dir', root]);
+    assert.equal(r.code, 0, r.out);
+    const lines = r.out.trim().split('\n');
+    assert.match(lines[0], /^\d{8}-\d{6}-[a-z0-9]{6}\s+queued\s+cpu\s+nbs\/hello\.ipynb/);
+    assert.match(lines[lines.length - 1], /completed .* on /);
+    id = lines[0].split(/\s+/)[0];
+    assert.match(readFileSync(join(root, 'nbs', 'executed', 'hello_executed.ipynb'), 'utf8'), /hello from the cli/);
+  });
+
+  it('list, status and logs talk to the same companion', () => {
+    assert.match(cli(['list']).out, new RegExp(`${id}\\s+completed`));
+    const status = cli(['status', id]);
+    assert.equal(status.code, 0);
+    assert.equal(JSON.parse(status.out).state, 'completed');
+    assert.match(cli(['logs', id]).out, /job ended on .*: completed/);
+  });
+
+  it('cancel of an ended job and an unknown command say what is wrong', () => {
+    const cancel = cli(['cancel', id]);
+    assert.equal(cancel.code, 2);
+    assert.match(cancel.out, /already ended \(completed\)/);
+    const bad = cli(['status', 'nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.out, /is not a job id/);
+    assert.match(cli(['frobnicate']).out, /unknown command frobnicate/);
+  });
+
+  it('doctor names each problem with its fix and exits 1', () => {
+    const r = cli(['doctor'], { HPC_SUBMIT_PROFILES: '' });
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /ok {3}node /);
+    assert.match(r.out, /FAIL profile gpu: "pixi" is not on PATH\n\s+fix: install pixi/);
+    const good = cli(['doctor']);
+    assert.equal(good.code, 0, good.out);
+    assert.match(good.out, /profile cpu: kernel "python3" is installed/);
+  });
+});
