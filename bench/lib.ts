@@ -128,6 +128,15 @@ export function sdiagUserCount(user = USER): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** Job-information RPCs (what squeue asks for), from sdiag's per-message-type section. */
+export function sdiagJobInfoCount(): number {
+  const text = execFileSync('sdiag', { encoding: 'utf8' });
+  const section = (text.split('Remote Procedure Call statistics by message type')[1] ?? '').split('Remote Procedure Call statistics by user')[0];
+  let n = 0;
+  for (const m of section.matchAll(/^\s*REQUEST_JOB_INFO\w*\s*\(\s*\d+\)\s*count:(\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
 export function sdiagReset(): void {
   execFileSync('sdiag', ['--reset']);
 }

@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
 
   app.get('/api/jobs', (req, res) => {
-    res.json({ jobs: service.list(req.query.notebook) });
+    res.type('application/json').send(service.listJson(req.query.notebook));
   });
 
   app.get('/api/jobs/:id', (req, res) => {

@@ -28,6 +28,8 @@ export interface JobServiceDeps {
   events: EventHub;
   profiles: Profile[];
   scheduler: () => SchedulerHealth;
+  /** Asks the scheduler again now (after an outage, before refusing a submission). */
+  recheckScheduler?: () => Promise<SchedulerHealth>;
   /** Asks the poller to look at a job soon. */
   watch?: (id: string) => void;
   baseEnv?: NodeJS.ProcessEnv;
@@ -80,7 +82,8 @@ export class JobService {
           `and a second run would overwrite its output ${nb.outputRelative}: wait for it or cancel it first`
       );
     }
-    const health = this.deps.scheduler();
+    let health = this.deps.scheduler();
+    if (!health.reachable && this.deps.recheckScheduler) health = await this.deps.recheckScheduler();
     if (!health.reachable) {
       throw new HttpError(503, `the scheduler is not answering${health.message ? ` (${health.message})` : ''}: nothing was submitted; try again in a minute`);
     }
@@ -152,6 +155,22 @@ export class JobService {
     this.deps.events.publish({ type: 'job', job });
     this.deps.watch?.(id);
     return { job, created: true };
+  }
+
+  private listCache: { version: number; notebook: string; json: string } | null = null;
+
+  /**
+   * The list as the JSON body of GET /api/jobs. Serializing 10,000 jobs costs
+   * tens of milliseconds, and every tab asks for it on (re)connect: it is
+   * made once per change of the store.
+   */
+  listJson(notebook?: unknown): string {
+    const key = typeof notebook === 'string' ? notebook : '';
+    const c = this.listCache;
+    if (c && c.version === this.deps.store.version && c.notebook === key) return c.json;
+    const json = JSON.stringify({ jobs: this.list(key) });
+    this.listCache = { version: this.deps.store.version, notebook: key, json };
+    return json;
   }
 
   list(notebook?: unknown): Job[] {

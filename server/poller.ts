@@ -50,7 +50,7 @@ export class Poller {
     opts: PollerOptions = {}
   ) {
     this.intervalMs = opts.intervalMs ?? 30_000;
-    this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 5 * 60_000);
+    this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 2 * 60_000);
     this.fileWatchMs = opts.fileWatchMs ?? 1000;
     this.delayMs = this.intervalMs;
     this.log = opts.log ?? (() => undefined);
@@ -88,8 +88,21 @@ export class Poller {
     return this.running;
   }
 
+  /** Asks the scheduler whether it answers (sinfo), for when no job gives a reason to ask. */
+  async recheck(): Promise<{ reachable: boolean; message?: string }> {
+    const info = await this.executor.describe().catch((e: Error) => ({ reachable: false, message: e.message, partitions: [] }));
+    this.setReachable(info.reachable, info.message);
+    if (info.reachable) this.delayMs = this.intervalMs;
+    return { reachable: this.reachable, message: this.message };
+  }
+
   private async doPoll(): Promise<void> {
     const live = this.store.live().filter((j) => j.schedulerId);
+    if (live.length === 0 && !this.reachable) {
+      // Nothing to observe, but the unreachable flag must not outlive the outage.
+      await this.recheck();
+      if (!this.reachable) this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
+    }
     if (live.length > 0) {
       try {
         this.queries++;

@@ -5,7 +5,6 @@
  * its profile.
  */
 import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
 import type { Profile, Resources } from '../src/wire';
 import { badRequest } from './httpError';
 import { runtimeFile } from './jobScript';
@@ -42,6 +41,9 @@ export function loadProfiles(file: string | undefined): Profile[] {
 }
 
 export function validateProfiles(data: unknown, source = 'profiles'): Profile[] {
+  // Loaded only here: most of a companion's life needs no schema validator in memory.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Ajv = (require('ajv') as typeof import('ajv')).default;
   const ajv = new Ajv({ allErrors: true });
   const validate = ajv.compile(JSON.parse(readFileSync(runtimeFile('profiles.schema.json'), 'utf8')));
   if (!validate(data)) {

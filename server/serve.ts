@@ -72,7 +72,16 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   const events = new EventHub();
   const poller = new Poller(store, executor, events, { intervalMs: opts.pollIntervalMs, log });
   const scheduler = () => ({ reachable: poller.reachable, message: poller.message });
-  const service = new JobService({ rootDir, store, executor, events, profiles, scheduler, watch: (id) => poller.watch(id) });
+  const service = new JobService({
+    rootDir,
+    store,
+    executor,
+    events,
+    profiles,
+    scheduler,
+    recheckScheduler: () => poller.recheck(),
+    watch: (id) => poller.watch(id)
+  });
   const kernels = new KernelChecker(() => jobEnvironment(process.env));
   const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
   const app = createApp({ service, events, kernels, executor, profiles, scheduler, version: VERSION, token, log });

@@ -71,6 +71,8 @@ export class JobStore {
   private readonly byKey = new Map<string, string>();
   /** Newest first; rebuilt lazily after a change. */
   private sorted: JobRecord[] | null = null;
+  /** Bumped on every change, so readers can cache what they derive from the list. */
+  version = 0;
 
   constructor(readonly stateDir: string) {
     this.jobsDir = join(stateDir, 'jobs');
@@ -136,6 +138,7 @@ export class JobStore {
     if (record?.idempotencyKey) this.byKey.delete(record.idempotencyKey);
     this.jobs.delete(id);
     this.sorted = null;
+    this.version++;
   }
 
   async create(record: JobRecord): Promise<void> {
@@ -161,5 +164,6 @@ export class JobStore {
     this.jobs.set(record.id, record);
     if (record.idempotencyKey) this.byKey.set(record.idempotencyKey, record.id);
     this.sorted = null;
+    this.version++;
   }
 }

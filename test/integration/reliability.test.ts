@@ -1,0 +1,155 @@
+/**
+ * Faults and load: a dead scheduler mid-run, 100 concurrent submissions, many
+ * event streams and a long history. Real Slurm (as the ordinary user
+ * hpcuser) where the test runs as root; the load part uses the local executor.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
+import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+
+const USER = 'hpcuser';
+const CTLD_PID = '/run/slurmctld.pid';
+
+function slurmUsable(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root to run jobs as hpcuser and to stop slurmctld';
+  try {
+    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore', timeout: 60_000 });
+    execFileSync('id', [USER], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'no Slurm cluster could be started here';
+  }
+}
+
+function chownTree(path: string, uid: number, gid: number): void {
+  chownSync(path, uid, gid);
+  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
+}
+
+describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? false }, () => {
+  let dir: string, root: string;
+  let c: Companion;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hpc-rel-'));
+    chmodSync(dir, 0o755);
+    root = join(dir, 'root');
+    mkdirSync(root);
+    writeFileSync(join(root, 'long.ipynb'), notebookJson(["print('start', flush=True)", 'import time; time.sleep(12)', "print('end')"]));
+    writeFileSync(join(root, 'later.ipynb'), notebookJson(["print('later')"]));
+    writeFileSync(
+      join(dir, 'profiles.json'),
+      JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' } }] })
+    );
+    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+    chownTree(dir, uid, gid);
+    c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'slurm', user: { name: USER, home: `/home/${USER}` }, pollSeconds: 2 });
+  });
+  after(async () => {
+    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
+    await c?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows "unreachable", refuses submissions with 503, marks nothing failed, and catches up', async () => {
+    const stream = listen(c);
+    const job = (await c.api('POST', 'api/jobs', { notebook: 'long.ipynb', profile: 'cpu' })).json;
+    assert.match(job.schedulerId, /^\d+$/);
+    await until('running', async () => (await c.api('GET', `api/jobs/${job.id}`)).json.state === 'running', 60_000);
+
+    process.kill(Number(readFileSync(CTLD_PID, 'utf8')), 'SIGKILL');
+    const down = await until('the companion to notice', async () => {
+      const h = (await c.api('GET', 'api/health')).json;
+      return h.schedulerReachable === false ? h : null;
+    }, 60_000);
+    assert.ok(down.schedulerMessage, 'a reason is given');
+    assert.ok(stream.events.some((e) => e.type === 'scheduler' && e.data.reachable === false), 'pushed to the browsers');
+    const refused = await c.api('POST', 'api/jobs', { notebook: 'later.ipynb', profile: 'cpu' });
+    assert.equal(refused.status, 503);
+    assert.match(refused.json.error, /scheduler is not answering.*nothing was submitted/);
+    const during = (await c.api('GET', `api/jobs/${job.id}`)).json;
+    assert.notEqual(during.state, 'failed');
+
+    // The job's own status file still tells its end while the controller is away.
+    const ended = await until('the end, from the job itself', async () => {
+      const j = (await c.api('GET', `api/jobs/${job.id}`)).json;
+      return j.state !== 'running' && j.state !== 'queued' ? j : null;
+    }, 60_000);
+    assert.equal(ended.state, 'completed', JSON.stringify(ended));
+
+    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
+    // A submission asks the scheduler again rather than trusting the flag of the outage.
+    const after = await c.api('POST', 'api/jobs', { notebook: 'later.ipynb', profile: 'cpu' });
+    assert.equal(after.status, 201, after.text);
+    assert.equal((await c.api('GET', 'api/health')).json.schedulerReachable, true);
+    await until('the reachable event', () => stream.events.some((e) => e.type === 'scheduler' && e.data.reachable === true), 10_000);
+    const done = await until('the later job to end', async () => {
+      const j = (await c.api('GET', `api/jobs/${after.json.id}`)).json;
+      return j.state === 'completed' || j.state === 'failed' ? j : null;
+    }, 90_000);
+    assert.equal(done.state, 'completed');
+    stream.close();
+  });
+});
+
+describe('load: concurrent submissions, many streams, a long history', () => {
+  let dir: string, root: string, state: string;
+  let c: Companion;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hpc-load-'));
+    root = join(dir, 'root');
+    state = join(dir, 'state');
+    mkdirSync(root);
+    for (let i = 0; i < 100; i++) writeFileSync(join(root, `nb${i}.ipynb`), notebookJson(['import time; time.sleep(30)']));
+    // 1,000 ended jobs in the history.
+    for (let i = 0; i < 1000; i++) {
+      const id = `20250101-${String(100000 + i).slice(-6)}-${i.toString(36).padStart(6, '0')}`;
+      mkdirSync(join(state, 'jobs', id), { recursive: true });
+      writeFileSync(join(state, 'jobs', id, 'job.json'), JSON.stringify({ id, notebook: `old${i}.ipynb`, output: 'x', profile: 'cpu', kernel: 'python3', resources: {}, executor: 'local', schedulerId: id, state: 'completed', submittedAt: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z` }));
+    }
+    writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
+    c = await startCompanion({ rootDir: root, stateDir: state, profiles: join(dir, 'profiles.json') });
+  });
+  after(async () => {
+    for (const j of (await c.api('GET', 'api/jobs')).json.jobs) if (j.state === 'queued' || j.state === 'running') await c.api('POST', `api/jobs/${j.id}/cancel`);
+    await c?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('100 concurrent submissions give exactly 100 jobs; a repeated key gives the same job', async () => {
+    const streams = Array.from({ length: 20 }, () => listen(c));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => c.api('POST', 'api/jobs', { notebook: `nb${i}.ipynb`, profile: 'cpu', idempotencyKey: `load-${i}` }))
+    );
+    assert.deepEqual([...new Set(answers.map((a) => a.status))], [201]);
+    const ids = new Set(answers.map((a) => a.json.id));
+    assert.equal(ids.size, 100);
+    const replays = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => c.api('POST', 'api/jobs', { notebook: `nb${i}.ipynb`, profile: 'cpu', idempotencyKey: `load-${i}` }))
+    );
+    replays.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      assert.equal(r.json.id, answers[i].json.id);
+    });
+    const list = (await c.api('GET', 'api/jobs')).json.jobs;
+    assert.equal(list.length, 1100);
+    assert.equal(readdirSync(join(state, 'jobs')).length, 1100);
+
+    // Responsive with 20 streams open and 1,100 jobs known.
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      assert.equal((await c.api('GET', 'api/health')).status, 200);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    assert.ok(times[10] < 100, `health p50 ${times[10].toFixed(1)} ms`);
+    await until('every stream to hear of every job', () => streams.every((s) => new Set(s.events.filter((e) => e.type === 'job').map((e) => e.data.id)).size >= 100), 10_000);
+    streams.forEach((s) => s.close());
+  });
+});
