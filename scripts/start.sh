@@ -23,10 +23,10 @@ import json, sys
 python, out = sys.argv[1], sys.argv[2]
 profiles = {"profiles": [
   {"id": "gpu", "label": "GPU node", "kernel": "hpc-demo-gpu", "launcher": [], "python": python,
-   "resources": {"partition": "gpu", "gpus": 1, "cpus": 4, "memory": "32G", "time": "04:00:00"},
+   "resources": {"partition": "gpu", "gpus": 1, "cpus": 1, "memory": "2G", "time": "00:30:00"},
    "requireGpu": True},
   {"id": "cpu", "label": "CPU node", "kernel": "hpc-demo-cpu", "launcher": [], "python": python,
-   "resources": {"partition": "cpu", "cpus": 2, "memory": "8G", "time": "01:00:00"}},
+   "resources": {"partition": "cpu", "cpus": 1, "memory": "1G", "time": "00:30:00"}},
 ]}
 json.dump(profiles, open(out, "w"), indent=2)
 PY
@@ -37,4 +37,6 @@ PY
 fi
 export HPC_SUBMIT_EXECUTOR=${HPC_SUBMIT_EXECUTOR:-auto}
 echo "[start] JupyterLab on $DEMO (executor: $HPC_SUBMIT_EXECUTOR)"
+# JupyterLab refuses root without --allow-root; a fresh test machine is often root.
+[ "$(id -u)" = 0 ] && set -- --allow-root "$@"
 exec jupyter lab --no-browser --ServerApp.root_dir="$DEMO" --ServerApp.ip=127.0.0.1 "$@"
