@@ -153,3 +153,36 @@ describe('load: concurrent submissions, many streams, a long history', () => {
     streams.forEach((s) => s.close());
   });
 });
+
+describe('a state directory that cannot be written', { skip: process.getuid?.() !== 0 ? 'needs root to run the companion as hpcuser' : false }, () => {
+  it('answers a clear 507 and keeps serving; works again once writable', async () => {
+    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' }); // creates hpcuser
+    const dir = mkdtempSync(join(tmpdir(), 'hpc-ro-'));
+    chmodSync(dir, 0o755);
+    const root = join(dir, 'root');
+    const jobs = join(dir, 'state', 'jobs');
+    mkdirSync(root);
+    mkdirSync(jobs, { recursive: true });
+    writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
+    writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
+    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+    chownTree(dir, uid, gid);
+    chmodSync(jobs, 0o555);
+    const c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), user: { name: USER, home: `/home/${USER}` } });
+    try {
+      const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(refused.status, 507, refused.text);
+      assert.match(refused.json.error, /no permission to write .*state directory/);
+      assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
+      assert.deepEqual((await c.api('GET', 'api/jobs')).json.jobs, [], 'nothing half-made is listed');
+      chmodSync(jobs, 0o755);
+      const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(ok.status, 201, ok.text);
+      await until('completion', async () => (await c.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed', 60_000);
+    } finally {
+      await c.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
