@@ -12,6 +12,7 @@ import {
   BUNDLE, PYTHON, REPO, USER, chownTree, companion, median, notebook, sdiagJobInfoCount, sdiagReset, sdiagUserCount,
   sleep, streams, tempTree, userIds, writeProfiles
 } from './lib';
+import { labLoad } from './labLoad';
 import { renderReport, type Row } from './report';
 
 const run = promisify(execFile);
@@ -235,6 +236,16 @@ async function frontendSize(): Promise<void> {
   rows.push({ section: 'Frontend', measure: `jupyter-scheduler ${wheel.split('-')[1]} labextension JS (gzip, all files)`, value: `${(theirs / 1024).toFixed(1)} KiB`, target: '', met: null });
   rows[rows.length - 2].met = ours < theirs;
   rows[rows.length - 2].value += ` (${((ours / theirs) * 100).toFixed(0)}% of jupyter-scheduler's)`;
+  const load = await labLoad();
+  const diff = load.with - load.without;
+  rows.push({ section: 'Frontend', measure: `JupyterLab load in Chromium, without the extension (median of ${load.runs})`, value: `${load.without.toFixed(0)} ms`, target: '', met: null });
+  rows.push({
+    section: 'Frontend',
+    measure: `JupyterLab load in Chromium, with the extension (median of ${load.runs}, alternated)`,
+    value: `${load.with.toFixed(0)} ms (${diff >= 0 ? '+' : ''}${diff.toFixed(0)} ms)`,
+    target: 'no difference beyond noise (±5%)',
+    met: Math.abs(diff) <= 0.05 * load.without
+  });
   const bundle = statSync(BUNDLE).size;
   rows.push({ section: 'Footprint', measure: 'companion bundle (one file, minified)', value: `${(bundle / 1024).toFixed(0)} KiB`, target: '', met: null });
 }

@@ -50,7 +50,8 @@ export function renderReport(r: { rows: Row[]; notes: string[]; machine: string;
     '  `python -m nbconvert --execute` of the same notebook.',
     '- Idle RSS: node 20 alone idles at about 39 MB here and loading express adds about 15 MB; the',
     '  target of 60 MB is missed by about 5 MB. Replacing express with node:http would meet it.',
-    '- Not measured yet: JupyterLab load time with and without the extension in Chromium.',
+    '- JupyterLab load: from navigation to the rendered launcher, in Debian\'s Chromium, one server with',
+    '  the extension and one with it disabled in its page config, loads alternated.',
     ''
   );
   if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
