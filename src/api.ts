@@ -1,6 +1,25 @@
 /** The companion's routes (DESIGN.md), typed with the shared wire types. */
-import type { Job, JobList, HealthInfo, ProfileList, ProfileStatus, Resources, SubmitRequest } from './wire';
-import { requestCompanion } from './request';
+import type { HealthInfo, Job, JobList, ProfileList, ProfileStatus, Resources, SubmitRequest } from './wire';
+import { requestCompanion, requestCompanionText } from './request';
+
+/** A piece of a job's log and the byte offset to ask for next. */
+export interface LogChunk {
+  text: string;
+  next: number;
+}
+
+/** What the model and the widgets call; an interface so the model is tested against a stand-in. */
+export interface CompanionApi {
+  health(): Promise<HealthInfo>;
+  profiles(): Promise<ProfileStatus[]>;
+  createKernel(profile: string): Promise<unknown>;
+  submit(notebook: string, profile: string, resources?: Resources, idempotencyKey?: string): Promise<Job>;
+  jobs(notebook?: string): Promise<Job[]>;
+  job(jobId: string): Promise<Job>;
+  log(jobId: string, offset: number): Promise<LogChunk>;
+  cancel(jobId: string): Promise<Job>;
+  forget(jobId: string): Promise<unknown>;
+}
 
 const json = (body: unknown): RequestInit => ({
   method: 'POST',
@@ -9,19 +28,29 @@ const json = (body: unknown): RequestInit => ({
 });
 const id = (jobId: string) => encodeURIComponent(jobId);
 
-export const api = {
+export const api: CompanionApi = {
   health: () => requestCompanion<HealthInfo>('api/health'),
   profiles: () => requestCompanion<ProfileList>('api/profiles').then((r) => r.profiles),
-  createKernel: (profile: string) =>
+  createKernel: (profile) =>
     requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, { method: 'POST' }),
-  submit: (notebook: string, profile: string, resources?: Resources) => {
-    const body: SubmitRequest = { notebook, profile, ...(resources ? { resources } : {}) };
+  submit: (notebook, profile, resources, idempotencyKey) => {
+    const body: SubmitRequest = {
+      notebook,
+      profile,
+      ...(resources ? { resources } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {})
+    };
     return requestCompanion<Job>('api/jobs', json(body));
   },
-  jobs: () => requestCompanion<JobList>('api/jobs').then((r) => r.jobs),
-  job: (jobId: string) => requestCompanion<Job>(`api/jobs/${id(jobId)}`),
-  log: async (jobId: string, offset: number): Promise<string> =>
-    requestCompanion<string>(`api/jobs/${id(jobId)}/log?offset=${offset}`),
-  cancel: (jobId: string) => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
-  forget: (jobId: string) => requestCompanion<string>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
+  jobs: (notebook) =>
+    requestCompanion<JobList>(notebook ? `api/jobs?notebook=${encodeURIComponent(notebook)}` : 'api/jobs').then((r) => r.jobs),
+  job: (jobId) => requestCompanion<Job>(`api/jobs/${id(jobId)}`),
+  log: async (jobId, offset) => {
+    const { text, headers } = await requestCompanionText(`api/jobs/${id(jobId)}/log?offset=${offset}`);
+    // The companion says where the next read starts; it never cuts a UTF-8 character.
+    const next = Number(headers.get('X-Log-Offset'));
+    return { text, next: Number.isInteger(next) && next >= offset ? next : offset + new TextEncoder().encode(text).length };
+  },
+  cancel: (jobId) => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
+  forget: (jobId) => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
 };

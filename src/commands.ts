@@ -3,7 +3,6 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { api } from './api';
 import { isLive, runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
@@ -23,16 +22,16 @@ export function registerCommands(deps: CommandDeps): void {
   const { app, model, runner, tracker } = deps;
   const { commands, shell } = app;
 
-  /** The job named by args, else the newest of the current notebook. */
+  /** The job named by args, else the newest of the current notebook, else the newest of all. */
   const jobOf = (args: { id?: unknown }): Job | undefined => {
     if (typeof args.id === 'string') return model.job(args.id);
     const path = tracker.currentWidget?.context.path;
-    return path ? model.latestFor(path) : model.jobs[0];
+    return (path ? model.latestFor(path) : undefined) ?? model.jobs[0];
   };
   const withJob = (fn: (job: Job) => unknown) => (args: { id?: unknown }) => {
     const job = jobOf(args);
     if (!job) {
-      Notification.warning('No job to act on: run a notebook first.');
+      Notification.warning('No job to act on: run a notebook first.', { autoClose: 5000 });
       return;
     }
     return fn(job);
@@ -52,17 +51,17 @@ export function registerCommands(deps: CommandDeps): void {
 
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh GPU Jobs and Profiles',
-    execute: () => Promise.all([model.refreshProfiles(), model.refreshJobs()])
+    execute: () => Promise.all([model.refreshProfiles(), model.refreshJobs(), model.refreshHealth()])
   });
 
   commands.addCommand(CommandIDs.cancel, {
     label: 'Cancel GPU Job',
     execute: withJob(async (job) => {
-      if (!isLive(job)) return Notification.info(`${job.notebook}: the run already ended (${job.state}).`);
+      if (!isLive(job)) return Notification.info(`${job.notebook}: the run already ended (${job.state}).`, { autoClose: 5000 });
       try {
-        model.upsert(await api.cancel(job.id));
+        model.upsert(await model.api.cancel(job.id));
       } catch (e) {
-        Notification.error(`Could not cancel: ${(e as Error).message}`);
+        Notification.error(`Could not cancel: ${(e as Error).message}`, { autoClose: 10_000 });
       }
     })
   });
@@ -90,11 +89,12 @@ export function registerCommands(deps: CommandDeps): void {
   commands.addCommand(CommandIDs.forget, {
     label: 'Forget GPU Job',
     execute: withJob(async (job) => {
+      if (isLive(job)) return Notification.info(`${job.notebook}: cancel the run before forgetting it.`, { autoClose: 5000 });
       try {
-        await api.forget(job.id);
+        await model.api.forget(job.id);
         model.remove(job.id);
       } catch (e) {
-        Notification.error(`Could not forget the job: ${(e as Error).message}`);
+        Notification.error(`Could not forget the job: ${(e as Error).message}`, { autoClose: 10_000 });
       }
     })
   });
@@ -105,8 +105,10 @@ export function registerCommands(deps: CommandDeps): void {
       const profile = typeof args.profile === 'string' ? args.profile : runner.chosenProfile(tracker.currentWidget)?.id;
       if (!profile) return;
       try {
-        await api.createKernel(profile);
+        await model.api.createKernel(profile);
         Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, { autoClose: 4000 });
+        // A --user kernelspec is visible to the hub too: its display name shows in the sidebar.
+        void app.serviceManager.kernelspecs.refreshSpecs().catch(() => undefined);
       } catch (e) {
         Notification.error((e as Error).message, { autoClose: 10_000 });
       }

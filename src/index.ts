@@ -9,14 +9,16 @@ import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { api } from './api';
 import { openOutput, registerCommands } from './commands';
-import { dirName, stateLabel, baseName } from './labels';
+import { JobEventStream } from './eventStream';
+import { endedMessage } from './labels';
 import { JobsModel } from './model';
 import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
 import { JobsSidebar } from './sidebar';
 import { ProfilePickerItem, RunButtonItem } from './toolbar';
-import { CommandIDs, PLUGIN_ID, SIDEBAR_ID, TOOLBAR_PICKER, TOOLBAR_RUN } from './tokens';
+import { CommandIDs, PALETTE_CATEGORY, PLUGIN_ID, SIDEBAR_ID, TOOLBAR_PICKER, TOOLBAR_RUN } from './tokens';
 import type { Job } from './wire';
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -36,7 +38,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     toolbarRegistry: IToolbarWidgetRegistry | null
   ) => {
     let settings: SubmitSettings = DEFAULT_SETTINGS;
-    const model = new JobsModel();
+    const model = new JobsModel(api);
     const reveal = () => app.shell.activateById(SIDEBAR_ID);
     const runner = new NotebookRunner(model, () => settings, reveal);
     registerCommands({ app, model, runner, tracker, docManager });
@@ -46,6 +48,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       model,
       tracker,
       runner,
+      app.serviceManager.kernelspecs,
       {
         openOutput: run(CommandIDs.openOutput),
         showLog: run(CommandIDs.showLog),
@@ -64,24 +67,30 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     for (const command of Object.values(CommandIDs)) {
-      palette?.addItem({ command, category: 'HPC Submit' });
+      palette?.addItem({ command, category: PALETTE_CATEGORY });
     }
 
     model.jobEnded.connect((_, job) => {
-      // The output is new in the file browser's directory (or a subfolder of it).
-      void browser?.model.refresh();
-      void app.serviceManager.contents.get(dirName(job.output), { content: false }).catch(() => undefined);
-      const label = `${baseName(job.notebook)}: ${stateLabel(job)}`;
+      void showOutput(job);
       const actions = [{ label: 'Open output', callback: () => void openOutput({ docManager, app }, job) }];
+      const message = endedMessage(job);
       if (job.state === 'completed') {
-        Notification.success(label, { actions, autoClose: 8000 });
+        Notification.success(message, { actions, autoClose: 8000 });
         if (settings.openOutputOnCompletion) void openOutput({ docManager, app }, job);
       } else if (job.state === 'cancelled') {
-        Notification.info(label, { actions, autoClose: 5000 });
+        Notification.info(message, { actions, autoClose: 5000 });
       } else {
-        Notification.error(label, { actions, autoClose: false });
+        Notification.error(message, { actions, autoClose: false });
       }
     });
+
+    /** The executed notebook is new on disk: show it in the file browser, and in its tab if open and unchanged. */
+    async function showOutput(job: Job): Promise<void> {
+      await browser?.model.refresh().catch(() => undefined);
+      const widget = docManager?.findWidget(job.output);
+      const context = widget ? docManager?.contextForWidget(widget) : undefined;
+      if (context && !context.model.dirty) await context.revert().catch(() => undefined);
+    }
 
     if (settingRegistry) {
       settingRegistry
@@ -99,7 +108,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     void model.refreshProfiles();
     void model.refreshJobs();
-    model.connect();
+    void model.refreshHealth();
+    new JobEventStream(model).connect();
   }
 };
 

@@ -1,18 +1,61 @@
 /**
  * What the sidebar says about kernels: the one the open notebook uses on the
  * hub, and the one the run will use on the compute node. The trap it names:
- * the notebook's kernel is not what runs on the node, the profile's is. Pure.
+ * the notebook's kernel is not what runs on the node, the profile's is. Pure:
+ * the caller reads the session and the kernelspecs and passes plain values.
  */
 import type { ProfileStatus } from './wire';
+
+/** The part of a kernelspec this module needs (the server's `kernelspecs` map values). */
+export interface KernelSpecLite {
+  name: string;
+  display_name: string;
+}
+
+/** name -> spec, as `KernelSpecManager.specs.kernelspecs` holds them. */
+export type KernelSpecMap = Readonly<Record<string, KernelSpecLite | undefined>>;
+
+/** Everything the open notebook says about its kernel, most reliable first. */
+export interface NotebookKernelSources {
+  /** The running kernel's spec name (sessionContext.session.kernel.name). */
+  running?: string | null;
+  /** A kernel being started or chosen but not running yet (sessionContext.kernelPreference.name). */
+  preferred?: string | null;
+  /** The notebook file's own `metadata.kernelspec.name`. */
+  metadata?: string | null;
+  /** sessionContext.kernelDisplayName: also a placeholder ("No Kernel") when there is none. */
+  displayName?: string | null;
+  /** The session context's word for "no kernel" (translated), to tell a placeholder from a name. */
+  noKernelName?: string;
+}
 
 export interface NotebookKernel {
   /** kernelspec name, e.g. "python3"; empty when no kernel is chosen. */
   name: string;
   displayName: string;
+  /** Whether the hub's server knows this kernelspec. */
+  known: boolean;
+}
+
+/** The notebook's kernel on the hub: the running one, else the chosen one, else its file's. */
+export function resolveNotebookKernel(src: NotebookKernelSources, specs: KernelSpecMap | null | undefined): NotebookKernel {
+  const name = [src.running, src.preferred, src.metadata].find((n): n is string => typeof n === 'string' && n !== '') ?? '';
+  if (!name) return { name: '', displayName: '', known: false };
+  const spec = specs?.[name];
+  const placeholder = !src.displayName || src.displayName === (src.noKernelName ?? 'No Kernel');
+  const displayName = spec?.display_name || (placeholder ? name : (src.displayName as string));
+  return { name, displayName, known: spec !== undefined };
+}
+
+/** "Python 3 (ipykernel) [python3]", or just "python3" when both read the same. */
+export function kernelText(name: string, displayName?: string): string {
+  return displayName && displayName !== name ? `${displayName} [${name}]` : name;
 }
 
 export interface KernelSummary {
+  /** "Python 3 (ipykernel) [python3] on the hub" */
   notebook: string;
+  /** "convcnp-gpu on gpu": the profile's kernel on its partition (or its label without one). */
   run: string;
   /** True when the notebook's kernel differs from the profile's (the usual, expected case on a hub). */
   differs: boolean;
@@ -21,17 +64,19 @@ export interface KernelSummary {
 }
 
 export function summarizeKernels(
-  notebook: NotebookKernel | null,
-  profile: Pick<ProfileStatus, 'kernel' | 'resources' | 'label' | 'problems'> | undefined
+  notebook: Pick<NotebookKernel, 'name' | 'displayName'> | null,
+  profile: Pick<ProfileStatus, 'kernel' | 'resources' | 'label' | 'problems'> | undefined,
+  specs?: KernelSpecMap | null
 ): KernelSummary {
-  const shown = notebook?.displayName && notebook.displayName !== notebook.name ? `${notebook.displayName} [${notebook.name}]` : notebook?.name;
-  const nb = notebook && notebook.name ? `${shown} on the hub` : 'no kernel on the hub';
+  const nb = notebook && notebook.name ? `${kernelText(notebook.name, notebook.displayName)} on the hub` : 'no kernel on the hub';
   if (!profile) return { notebook: nb, run: 'no profile', differs: false };
-  const where = profile.resources.partition ? `partition ${profile.resources.partition}` : profile.label;
+  const where = profile.resources.partition || profile.label;
   const missing = profile.problems.find((p) => p.code === 'kernel-missing');
+  // The hub may know the profile's kernel too (a --user kernelspec is shared); its display name helps.
+  const runKernel = kernelText(profile.kernel, specs?.[profile.kernel]?.display_name);
   return {
     notebook: nb,
-    run: `${profile.kernel} on ${where}`,
+    run: `${runKernel} on ${where}`,
     differs: !notebook || notebook.name !== profile.kernel,
     ...(missing ? { missing: { message: missing.message, fix: missing.fix } } : {})
   };

@@ -68,3 +68,8 @@ export function sortJobs(jobs: Job[]): Job[] {
     a.submittedAt === b.submittedAt ? (a.id < b.id ? 1 : -1) : a.submittedAt < b.submittedAt ? 1 : -1
   );
 }
+
+/** The notification when a run ends: "b.ipynb finished: Completed". */
+export function endedMessage(job: Pick<Job, 'notebook' | 'state' | 'node' | 'reason'>): string {
+  return `${baseName(job.notebook)} finished: ${stateLabel(job)}`;
+}

@@ -1,7 +1,6 @@
 /** A job's log in a main-area panel, following it while the job runs. */
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
-import { api } from './api';
 import { hpcIcon } from './icons';
 import { baseName, isLive } from './labels';
 import type { JobsModel } from './model';
@@ -11,6 +10,7 @@ const FOLLOW_MS = 2000;
 class LogView extends Widget {
   private offset = 0;
   private timer: number | null = null;
+  private finalRead = false;
   private readonly pre = document.createElement('pre');
 
   constructor(
@@ -19,6 +19,7 @@ class LogView extends Widget {
   ) {
     super();
     this.addClass('jp-HpcSubmit-log');
+    this.node.tabIndex = 0;
     this.pre.setAttribute('aria-live', 'polite');
     this.node.appendChild(this.pre);
     void this.fetch();
@@ -26,40 +27,51 @@ class LogView extends Widget {
 
   dispose(): void {
     if (this.timer !== null) window.clearTimeout(this.timer);
+    this.timer = null;
     super.dispose();
   }
 
   private async fetch(): Promise<void> {
+    this.timer = null;
     if (this.isDisposed) return;
+    let more = false;
     try {
-      const text = await api.log(this.jobId, this.offset);
-      if (text) {
+      const chunk = await this.model.api.log(this.jobId, this.offset);
+      if (this.isDisposed) return;
+      if (chunk.text) {
         const atBottom = this.node.scrollTop + this.node.clientHeight >= this.node.scrollHeight - 8;
-        this.pre.append(text);
-        this.offset += new TextEncoder().encode(text).length;
+        this.pre.append(chunk.text);
         if (atBottom) this.node.scrollTop = this.node.scrollHeight;
+        // A long log comes in pieces: read on at once while pieces arrive.
+        more = chunk.next > this.offset;
       }
+      this.offset = chunk.next;
     } catch (e) {
-      this.pre.append(`\n[hpc-submit] ${(e as Error).message}\n`);
+      if (!this.isDisposed) this.pre.append(`\n[hpc-submit] ${(e as Error).message}\n`);
       return;
     }
     const job = this.model.job(this.jobId);
-    if (job && isLive(job)) this.timer = window.setTimeout(() => void this.fetch(), FOLLOW_MS);
+    if (more) this.schedule(0);
+    else if (job && isLive(job)) this.schedule(FOLLOW_MS);
     else if (!this.finalRead) {
       // One last read after the end, for what was written as the job stopped.
       this.finalRead = true;
-      this.timer = window.setTimeout(() => void this.fetch(), 500);
+      this.schedule(500);
     }
   }
 
-  private finalRead = false;
+  private schedule(ms: number): void {
+    if (!this.isDisposed) this.timer = window.setTimeout(() => void this.fetch(), ms);
+  }
 }
 
 export function openLogPanel(jobId: string, model: JobsModel): MainAreaWidget<LogView> {
   const job = model.job(jobId);
   const widget = new MainAreaWidget({ content: new LogView(jobId, model) });
   widget.id = `jp-hpc-submit-log-${jobId}`;
+  widget.addClass('jp-HpcSubmit-logPanel');
   widget.title.label = `Log: ${job ? baseName(job.notebook) : jobId}`;
+  widget.title.caption = job ? `Log of the run of ${job.notebook} (${jobId})` : `Log of ${jobId}`;
   widget.title.icon = hpcIcon;
   widget.title.closable = true;
   return widget;

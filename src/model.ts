@@ -1,14 +1,13 @@
 /**
  * The jobs model: the state the sidebar and toolbar render (profiles, jobs,
  * scheduler reachability, the filter), kept current by the companion's pushed
- * events. It renders nothing.
+ * events (see eventStream.ts). It renders nothing and touches no DOM, so the
+ * unit tests run it in node with a stand-in for the companion's API.
  */
-import { ServerConnection } from '@jupyterlab/services';
-import { ISignal, Signal } from '@lumino/signaling';
-import { api } from './api';
+import { type ISignal, Signal } from '@lumino/signaling';
+import type { CompanionApi } from './api';
 import { isLive, sortJobs } from './labels';
-import { companionUrl } from './request';
-import type { Job, ProfileStatus } from './wire';
+import type { Job, ProfileStatus, ServerEvent } from './wire';
 
 export type JobFilter = 'notebook' | 'all';
 
@@ -21,11 +20,11 @@ export class JobsModel {
   private _companionError: string | undefined;
   private _filter: JobFilter = 'notebook';
   private _currentNotebook: string | null = null;
-  private _events: EventSource | null = null;
-  private _fallback: number | null = null;
-  private _failures = 0;
+  private _disposed = false;
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
+
+  constructor(readonly api: CompanionApi) {}
 
   /** Any change of what is shown. */
   get changed(): ISignal<this, void> {
@@ -35,6 +34,10 @@ export class JobsModel {
   /** A job seen live has ended (completed, failed, cancelled, timed out). */
   get jobEnded(): ISignal<this, Job> {
     return this._jobEnded;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
   }
 
   get profiles(): ProfileStatus[] {
@@ -86,6 +89,7 @@ export class JobsModel {
     return this._sorted.filter((j) => j.notebook === this._currentNotebook || j.output === this._currentNotebook);
   }
 
+  /** Something is queued or running: elapsed times move. */
   get anyRunning(): boolean {
     return this._sorted.some(isLive);
   }
@@ -110,17 +114,30 @@ export class JobsModel {
 
   async refreshProfiles(): Promise<void> {
     try {
-      this._profiles = await api.profiles();
+      this._profiles = await this.api.profiles();
       this._companionError = undefined;
     } catch (e) {
       this._companionError = (e as Error).message;
     }
-    this._changed.emit();
+    this.emit();
   }
 
+  /** Reachability of the scheduler as the companion last saw it (events carry changes after this). */
+  async refreshHealth(): Promise<void> {
+    try {
+      const health = await this.api.health();
+      this._companionError = undefined;
+      this.setScheduler(health.schedulerReachable !== false, health.schedulerMessage);
+    } catch (e) {
+      this._companionError = (e as Error).message;
+      this.emit();
+    }
+  }
+
+  /** The whole list from the companion (its memory, never the scheduler): catch-up after a gap. */
   async refreshJobs(): Promise<void> {
     try {
-      const jobs = await api.jobs();
+      const jobs = await this.api.jobs();
       const seen = new Set<string>();
       for (const job of jobs) {
         seen.add(job.id);
@@ -131,7 +148,7 @@ export class JobsModel {
       this.resort();
     } catch (e) {
       this._companionError = (e as Error).message;
-      this._changed.emit();
+      this.emit();
     }
   }
 
@@ -147,51 +164,40 @@ export class JobsModel {
     if (this._jobs.delete(id)) this.resort();
   }
 
-  /** Subscribes to the companion's events; falls back to a cheap poll when a proxy blocks them. */
-  connect(settings: ServerConnection.ISettings = ServerConnection.makeSettings()): void {
-    if (this._events) return;
-    const source = new EventSource(companionUrl(settings, 'api/events'), { withCredentials: true });
-    this._events = source;
-    source.addEventListener('open', () => {
-      this._failures = 0;
-      this.stopFallback();
-      // Catch up with what happened while disconnected.
-      void this.refreshJobs();
-    });
-    source.addEventListener('job', (e) => this.upsert(JSON.parse((e as MessageEvent).data) as Job));
-    source.addEventListener('forget', (e) => this.remove((JSON.parse((e as MessageEvent).data) as { id: string }).id));
-    source.addEventListener('scheduler', (e) => {
-      const s = JSON.parse((e as MessageEvent).data) as { reachable: boolean; message?: string };
-      this._reachable = s.reachable;
-      this._schedulerMessage = s.message;
-      this._changed.emit();
-    });
-    source.addEventListener('error', () => {
-      this._failures++;
-      if (this._failures >= 3) this.startFallback();
-    });
+  setScheduler(reachable: boolean, message?: string): void {
+    if (reachable === this._reachable && message === this._schedulerMessage) return;
+    this._reachable = reachable;
+    this._schedulerMessage = reachable ? undefined : message;
+    this.emit();
+  }
+
+  /** One event pushed by the companion. */
+  apply(event: ServerEvent): void {
+    switch (event.type) {
+      case 'job':
+        this.upsert(event.job);
+        break;
+      case 'forget':
+        this.remove(event.id);
+        break;
+      case 'scheduler':
+        this.setScheduler(event.reachable, event.message);
+        break;
+    }
   }
 
   dispose(): void {
-    this._events?.close();
-    this._events = null;
-    this.stopFallback();
+    if (this._disposed) return;
+    this._disposed = true;
     Signal.clearData(this);
   }
 
-  private startFallback(): void {
-    if (this._fallback !== null) return;
-    // The companion answers GET api/jobs from memory: this never reaches the scheduler.
-    this._fallback = window.setInterval(() => void this.refreshJobs(), 10_000);
-  }
-
-  private stopFallback(): void {
-    if (this._fallback !== null) window.clearInterval(this._fallback);
-    this._fallback = null;
+  private emit(): void {
+    if (!this._disposed) this._changed.emit();
   }
 
   private resort(): void {
     this._sorted = sortJobs([...this._jobs.values()]);
-    this._changed.emit();
+    this.emit();
   }
 }

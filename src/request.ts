@@ -20,11 +20,23 @@ export function companionUrl(settings: ServerConnection.ISettings, path = ''): s
   return URLExt.join(settings.baseUrl, COMPANION_PATH, path);
 }
 
-export async function requestCompanion<T>(
+/** The URL of the event stream: EventSource sends cookies but no headers, so a token goes in the query where JupyterLab would put it. */
+export function eventsUrl(settings: ServerConnection.ISettings = ServerConnection.makeSettings()): string {
+  const url = companionUrl(settings, 'api/events');
+  return settings.appendToken && settings.token ? `${url}?token=${encodeURIComponent(settings.token)}` : url;
+}
+
+/** What a successful call answered: the body as text and the response's headers. */
+export interface CompanionReply {
+  text: string;
+  headers: Headers;
+}
+
+export async function requestCompanionText(
   path: string,
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
-): Promise<T> {
+): Promise<CompanionReply> {
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(companionUrl(settings, path), init, settings);
@@ -33,9 +45,10 @@ export async function requestCompanion<T>(
   }
   const text = await response.text();
   if (!response.ok) {
-    let message = text;
+    let message: string;
     try {
-      message = (JSON.parse(text) as { error?: string }).error ?? text;
+      const body = JSON.parse(text) as { error?: unknown };
+      message = typeof body.error === 'string' && body.error ? body.error : `HTTP ${response.status}`;
     } catch {
       // jupyter-server-proxy's own HTML error page: say what it means
       message =
@@ -45,6 +58,16 @@ export async function requestCompanion<T>(
     }
     throw new CompanionError(message, response.status);
   }
-  const type = response.headers.get('Content-Type') ?? '';
+  return { text, headers: response.headers };
+}
+
+/** JSON answers parsed, anything else as text. */
+export async function requestCompanion<T>(
+  path: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const { text, headers } = await requestCompanionText(path, init, settings);
+  const type = headers.get('Content-Type') ?? '';
   return (type.includes('application/json') && text ? JSON.parse(text) : text) as T;
 }

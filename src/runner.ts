@@ -1,17 +1,26 @@
 /**
  * Running a notebook: the chosen profile (from its metadata), saving unsaved
- * changes first, refusing early when the profile's kernel is missing, and
- * telling the user what happened.
+ * changes first, refusing early when the profile cannot run, and telling the
+ * user what happened.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { api } from './api';
-import { chooseProfile, readSubmitMetadata, withProfile } from './metadata';
+import { chooseProfile, loadChoice, saveChoice } from './metadata';
 import type { JobsModel } from './model';
 import type { SubmitSettings } from './settings';
-import { NOTEBOOK_METADATA_KEY, type Job, type ProfileStatus } from './wire';
+import type { Job, ProfileStatus } from './wire';
+
+/**
+ * Problems after which a submission cannot succeed: say so instead of
+ * submitting. Not 'environment-broken': a slow first start of an environment
+ * can look broken to the check and still run.
+ */
+const BLOCKING = new Set(['kernel-missing', 'launcher-missing']);
 
 export class NotebookRunner {
+  /** Notebooks with a submission in flight: a double click submits once. */
+  private readonly inFlight = new Set<string>();
+
   constructor(
     private readonly model: JobsModel,
     private readonly settings: () => SubmitSettings,
@@ -19,44 +28,64 @@ export class NotebookRunner {
   ) {}
 
   chosenProfile(panel: NotebookPanel | null): ProfileStatus | undefined {
-    const meta = readSubmitMetadata(panel?.model?.getMetadata(NOTEBOOK_METADATA_KEY));
-    return chooseProfile(meta, this.model.profiles, this.settings().defaultProfile);
+    return chooseProfile(loadChoice(panel?.model), this.model.profiles, this.settings().defaultProfile);
   }
 
   setProfile(panel: NotebookPanel, profile: string): void {
-    const meta = readSubmitMetadata(panel.model?.getMetadata(NOTEBOOK_METADATA_KEY));
-    panel.model?.setMetadata(NOTEBOOK_METADATA_KEY, withProfile(meta, profile));
+    if (panel.model) saveChoice(panel.model, profile);
   }
 
   async run(panel: NotebookPanel): Promise<Job | undefined> {
+    const path = panel.context.path;
+    if (this.inFlight.has(path)) return;
+    this.inFlight.add(path);
+    try {
+      return await this.runUnguarded(panel);
+    } finally {
+      this.inFlight.delete(path);
+    }
+  }
+
+  private async runUnguarded(panel: NotebookPanel): Promise<Job | undefined> {
+    const path = panel.context.path;
     if (this.model.profiles.length === 0) await this.model.refreshProfiles();
     const profile = this.chosenProfile(panel);
     if (!profile) {
-      Notification.error(this.model.companionError ?? 'No hardware profiles are configured for this site.');
+      Notification.error(this.model.companionError ?? 'No hardware profiles are configured for this site.', { autoClose: 10_000 });
       return;
     }
-    const missing = profile.problems.find((p) => p.code === 'kernel-missing' || p.code === 'launcher-missing');
-    if (missing) {
+    const blocking = profile.problems.find((p) => BLOCKING.has(p.code));
+    if (blocking) {
       this.reveal();
-      Notification.error(`${profile.label}: ${missing.message}.${missing.fix ? ` Fix: ${missing.fix}` : ''}`, { autoClose: 10_000 });
+      const fix = blocking.fix ? ` Fix: ${blocking.fix}` : '';
+      Notification.error(`${profile.label}: ${blocking.message.replace(/\.$/, '')}.${fix}`, { autoClose: 10_000 });
       return;
     }
     if (this.settings().confirmBeforeSubmit) {
+      const where = profile.resources.partition ? ` on partition ${profile.resources.partition}` : '';
       const answer = await showDialog({
         title: `Run on ${profile.label}?`,
-        body: `${panel.context.path} will run with kernel ${profile.kernel}${profile.resources.partition ? ` on partition ${profile.resources.partition}` : ''}.`,
+        body: `${path} will run with kernel ${profile.kernel}${where}.${panel.context.model.dirty ? ' Unsaved changes are saved first.' : ''}`,
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
       });
       if (!answer.button.accept) return;
     }
-    if (panel.context.model.dirty) await panel.context.save();
-    const meta = readSubmitMetadata(panel.model?.getMetadata(NOTEBOOK_METADATA_KEY));
-    return this.submit(panel.context.path, profile.id, meta.resources);
+    // The job runs the file on disk: what the user sees must be what runs.
+    if (panel.context.model.dirty) {
+      try {
+        await panel.context.save();
+      } catch (e) {
+        Notification.error(`Could not save ${path} before running it: ${(e as Error).message}`, { autoClose: 10_000 });
+        return;
+      }
+    }
+    return this.submit(path, profile.id, loadChoice(panel.model).resources);
   }
 
   async submit(notebook: string, profile: string, resources?: Job['resources']): Promise<Job | undefined> {
     try {
-      const job = await api.submit(notebook, profile, resources);
+      const job = await this.model.api.submit(notebook, profile, resources, newIdempotencyKey());
+      // Shown at once; the companion's event for it follows.
       this.model.upsert(job);
       this.reveal();
       Notification.info(`${notebook}: submitted to ${this.model.profile(profile)?.label ?? profile}`, { autoClose: 3000 });
@@ -66,4 +95,11 @@ export class NotebookRunner {
       return undefined;
     }
   }
+}
+
+/** One key per click: a retried request never submits twice. */
+function newIdempotencyKey(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -1,6 +1,8 @@
 /** Ids shared across the plugin: one place, so tests and settings can name them. */
 export const PLUGIN_ID = 'jupyterlab-hpc-submit:plugin';
 export const SIDEBAR_ID = 'jp-hpc-submit-sidebar';
+/** The palette category of every command. */
+export const PALETTE_CATEGORY = 'HPC Submit';
 /** The companion's mount point under the Jupyter server's base URL (jupyter-server-proxy). */
 export const COMPANION_PATH = 'hpc-submit/';
 

@@ -38,13 +38,18 @@ export function JobRow(props: { job: Job; now: number; actions: JobActions; prof
         </span>
       </div>
       {job.state === 'running' && job.progress && job.progress.total > 0 && (
-        <progress
-          className="jp-HpcSubmit-progress"
-          max={job.progress.total}
-          value={job.progress.cell}
-          aria-label={`cell ${job.progress.cell} of ${job.progress.total}`}
-          title={`cell ${job.progress.cell} of ${job.progress.total}`}
-        />
+        <div className="jp-HpcSubmit-progressRow">
+          <progress
+            className="jp-HpcSubmit-progress"
+            max={job.progress.total}
+            value={job.progress.cell}
+            aria-label={`cell ${job.progress.cell} of ${job.progress.total}`}
+            title={`cell ${job.progress.cell} of ${job.progress.total}`}
+          />
+          <span className="jp-HpcSubmit-progressText">
+            {job.progress.cell}/{job.progress.total}
+          </span>
+        </div>
       )}
       <div className="jp-HpcSubmit-actions">
         {!live && button('Open output', () => actions.openOutput(job), 'Open')}

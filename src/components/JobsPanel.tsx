@@ -31,7 +31,7 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
         <h2>GPU jobs</h2>
       </header>
       {props.companionError && (
-        <div className="jp-HpcSubmit-unreachable" role="alert">
+        <div className="jp-HpcSubmit-companionError" role="alert">
           {props.companionError}
         </div>
       )}
@@ -43,10 +43,10 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
       )}
       {props.notebookName && kernels && (
         <section className="jp-HpcSubmit-kernelInfo" aria-label="Kernels">
-          <div>
+          <div className="jp-HpcSubmit-kernelNotebook">
             <span className="jp-HpcSubmit-kernelLabel">this notebook:</span> {kernels.notebook}
           </div>
-          <div>
+          <div className="jp-HpcSubmit-kernelRun" title={profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined}>
             <span className="jp-HpcSubmit-kernelLabel">→ the run:</span> {kernels.run}
           </div>
         </section>
@@ -73,7 +73,13 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
       <div className="jp-HpcSubmit-filter" role="radiogroup" aria-label="Show jobs of">
         {(['notebook', 'all'] as const).map((f) => (
           <label key={f}>
-            <input type="radio" name="jp-HpcSubmit-filter" checked={props.filter === f} onChange={() => props.onFilter(f)} />
+            <input
+              type="radio"
+              name="jp-HpcSubmit-filter"
+              value={f}
+              checked={props.filter === f}
+              onChange={() => props.onFilter(f)}
+            />
             {f === 'notebook' ? 'This notebook' : 'All'}
           </label>
         ))}

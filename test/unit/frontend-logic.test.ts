@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseName, dirName, elapsed, formatDuration, isLive, runLabel, sortJobs, stateLabel } from '../../src/labels';
-import { chooseProfile, readSubmitMetadata, withProfile } from '../../src/metadata';
-import { summarizeKernels } from '../../src/kernelInfo';
+import { baseName, dirName, elapsed, endedMessage, formatDuration, isLive, runLabel, sortJobs, stateLabel } from '../../src/labels';
+import { chooseProfile, loadChoice, readSubmitMetadata, saveChoice, withProfile } from '../../src/metadata';
 import { readSettings } from '../../src/settings';
 import type { Job, ProfileStatus } from '../../src/wire';
 
@@ -40,7 +39,11 @@ test('state labels say where and why', () => {
   assert.equal(stateLabel(job({ state: 'timeout' })), 'Timed out');
   assert.equal(stateLabel(job({ state: 'cancelled' })), 'Cancelled');
   assert.equal(stateLabel(job({ state: 'completed' })), 'Completed');
+  assert.equal(stateLabel(job({ state: 'unknown' })), 'Unknown');
   assert.equal(isLive(job({ state: 'unknown' })), true);
+  assert.equal(isLive(job({ state: 'running' })), true);
+  assert.equal(endedMessage(job({ state: 'completed' })), 'b.ipynb finished: Completed');
+  assert.equal(endedMessage(job({ state: 'failed', reason: 'cell 3 raised ValueError' })), 'b.ipynb finished: Failed: cell 3 raised ValueError');
   assert.equal(isLive(job({ state: 'timeout' })), false);
 });
 
@@ -79,21 +82,36 @@ test('notebook metadata: read defensively, choose a profile the site still has',
   assert.deepEqual(withProfile({ resources: { gpus: 1 } }, 'cpu'), { profile: 'cpu', resources: { gpus: 1 } });
 });
 
-test('kernel summary names the hub kernel and the run kernel, and a missing one with its fix', () => {
-  const s = summarizeKernels({ name: 'python3', displayName: 'Python 3 (ipykernel)' }, gpu);
-  assert.equal(s.notebook, 'Python 3 (ipykernel) [python3] on the hub');
-  assert.equal(s.run, 'convcnp-gpu on partition gpu');
-  assert.equal(s.differs, true);
-  assert.equal(s.missing, undefined);
-  const missing = summarizeKernels({ name: 'convcnp-gpu', displayName: 'convcnp-gpu' }, {
-    ...gpu,
-    problems: [{ code: 'kernel-missing', message: 'the kernel "convcnp-gpu" is not installed', fix: 'pixi run -e gpu python -m ipykernel install --user --name convcnp-gpu' }]
-  });
-  assert.equal(missing.notebook, 'convcnp-gpu on the hub');
-  assert.equal(missing.differs, false);
-  assert.match(missing.missing?.fix ?? '', /ipykernel install --user --name convcnp-gpu/);
-  assert.equal(summarizeKernels(null, undefined).run, 'no profile');
-  assert.equal(summarizeKernels({ name: '', displayName: '' }, cpu).notebook, 'no kernel on the hub');
+/** A stand-in with the two metadata methods of JupyterLab 4's notebook model, counting writes. */
+class Metadata {
+  values = new Map<string, unknown>();
+  writes = 0;
+  getMetadata(key: string): unknown {
+    return this.values.get(key);
+  }
+  setMetadata(key: string, value: unknown): void {
+    this.writes++;
+    this.values.set(key, structuredClone(value));
+  }
+}
+
+test('notebook metadata: the choice is written under hpc_submit, keeping resources, and only when it changes', () => {
+  const nb = new Metadata();
+  assert.deepEqual(loadChoice(nb), {});
+  assert.deepEqual(loadChoice(null), {});
+  assert.equal(saveChoice(nb, 'cpu'), true);
+  assert.deepEqual(nb.getMetadata('hpc_submit'), { profile: 'cpu' });
+  assert.equal(saveChoice(nb, 'cpu'), false, 'the same choice again does not dirty the notebook');
+  assert.equal(nb.writes, 1);
+  nb.setMetadata('hpc_submit', { profile: 'cpu', resources: { time: '00:10:00' } });
+  saveChoice(nb, 'gpu');
+  assert.deepEqual(loadChoice(nb), { profile: 'gpu', resources: { time: '00:10:00' } });
+  // A hand-edited, broken value reads as no choice and is replaced cleanly.
+  nb.setMetadata('hpc_submit', ['gpu']);
+  assert.deepEqual(loadChoice(nb), {});
+  saveChoice(nb, 'gpu');
+  assert.deepEqual(nb.getMetadata('hpc_submit'), { profile: 'gpu' });
+  assert.equal(chooseProfile(loadChoice(nb), [cpu, gpu], 'cpu')?.id, 'gpu');
 });
 
 test('settings fall back to their defaults', () => {

@@ -1,0 +1,131 @@
+/**
+ * The jobs model, in node: events applied, transitions to a final state
+ * signalled once, the filter, catch-up after a gap. The companion's HTTP API
+ * is replaced by `listing`, a fixed answer of GET api/jobs: what is tested is
+ * the model's reconciliation, not the transport (the Galata tests run that).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CompanionApi } from '../../src/api';
+import { JobsModel } from '../../src/model';
+import type { Job } from '../../src/wire';
+
+const job = (over: Partial<Job>): Job => ({
+  id: 'j1',
+  notebook: 'exp/a.ipynb',
+  output: 'exp/executed/a_executed.ipynb',
+  profile: 'gpu',
+  kernel: 'convcnp-gpu',
+  resources: {},
+  executor: 'local',
+  schedulerId: '1',
+  state: 'queued',
+  submittedAt: '2026-11-23T12:00:00.000Z',
+  ...over
+});
+
+function listing(jobs: () => Job[]): CompanionApi {
+  const unused = () => Promise.reject(new Error('not used by this test'));
+  return {
+    health: unused,
+    profiles: unused,
+    createKernel: unused,
+    submit: unused,
+    jobs: async () => jobs(),
+    job: unused,
+    log: unused,
+    cancel: unused,
+    forget: unused
+  };
+}
+
+test('events update jobs newest first; a live job reaching a final state is signalled once', () => {
+  const model = new JobsModel(listing(() => []));
+  const ended: Job[] = [];
+  let changes = 0;
+  model.jobEnded.connect((_, j) => ended.push(j));
+  model.changed.connect(() => changes++);
+
+  // Inserted from the submit response, before any event.
+  model.upsert(job({}));
+  model.apply({ type: 'job', job: job({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' }) });
+  assert.deepEqual(model.jobs.map((j) => j.id), ['j2', 'j1']);
+  assert.equal(model.anyRunning, true);
+
+  model.apply({ type: 'job', job: job({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } }) });
+  assert.equal(model.job('j1')?.node, 'gpu01');
+  assert.equal(ended.length, 0);
+  model.apply({ type: 'job', job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' }) });
+  model.apply({ type: 'job', job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' }) });
+  assert.deepEqual(ended.map((j) => [j.id, j.state]), [['j1', 'completed']]);
+
+  model.apply({ type: 'forget', id: 'j1' });
+  assert.equal(model.job('j1'), undefined);
+  model.apply({ type: 'job', job: job({ id: 'j2', notebook: 'exp/b.ipynb', state: 'cancelled', submittedAt: '2026-11-23T12:05:00.000Z' }) });
+  assert.equal(model.anyRunning, false);
+  assert.ok(changes >= 5);
+});
+
+test('a job first seen already ended is not announced as ending', () => {
+  const model = new JobsModel(listing(() => []));
+  const ended: Job[] = [];
+  model.jobEnded.connect((_, j) => ended.push(j));
+  model.apply({ type: 'job', job: job({ state: 'failed', reason: 'boom' }) });
+  assert.deepEqual(ended, []);
+});
+
+test('scheduler reachability follows events', () => {
+  const model = new JobsModel(listing(() => []));
+  assert.equal(model.schedulerReachable, true);
+  model.apply({ type: 'scheduler', reachable: false, message: 'squeue: Unable to contact slurm controller' });
+  assert.equal(model.schedulerReachable, false);
+  assert.match(model.schedulerMessage ?? '', /slurm controller/);
+  model.apply({ type: 'scheduler', reachable: true });
+  assert.equal(model.schedulerReachable, true);
+  assert.equal(model.schedulerMessage, undefined);
+});
+
+test('the filter shows this notebook’s runs, and an executed notebook’s own run', () => {
+  const model = new JobsModel(listing(() => []));
+  model.upsert(job({}));
+  model.upsert(job({ id: 'j2', notebook: 'exp/b.ipynb', output: 'exp/executed/b_executed.ipynb' }));
+  assert.equal(model.filter, 'notebook');
+  assert.equal(model.visibleJobs.length, 2, 'no notebook open: all');
+  model.currentNotebook = 'exp/b.ipynb';
+  assert.deepEqual(model.visibleJobs.map((j) => j.id), ['j2']);
+  model.currentNotebook = 'exp/executed/a_executed.ipynb';
+  assert.deepEqual(model.visibleJobs.map((j) => j.id), ['j1']);
+  model.filter = 'all';
+  assert.equal(model.visibleJobs.length, 2);
+});
+
+test('catch-up after a gap: ends seen in the listing are signalled, forgotten jobs dropped', async () => {
+  let answer = [job({ state: 'running' }), job({ id: 'gone', state: 'completed' })];
+  const model = new JobsModel(listing(() => answer));
+  const ended: string[] = [];
+  model.jobEnded.connect((_, j) => ended.push(j.id));
+  await model.refreshJobs();
+  assert.deepEqual(model.jobs.map((j) => j.id).sort(), ['gone', 'j1']);
+  answer = [job({ state: 'timeout', reason: 'time limit reached' })];
+  await model.refreshJobs();
+  assert.deepEqual(model.jobs.map((j) => [j.id, j.state]), [['j1', 'timeout']]);
+  assert.deepEqual(ended, ['j1']);
+  assert.equal(model.companionError, undefined);
+});
+
+test('a companion that cannot be reached is said in words, and the jobs stay', async () => {
+  let fail = false;
+  const api = listing(() => {
+    if (fail) throw new Error('the hpc-submit companion is not answering (HTTP 502)');
+    return [job({ state: 'running' })];
+  });
+  const model = new JobsModel(api);
+  await model.refreshJobs();
+  fail = true;
+  await model.refreshJobs();
+  assert.equal(model.companionError, 'the hpc-submit companion is not answering (HTTP 502)');
+  assert.equal(model.job('j1')?.state, 'running');
+  fail = false;
+  await model.refreshJobs();
+  assert.equal(model.companionError, undefined);
+});
