@@ -4,7 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { HealthInfo, Profile, ProfileStatus } from '../src/wire';
-import { requireToken } from './auth';
+import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
 import type { Executor } from './executors/executor';
 import { HttpError } from './httpError';
@@ -39,6 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requireToken(deps.token));
+  app.use(refuseCrossSiteWrites());
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
   app.get('/', (_req, res) => {

@@ -4,7 +4,7 @@
  * 127.0.0.1 with a token (started by hand).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,6 +46,21 @@ const log = (line: string): void => {
   process.stderr.write(`[hpc-submit] ${line}\n`);
 };
 
+/**
+ * The state directory holds every job's log and script: only its owner may
+ * read it, even when it was made earlier with the umask's looser mode.
+ */
+function privateDirectory(dir: string): void {
+  try {
+    if ((statSync(dir).mode & 0o077) !== 0) {
+      chmodSync(dir, 0o700);
+      log(`made the state directory ${dir} private (mode 0700)`);
+    }
+  } catch (e) {
+    log(`could not make the state directory ${dir} private: ${(e as Error).message}`);
+  }
+}
+
 /** The token of a standalone companion: given, or kept in <state>/token (0600). */
 async function standaloneToken(stateDir: string, given?: string): Promise<string> {
   if (given) return given;
@@ -63,6 +78,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   const rootDir = resolve(opts.rootDir);
   const stateDir = resolve(opts.stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  privateDirectory(stateDir);
   const profiles = loadProfiles(opts.profilesFile);
   const store = new JobStore(stateDir);
   const { skipped } = store.load();

@@ -9,7 +9,7 @@ import { HttpError } from '../../server/httpError';
 import { checkNotebookPath, resolveNotebook } from '../../server/paths';
 import { DEFAULT_PROFILES, memoryMegabytes, resolveResources, validateProfiles } from '../../server/profiles';
 import { JOB_ID, JobStore, newJobId, toWire } from '../../server/store';
-import { tokenMatches } from '../../server/auth';
+import { cookieValues, tokenMatches, xsrfAllows } from '../../server/auth';
 import type { Profile } from '../../src/wire';
 
 const refused = (fn: () => unknown, status: number, message: RegExp) =>
@@ -127,4 +127,23 @@ test('events are framed as SSE; tokens compare exactly', () => {
   assert.equal(tokenMatches('abc', 'abc'), true);
   assert.equal(tokenMatches('abc', 'abcd'), false);
   assert.equal(tokenMatches('abc', undefined), false);
+});
+
+test('a browser write needs X-XSRFToken equal to its _xsrf cookie; reads and cookieless clients do not', () => {
+  const cookies = 'jupyterhub-user-alice=s3cret; _xsrf=2|abc|def|1; other=x';
+  assert.deepEqual(cookieValues(cookies, '_xsrf'), ['2|abc|def|1']);
+  assert.deepEqual(cookieValues('_xsrf=one; a=b; _xsrf=two', '_xsrf'), ['one', 'two']);
+  assert.deepEqual(cookieValues(undefined, '_xsrf'), []);
+  // What another site can make the browser send: the cookies, no header.
+  assert.equal(xsrfAllows('POST', cookies, undefined), false);
+  assert.equal(xsrfAllows('DELETE', cookies, undefined), false);
+  assert.equal(xsrfAllows('POST', cookies, 'guess'), false);
+  assert.equal(xsrfAllows('POST', 'jupyterhub-user-alice=s3cret', 'anything'), false, 'no _xsrf cookie to match');
+  assert.equal(xsrfAllows('POST', '_xsrf=', ''), false, 'empty is not a token');
+  // What JupyterLab sends.
+  assert.equal(xsrfAllows('POST', cookies, '2|abc|def|1'), true);
+  assert.equal(xsrfAllows('DELETE', '_xsrf=one; _xsrf=two', 'two'), true);
+  // Reads change nothing; a client without cookies (CLI, token) cannot be forged.
+  assert.equal(xsrfAllows('GET', cookies, undefined), true);
+  assert.equal(xsrfAllows('POST', undefined, undefined), true);
 });
