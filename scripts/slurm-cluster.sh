@@ -123,14 +123,21 @@ SlurmdLogFile=$LOG_DIR/slurmd.log
 # No systemd cgroup control on these machines.
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
+# Memory is enforced without cgroups: slurmstepd samples the job's processes
+# every second and kills a job over its --mem (a real out-of-memory kill).
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherParams=OverMemoryKill,UsePss
+JobAcctGatherFrequency=task=1
 # No slurmdbd: a job's end must be known without sacct, as at some sites.
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$LOG_DIR/jobcomp.log
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+# Memory is a consumable resource (needed for --mem to be enforced); a job that
+# names none gets 1000M per CPU.
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
 ReturnToService=2
 # Ended jobs stay visible to squeue for a minute; the tests stay short.
 MinJobAge=60

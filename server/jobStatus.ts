@@ -8,7 +8,7 @@
  * ("no GPU visible on node7", "cell 3 of 9 raised KeyError").
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FINAL_STATES, type Job, type JobState, type Progress } from '../src/wire';
 import type { Observation } from './executors/executor';
@@ -134,19 +134,53 @@ export function readProgressSync(jobDir: string): Progress | null {
   return text === null ? null : parseProgress(text);
 }
 
+/** The scheduler's reasons for ending a job that say why, in words. */
+const END_CAUSES: Record<string, string> = {
+  OutOfMemory: 'out of memory: the run used more than the memory it asked for',
+  NodeFail: 'node failure: the node went down during the run',
+  TimeLimit: 'time limit reached',
+  Preempted: 'preempted by the scheduler',
+  BootFail: 'the node failed to boot',
+  Deadline: 'deadline reached before the job could finish',
+  Cancelled: 'cancelled'
+};
+
 /** The scheduler's reason codes, in words. */
 export function describeSchedulerReason(reason: string | undefined): string | undefined {
   if (!reason) return undefined;
-  const words: Record<string, string> = {
-    OutOfMemory: 'out of memory',
-    NodeFail: 'node failure',
-    TimeLimit: 'time limit reached',
-    Preempted: 'preempted by the scheduler',
-    BootFail: 'the node failed to boot',
-    Deadline: 'deadline reached before the job could finish',
-    Cancelled: 'cancelled'
-  };
-  return words[reason] ?? reason;
+  return END_CAUSES[reason] ?? reason;
+}
+
+/**
+ * Why the scheduler ended the job, as its own lines in the job's log say
+ * (slurmstepd writes them to the job's output), or undefined. Slurm without
+ * cgroups reports a job killed for its memory as FAILED/JobLaunchFailure:
+ * only the log says it was out of memory. Pure.
+ */
+export function endCauseInLog(logTail: string): string | undefined {
+  if (/exceeded (job )?memory limit|oom[-_]kill event/i.test(logTail)) return 'OutOfMemory';
+  const due = /\*\*\* JOB \S+ ON \S+ CANCELLED AT \S+ DUE TO ([A-Z ]+?)(,| \*\*\*)/.exec(logTail)?.[1];
+  if (due === 'NODE FAILURE') return 'NodeFail';
+  if (due === 'TIME LIMIT') return 'TimeLimit';
+  if (due === 'PREEMPTION') return 'Preempted';
+  return undefined;
+}
+
+/** The last `bytes` of the job's log, or '' when there is none. */
+export async function readLogTail(jobDir: string, bytes = 8192): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(join(jobDir, 'log.txt'), 'r');
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } catch {
+    return '';
+  } finally {
+    await handle?.close();
+  }
 }
 
 export interface ReconcileContext {
@@ -156,6 +190,23 @@ export interface ReconcileContext {
   schedulerReachable: boolean;
   /** The time to record as endedAt when the scheduler (not the job) reports the end; default: now. */
   now?: string;
+  /** Why the scheduler ended the job, as the job's log says (endCauseInLog). */
+  logCause?: string;
+}
+
+/**
+ * How long a job that reports a TERM waits for the scheduler to say why
+ * (a cancel outside hpc-submit, a node failure, a preemption) before it is
+ * called failed on its own word.
+ */
+export const TERMINATED_WAIT_MS = 60_000;
+
+/** The scheduler's specific reason for the end, else the log's, else undefined. */
+function endCause(observation: Observation | undefined, ctx: ReconcileContext): string | undefined {
+  // A running job's reason counts too: squeue says TimeLimit while it still winds down.
+  const said = observation?.phase === 'ended' || observation?.phase === 'running' ? observation.reason : undefined;
+  if (said && said in END_CAUSES) return said;
+  return ctx.logCause;
 }
 
 const VANISHED = 'the job vanished from the scheduler without reporting an end';
@@ -202,14 +253,20 @@ export function reconcile(
         state = 'timeout';
         reason = status.reason ?? 'time limit reached';
         break;
-      case 'terminated':
+      case 'terminated': {
+        const cause = endCause(observation, ctx);
+        const sinceEnd = Date.parse(ctx.now ?? new Date().toISOString()) - Date.parse(status.endedAt);
+        const schedulerStillAtIt = !observation || observation.phase === 'pending' || observation.phase === 'running';
+        if (!ctx.cancelRequested && !cause && ctx.schedulerReachable && schedulerStillAtIt && !(sinceEnd > TERMINATED_WAIT_MS)) {
+          // A TERM alone does not say who sent it: wait for the scheduler's word.
+          delete next.endedAt;
+          delete next.exitCode;
+          return pruneUnchanged(job, next);
+        }
         if (ctx.cancelRequested) {
           state = 'cancelled';
           reason = 'cancelled';
-        } else if (
-          observation?.reason === 'TimeLimit' ||
-          (observation?.phase === 'ended' && observation.endState === 'timeout')
-        ) {
+        } else if (cause === 'TimeLimit' || (observation?.phase === 'ended' && observation.endState === 'timeout')) {
           state = 'timeout';
           reason = 'time limit reached';
         } else if (observation?.phase === 'ended' && observation.endState === 'cancelled') {
@@ -217,9 +274,10 @@ export function reconcile(
           reason = 'cancelled outside hpc-submit';
         } else {
           state = 'failed';
-          reason = status.reason ?? `stopped by signal ${status.signal ?? 'TERM'}`;
+          reason = describeSchedulerReason(cause) ?? status.reason ?? `stopped by signal ${status.signal ?? 'TERM'}`;
         }
         break;
+      }
     }
   } else if (!observation || !ctx.schedulerReachable) {
     // No word from the scheduler: only the job's own start counts.
@@ -245,7 +303,7 @@ export function reconcile(
         break;
       case 'ended': {
         if (observation.exitCode !== undefined) next.exitCode = observation.exitCode;
-        const said = describeSchedulerReason(observation.reason);
+        const said = describeSchedulerReason(endCause(observation, ctx) ?? observation.reason);
         if (ctx.cancelRequested && observation.endState !== 'completed') {
           state = 'cancelled';
           reason = 'cancelled';
@@ -264,6 +322,11 @@ export function reconcile(
               reason = 'cancelled outside hpc-submit';
               break;
             default:
+              if (endCause(observation, ctx) === 'TimeLimit') {
+                state = 'timeout';
+                reason = 'time limit reached';
+                break;
+              }
               state = 'failed';
               reason =
                 said && said !== 'None'
@@ -277,6 +340,12 @@ export function reconcile(
         if (ctx.cancelRequested) {
           state = 'cancelled';
           reason = 'cancelled';
+        } else if (ctx.logCause === 'TimeLimit') {
+          state = 'timeout';
+          reason = 'time limit reached';
+        } else if (ctx.logCause) {
+          state = 'failed';
+          reason = describeSchedulerReason(ctx.logCause);
         } else {
           state = 'failed';
           reason = VANISHED;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Job } from '../src/wire';
 import type { EventHub } from './events';
 import { SchedulerUnreachableError, type Executor, type Observation } from './executors/executor';
-import { readJobStatus, readProgress, reconcile } from './jobStatus';
+import { endCauseInLog, readJobStatus, readLogTail, readProgress, reconcile } from './jobStatus';
 import { type JobRecord, type JobStore, isFinal, toWire } from './store';
 
 export interface PollerOptions {
@@ -139,10 +139,19 @@ export class Poller {
     const dir = this.store.jobDir(job.id);
     const [status, progress] = await Promise.all([readJobStatus(dir), readProgress(dir)]);
     const observation = fromScheduler || status?.phase === 'ended' ? this.observations.get(job.id) : undefined;
+    const terminated = status?.phase === 'ended' && status.outcome === 'terminated';
+    const endedUnexplained =
+      status?.phase !== 'ended' && (observation?.phase === 'gone' || (observation?.phase === 'ended' && observation.endState !== 'completed'));
     const patch = reconcile(job, status, progress, observation, {
       cancelRequested: Boolean(job.cancelRequested),
-      schedulerReachable: this.reachable
+      schedulerReachable: this.reachable,
+      // Read only when the end needs explaining: the scheduler may have said why in the log.
+      logCause: terminated || endedUnexplained ? endCauseInLog(await readLogTail(dir)) : undefined
     });
+    if (terminated && patch.state === undefined && !isFinal(job)) {
+      // The job says it was stopped and the scheduler has not yet said why: ask it soon.
+      this.watch(job.id);
+    }
     const endedByScheduler =
       patch.state !== undefined && ['completed', 'failed', 'cancelled', 'timeout'].includes(patch.state) && status?.phase !== 'ended';
     if (endedByScheduler && !this.endSeenOnce.has(job.id)) {

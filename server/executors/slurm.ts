@@ -136,7 +136,10 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
     '--output',
     spec.logPath.replace(/%/g, '%%'),
     '--chdir',
-    spec.cwd
+    spec.cwd,
+    // A node failure ends the run with its reason; requeued, the notebook would
+    // silently start over from its first cell and write its output again.
+    '--no-requeue'
   ];
   if (r.partition) args.push('--partition', r.partition);
   if (r.gpus && r.gpus > 0) args.push(`--gres=gpu:${Math.floor(r.gpus)}`);

@@ -6,30 +6,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
 import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { SLURM_USER, chownTree, idsOf, slurmUsable } from '../fixtures/slurm';
 
-const USER = 'hpcuser';
+const USER = SLURM_USER;
 const CTLD_PID = '/run/slurmctld.pid';
-
-function slurmUsable(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root to run jobs as hpcuser and to stop slurmctld';
-  try {
-    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore', timeout: 60_000 });
-    execFileSync('id', [USER], { stdio: 'ignore' });
-    return null;
-  } catch {
-    return 'no Slurm cluster could be started here';
-  }
-}
-
-function chownTree(path: string, uid: number, gid: number): void {
-  chownSync(path, uid, gid);
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
-}
 
 describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? false }, () => {
   let dir: string, root: string;
@@ -45,8 +30,7 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
       join(dir, 'profiles.json'),
       JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' } }] })
     );
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+    const { uid, gid } = idsOf(USER);
     chownTree(dir, uid, gid);
     c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'slurm', user: { name: USER, home: `/home/${USER}` }, pollSeconds: 2 });
   });
@@ -165,8 +149,7 @@ describe('a state directory that cannot be written', { skip: process.getuid?.() 
     mkdirSync(jobs, { recursive: true });
     writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
     writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }));
-    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }));
+    const { uid, gid } = idsOf(USER);
     chownTree(dir, uid, gid);
     chmodSync(jobs, 0o555);
     const c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), user: { name: USER, home: `/home/${USER}` } });

@@ -10,6 +10,8 @@ import {
   readJobStatus,
   readProgress,
   reconcile,
+  endCauseInLog,
+  TERMINATED_WAIT_MS,
   type JobStatusEnded,
   type JobStatusStarted
 } from '../../server/jobStatus';
@@ -142,10 +144,10 @@ test('scheduler ends without a job end: out of memory, node failure, timeout', (
   const j = job({ state: 'running' });
   const oom = reconcile(j, started, null, { phase: 'ended', endState: 'failed', reason: 'OutOfMemory' }, reachable);
   assert.equal(oom.state, 'failed');
-  assert.equal(oom.reason, 'out of memory');
+  assert.match(oom.reason ?? '', /^out of memory: /);
   assert.equal(oom.endedAt, NOW);
   const nf = reconcile(j, started, null, { phase: 'ended', endState: 'failed', reason: 'NodeFail' }, reachable);
-  assert.equal(nf.reason, 'node failure');
+  assert.match(nf.reason ?? '', /^node failure: /);
   assert.equal(reconcile(j, started, null, { phase: 'ended', endState: 'timeout', reason: 'TimeLimit' }, reachable).state, 'timeout');
   assert.equal(reconcile(j, null, null, { phase: 'ended', endState: 'cancelled' }, { ...reachable, cancelRequested: true }).state, 'cancelled');
 });
@@ -172,4 +174,58 @@ test('a final job keeps its state; only missing details are filled', () => {
   assert.equal(patch.state, undefined);
   assert.equal(patch.exitCode, 0);
   assert.equal(patch.node, 'node7');
+});
+
+test('terminated: waits for the scheduler to say why, then takes its reason', () => {
+  const j = job({ state: 'running' });
+  const term = ended({ outcome: 'terminated', exitCode: 143, reason: 'stopped by signal TERM', signal: 'TERM', endedAt: '2030-01-01T00:09:50Z' });
+  // squeue still says COMPLETING: no verdict yet, and no end time either.
+  const waiting = reconcile(j, term, null, { phase: 'running', node: 'node7' }, reachable);
+  assert.equal(waiting.state, undefined);
+  assert.equal(waiting.endedAt, undefined);
+  assert.equal(reconcile(j, term, null, undefined, reachable).state, undefined);
+  const nodeFail = reconcile(j, term, null, { phase: 'ended', endState: 'failed', reason: 'NodeFail' }, reachable);
+  assert.equal(nodeFail.state, 'failed');
+  assert.match(nodeFail.reason ?? '', /^node failure: /);
+  const outside = reconcile(j, term, null, { phase: 'ended', endState: 'cancelled' }, reachable);
+  assert.deepEqual([outside.state, outside.reason], ['cancelled', 'cancelled outside hpc-submit']);
+  // The log names the cause before squeue does.
+  const logged = reconcile(j, term, null, { phase: 'running' }, { ...reachable, logCause: 'NodeFail' });
+  assert.match(logged.reason ?? '', /^node failure: /);
+  // A scheduler that never says why: after the wait the job's own word stands.
+  const late = new Date(Date.parse('2030-01-01T00:09:50Z') + TERMINATED_WAIT_MS + 1000).toISOString();
+  const own = reconcile(j, term, null, { phase: 'running' }, { ...reachable, now: late });
+  assert.deepEqual([own.state, own.reason], ['failed', 'stopped by signal TERM']);
+  // Unreachable: nothing to wait for.
+  assert.equal(reconcile(j, term, null, { phase: 'running' }, { ...reachable, schedulerReachable: false }).state, 'failed');
+});
+
+test('an end the scheduler reports without a reason takes the one in the log', () => {
+  const j = job({ state: 'running' });
+  // Slurm without cgroups: a memory kill is FAILED/JobLaunchFailure in squeue.
+  const oom = reconcile(j, started, null, { phase: 'ended', endState: 'failed', reason: 'JobLaunchFailure' }, { ...reachable, logCause: 'OutOfMemory' });
+  assert.equal(oom.state, 'failed');
+  assert.match(oom.reason ?? '', /^out of memory: /);
+  // The scheduler's specific word beats the log's.
+  const nf = reconcile(j, started, null, { phase: 'ended', endState: 'failed', reason: 'NodeFail' }, { ...reachable, logCause: 'OutOfMemory' });
+  assert.match(nf.reason ?? '', /^node failure: /);
+  const gone = reconcile(j, started, null, { phase: 'gone' }, { ...reachable, logCause: 'TimeLimit' });
+  assert.deepEqual([gone.state, gone.reason], ['timeout', 'time limit reached']);
+  const failedAtLimit = reconcile(j, started, null, { phase: 'ended', endState: 'failed' }, { ...reachable, logCause: 'TimeLimit' });
+  assert.equal(failedAtLimit.state, 'timeout');
+});
+
+test('endCauseInLog reads slurmstepd\'s own lines', () => {
+  // As Slurm 22.05 writes them into the job's output.
+  assert.equal(endCauseInLog('start\nslurmstepd-vm: error: StepId=13.batch exceeded memory limit (273399808 > 209715200), being killed\n'), 'OutOfMemory');
+  assert.equal(endCauseInLog('slurmstepd: error: Detected 1 oom_kill event in StepId=7.batch. Some of the step tasks have been OOM Killed.'), 'OutOfMemory');
+  assert.equal(
+    endCauseInLog('slurmstepd-vm: error: *** JOB 14 ON vm CANCELLED AT 2026-11-25T12:08:19 DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***'),
+    'NodeFail'
+  );
+  assert.equal(endCauseInLog('slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 DUE TO TIME LIMIT ***'), 'TimeLimit');
+  assert.equal(endCauseInLog('slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 DUE TO PREEMPTION ***'), 'Preempted');
+  assert.equal(endCauseInLog('slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 ***'), undefined);
+  assert.equal(endCauseInLog('Traceback ...\nKeyError: memory limit'), undefined);
+  assert.equal(endCauseInLog('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB'), undefined, 'a notebook\'s own error is its own');
 });

@@ -59,6 +59,7 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
     '/s/50%%/j/log.txt',
     '--chdir',
     '/home/u/a b',
+    '--no-requeue',
     '--partition',
     'gpu',
     '--gres=gpu:1',
