@@ -169,3 +169,48 @@ describe('a state directory that cannot be written', { skip: process.getuid?.() 
     }
   });
 });
+
+describe('a state directory on a full disk', { skip: process.getuid?.() !== 0 ? 'needs root to mount a small filesystem' : false }, () => {
+  it('answers a clear 507 and keeps serving; works again once there is space', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', state], { stdio: 'ignore' });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      t.skip('this machine does not allow mounting a tmpfs');
+      return;
+    }
+    let c: Companion | undefined;
+    try {
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
+      writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
+      c = await startCompanion({ rootDir: root, stateDir: state, profiles: join(dir, 'profiles.json') });
+      // Fill what is left, to the last block.
+      const filler = join(state, 'filler');
+      try {
+        for (;;) execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=1', 'oflag=append', 'conv=notrunc'], { stdio: 'ignore' });
+      } catch {
+        // ENOSPC: full
+      }
+      const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(refused.status, 507, refused.text);
+      assert.match(refused.json.error, /full|ENOSPC/);
+      assert.match(refused.json.error, /free (some )?space/);
+      assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
+      assert.deepEqual((await c.api('GET', 'api/jobs')).json.jobs, [], 'nothing half-made is listed');
+      assert.deepEqual(readdirSync(join(state, 'jobs')), [], 'nothing half-made is left');
+      rmSync(filler);
+      const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(ok.status, 201, ok.text);
+      await until('completion', async () => (await c!.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed', 60_000);
+    } finally {
+      await c?.stop();
+      execFileSync('umount', [state], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,6 @@
 /**
+ * The companion on the real test cluster, as the ordinary user hpcuser.
+ * Awkward but legal file names (a newline included) run end to end.
  * The four ways the scheduler ends a run, produced for real on the test
  * cluster and followed through the companion (as hpcuser): the time limit,
  * an `scancel` from outside hpc-submit, a kill for going over --mem (the
@@ -10,7 +12,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
@@ -21,7 +23,7 @@ const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 /** One line per ended job (JobCompType=jobcomp/filetxt in scripts/slurm-cluster.sh). */
 const JOB_RECORD = '/var/log/slurm/jobcomp.log';
 
-describe('runs the scheduler ends: each in its own state, with its reason', { skip: slurmUsable() ?? false }, () => {
+describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? false }, () => {
   let dir: string;
   let c: Companion;
 
@@ -55,7 +57,7 @@ describe('runs the scheduler ends: each in its own state, with its reason', { sk
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function submit(notebook: string, resources: Record<string, unknown>): Promise<{ id: string; schedulerId: string }> {
+  async function submit(notebook: string, resources: Record<string, unknown>): Promise<{ id: string; schedulerId: string; output: string }> {
     const res = await c.api('POST', 'api/jobs', { notebook, profile: 'cpu', resources });
     assert.equal(res.status, 201, res.text);
     return res.json;
@@ -64,6 +66,25 @@ describe('runs the scheduler ends: each in its own state, with its reason', { sk
   const job = async (id: string) => (await c.api('GET', `api/jobs/${id}`)).json;
   const ended = (id: string, timeoutMs: number) => until(`job ${id} to end`, async () => ((j) => (FINAL.includes(j.state) ? j : null))(await job(id)), timeoutMs);
   const running = (id: string) => until(`job ${id} to run`, async () => (await job(id)).state === 'running', 60_000);
+
+  it('runs notebooks with awkward names end to end: spaces, quotes, $(…), backticks, a newline, non-ASCII', async () => {
+    const { uid, gid } = idsOf(SLURM_USER);
+    const folder = `it's "here" $(touch PWNED) \`touch PWNED\`\nsecond line 数据`;
+    const name = `my nb 'q' $(touch PWNED)\n[1] été.ipynb`;
+    mkdirSync(join(dir, 'root', folder));
+    writeFileSync(join(dir, 'root', folder, 'données.txt'), 'read beside the notebook\n');
+    writeFileSync(join(dir, 'root', folder, name), notebookJson(["print(open('données.txt', encoding='utf-8').read().strip())"]));
+    chownTree(join(dir, 'root', folder), uid, gid);
+    const submitted = await submit(`${folder}/${name}`, {});
+    assert.equal(submitted.output, `${folder}/executed/my nb 'q' $(touch PWNED)\n[1] été_executed.ipynb`);
+    const done = await ended(submitted.id, 90_000);
+    assert.equal(done.state, 'completed', JSON.stringify(done));
+    const out = readFileSync(join(dir, 'root', submitted.output), 'utf8');
+    assert.match(out, /read beside the notebook/);
+    for (const where of [join(dir, 'root'), join(dir, 'root', folder), `/home/${SLURM_USER}`]) {
+      assert.equal(existsSync(join(where, 'PWNED')), false, `nothing in a name was executed (${where})`);
+    }
+  });
 
   it('time limit, scancel from outside, out of memory, node failure', async () => {
     const limited = await submit('limited.ipynb', { time: '00:01:00' });
