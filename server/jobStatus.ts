@@ -209,6 +209,12 @@ function endCause(observation: Observation | undefined, ctx: ReconcileContext): 
   return ctx.logCause;
 }
 
+/** The end a scheduler's cause means: a time limit is a timeout, any other a failure, in words. */
+function endFor(cause: string): { state: JobState; reason: string } {
+  if (cause === 'TimeLimit') return { state: 'timeout', reason: END_CAUSES.TimeLimit };
+  return { state: 'failed', reason: describeSchedulerReason(cause) ?? cause };
+}
+
 const VANISHED = 'the job vanished from the scheduler without reporting an end';
 
 /**
@@ -303,7 +309,7 @@ export function reconcile(
         break;
       case 'ended': {
         if (observation.exitCode !== undefined) next.exitCode = observation.exitCode;
-        const said = describeSchedulerReason(endCause(observation, ctx) ?? observation.reason);
+        const cause = endCause(observation, ctx);
         if (ctx.cancelRequested && observation.endState !== 'completed') {
           state = 'cancelled';
           reason = 'cancelled';
@@ -322,15 +328,14 @@ export function reconcile(
               reason = 'cancelled outside hpc-submit';
               break;
             default:
-              if (endCause(observation, ctx) === 'TimeLimit') {
-                state = 'timeout';
-                reason = 'time limit reached';
+              if (cause) {
+                ({ state, reason } = endFor(cause));
                 break;
               }
               state = 'failed';
               reason =
-                said && said !== 'None'
-                  ? said
+                observation.reason && observation.reason !== 'None'
+                  ? observation.reason
                   : `the scheduler reports the job failed${observation.exitCode !== undefined ? ` (exit code ${observation.exitCode})` : ''}`;
           }
         }
@@ -340,12 +345,8 @@ export function reconcile(
         if (ctx.cancelRequested) {
           state = 'cancelled';
           reason = 'cancelled';
-        } else if (ctx.logCause === 'TimeLimit') {
-          state = 'timeout';
-          reason = 'time limit reached';
         } else if (ctx.logCause) {
-          state = 'failed';
-          reason = describeSchedulerReason(ctx.logCause);
+          ({ state, reason } = endFor(ctx.logCause));
         } else {
           state = 'failed';
           reason = VANISHED;

@@ -148,7 +148,7 @@ export class Poller {
       // Read only when the end needs explaining: the scheduler may have said why in the log.
       logCause: terminated || endedUnexplained ? endCauseInLog(await readLogTail(dir)) : undefined
     });
-    if (terminated && patch.state === undefined && !isFinal(job)) {
+    if (terminated && patch.state === undefined) {
       // The job says it was stopped and the scheduler has not yet said why: ask it soon.
       this.watch(job.id);
     }

@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chownSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hub, type CookieJar, ensureUser, hubUnavailable, pythonAs } from '../fixtures/hub';
+import { Hub, type CookieJar, hubUnavailable, pythonAs } from '../fixtures/hub';
+import { ensureUser, unixUser } from '../fixtures/users';
 import { until } from '../fixtures/companion';
 import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
 
@@ -280,7 +281,7 @@ async function openEvents(hub: Hub, user: string, token: string): Promise<{ text
 
 /** The user's companion process: its socket and any TCP port it listens on. */
 function companionOf(user: string): { socket: string; tcpListeners: string[] } {
-  const uid = Number(pythonAs(user, 'import os; print(os.getuid())'));
+  const { uid } = unixUser(user);
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     let argv: string[];
     try {
@@ -314,7 +315,7 @@ function companionOf(user: string): { socket: string; tcpListeners: string[] } {
 
 /** The tokens the user's single-user server holds in its environment. */
 function serverTokens(user: string): string[] {
-  const uid = Number(pythonAs(user, 'import os; print(os.getuid())'));
+  const { uid } = unixUser(user);
   const found = new Set<string>();
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {

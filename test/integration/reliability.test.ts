@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
 import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
-import { SLURM_USER, chownTree, idsOf, slurmUsable } from '../fixtures/slurm';
+import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { chownTree, unixUser } from '../fixtures/users';
 
 const USER = SLURM_USER;
 const CTLD_PID = '/run/slurmctld.pid';
@@ -30,9 +31,7 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
       join(dir, 'profiles.json'),
       JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' } }] })
     );
-    const { uid, gid } = idsOf(USER);
-    chownTree(dir, uid, gid);
-    c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'slurm', user: { name: USER, home: `/home/${USER}` }, pollSeconds: 2 });
+    c = await companionAsSlurmUser(dir);
   });
   after(async () => {
     execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
@@ -149,10 +148,10 @@ describe('a state directory that cannot be written', { skip: process.getuid?.() 
     mkdirSync(jobs, { recursive: true });
     writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
     writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
-    const { uid, gid } = idsOf(USER);
-    chownTree(dir, uid, gid);
+    const user = unixUser(USER);
+    chownTree(dir, user);
     chmodSync(jobs, 0o555);
-    const c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), user: { name: USER, home: `/home/${USER}` } });
+    const c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), user: { name: USER, home: user.home } });
     try {
       const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
       assert.equal(refused.status, 507, refused.text);

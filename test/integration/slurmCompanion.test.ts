@@ -15,9 +15,10 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Companion, startCompanion, until } from '../fixtures/companion';
+import { type Companion, until } from '../fixtures/companion';
 import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
-import { CLUSTER, SLURM_USER, chownTree, idsOf, slurmUsable } from '../fixtures/slurm';
+import { CLUSTER, SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { chownTree, unixUser } from '../fixtures/users';
 
 const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 /** One line per ended job (JobCompType=jobcomp/filetxt in scripts/slurm-cluster.sh). */
@@ -45,9 +46,7 @@ describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? fal
       join(dir, 'profiles.json'),
       JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { partition: 'cpu', cpus: 1, memory: '2G', time: '00:10:00' } }] })
     );
-    const { uid, gid } = idsOf(SLURM_USER);
-    chownTree(dir, uid, gid);
-    c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'slurm', user: { name: SLURM_USER, home: `/home/${SLURM_USER}` }, pollSeconds: 2 });
+    c = await companionAsSlurmUser(dir);
   });
 
   after(async () => {
@@ -68,20 +67,19 @@ describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? fal
   const running = (id: string) => until(`job ${id} to run`, async () => (await job(id)).state === 'running', 60_000);
 
   it('runs notebooks with awkward names end to end: spaces, quotes, $(…), backticks, a newline, non-ASCII', async () => {
-    const { uid, gid } = idsOf(SLURM_USER);
     const folder = `it's "here" $(touch PWNED) \`touch PWNED\`\nsecond line 数据`;
     const name = `my nb 'q' $(touch PWNED)\n[1] été.ipynb`;
     mkdirSync(join(dir, 'root', folder));
     writeFileSync(join(dir, 'root', folder, 'données.txt'), 'read beside the notebook\n');
     writeFileSync(join(dir, 'root', folder, name), notebookJson(["print(open('données.txt', encoding='utf-8').read().strip())"]));
-    chownTree(join(dir, 'root', folder), uid, gid);
+    chownTree(join(dir, 'root', folder), unixUser(SLURM_USER));
     const submitted = await submit(`${folder}/${name}`, {});
     assert.equal(submitted.output, `${folder}/executed/my nb 'q' $(touch PWNED)\n[1] été_executed.ipynb`);
     const done = await ended(submitted.id, 90_000);
     assert.equal(done.state, 'completed', JSON.stringify(done));
     const out = readFileSync(join(dir, 'root', submitted.output), 'utf8');
     assert.match(out, /read beside the notebook/);
-    for (const where of [join(dir, 'root'), join(dir, 'root', folder), `/home/${SLURM_USER}`]) {
+    for (const where of [join(dir, 'root'), join(dir, 'root', folder), unixUser(SLURM_USER).home]) {
       assert.equal(existsSync(join(where, 'PWNED')), false, `nothing in a name was executed (${where})`);
     }
   });
@@ -119,14 +117,14 @@ describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? fal
   it('kill -9 of the companion with 10 jobs queued and running: after the restart each has its right end', async () => {
     execFileSync(CLUSTER, ['up'], { stdio: 'ignore' }); // the node back from the test above
     const root = join(dir, 'root');
-    const { uid, gid } = idsOf(SLURM_USER);
+    const user = unixUser(SLURM_USER);
     const expected = new Map<string, string>();
     for (let i = 0; i < 10; i++) {
       const kind = i < 7 ? 'ok' : i < 9 ? 'bad' : 'outside';
       const name = `restart-${kind}-${i}.ipynb`;
       const cells = kind === 'bad' ? ["print('started', flush=True)", 'import time; time.sleep(2)', "raise KeyError('wrong column')"] : ["print('started', flush=True)", `import time; time.sleep(${kind === 'outside' ? 300 : 4})`];
       writeFileSync(join(root, name), notebookJson(cells));
-      chownTree(join(root, name), uid, gid);
+      chownTree(join(root, name), user);
       expected.set(name, kind);
     }
     const submitted = new Map<string, { id: string; schedulerId: string }>();
@@ -144,7 +142,7 @@ describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? fal
     execFileSync('runuser', ['-u', SLURM_USER, '--', 'scancel', outside.schedulerId]);
     await new Promise((ok) => setTimeout(ok, 5000));
 
-    c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'slurm', user: { name: SLURM_USER, home: `/home/${SLURM_USER}` }, pollSeconds: 2, token });
+    c = await companionAsSlurmUser(dir, token);
     const listed = (await c.api('GET', 'api/jobs')).json.jobs.map((j: { id: string }) => j.id);
     for (const j of submitted.values()) assert.ok(listed.includes(j.id), `job ${j.id} is listed after the restart`);
     for (const [name, j] of submitted) {

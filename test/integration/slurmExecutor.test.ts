@@ -9,7 +9,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSlurmExecutor } from '../../server/executors/slurm';
@@ -18,6 +18,7 @@ import { outputNameFor, renderJobScript, runtimeFile } from '../../server/jobScr
 import { readJobStatus, readProgress, reconcile, type JobStatusEnded } from '../../server/jobStatus';
 import type { Job } from '../../src/wire';
 import { PYTHON, REPO, TEST_KERNEL, jobEnv, notebookJson, outputsText } from '../fixtures/jobRuntime';
+import { type UnixUser, chownTree, unixUser } from '../fixtures/users';
 
 const USER = 'hpcuser';
 
@@ -33,11 +34,6 @@ function whySkip(): string | false {
   return false;
 }
 const skip = whySkip();
-
-function ids(user: string): { uid: number; gid: number; home: string } {
-  const [, , uid, gid, , home] = execFileSync('getent', ['passwd', user], { encoding: 'utf8' }).trim().split(':');
-  return { uid: Number(uid), gid: Number(gid), home };
-}
 
 /**
  * The job's Python as hpcuser sees it. The test venv's base interpreter may sit
@@ -66,17 +62,12 @@ function pythonForUser(): { launcher: string[]; python: string; kernelArgv0: str
 
 describe('slurm executor on a real cluster', { skip }, () => {
   let root: string;
-  let user: { uid: number; gid: number; home: string };
+  let user: UnixUser;
   let py: ReturnType<typeof pythonForUser>;
   let jupyterPath: string;
   let squeueCalls: string;
   let executor: Executor;
   let n = 0;
-
-  function chownR(path: string): void {
-    chownSync(path, user.uid, user.gid);
-    if (statSync(path).isDirectory()) for (const f of readdirSync(path)) chownR(join(path, f));
-  }
 
   function prepare(name: string, cells: string[], requireGpu: boolean, resources: LaunchSpec['resources']): LaunchSpec {
     const jobId = `slurm-${++n}`;
@@ -104,8 +95,8 @@ describe('slurm executor on a real cluster', { skip }, () => {
       })
     );
     chmodSync(scriptPath, 0o755);
-    chownR(join(root, 'notebooks'));
-    chownR(join(root, 'jobs'));
+    chownTree(join(root, 'notebooks'), user);
+    chownTree(join(root, 'jobs'), user);
     const env = jobEnv(jupyterPath, { HOME: user.home, USER, LOGNAME: USER });
     return { jobId, jobDir, scriptPath, logPath: join(jobDir, 'log.txt'), cwd: nbDir, resources, env, name: `${name}.ipynb` };
   }
@@ -130,7 +121,7 @@ describe('slurm executor on a real cluster', { skip }, () => {
   let submittedAt = 0;
 
   before(async () => {
-    user = ids(USER);
+    user = unixUser(USER);
     root = mkdtempSync(join(tmpdir(), 'hpc-slurm-'));
     chmodSync(root, 0o755);
     py = pythonForUser();
@@ -154,7 +145,7 @@ describe('slurm executor on a real cluster', { skip }, () => {
     writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${squeueCalls}'\nexec '${realSqueue}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     writeFileSync(squeueCalls, '');
-    chownR(root);
+    chownTree(root, user);
     executor = createSlurmExecutor({ runAs: USER, bin: { squeue: wrapper } });
 
     gpuJob = prepare('gpu nb', ["import os\nprint('CVD=' + os.environ.get('CUDA_VISIBLE_DEVICES', 'unset'))"], true, {
