@@ -9,8 +9,22 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
-  BUNDLE, PYTHON, REPO, USER, chownTree, companion, median, notebook, sdiagJobInfoCount, sdiagReset, sdiagUserCount,
-  sleep, streams, tempTree, userIds, writeProfiles
+  BUNDLE,
+  PYTHON,
+  REPO,
+  USER,
+  chownTree,
+  companion,
+  median,
+  notebook,
+  sdiagJobInfoCount,
+  sdiagReset,
+  sdiagUserCount,
+  sleep,
+  streams,
+  tempTree,
+  userIds,
+  writeProfiles
 } from './lib';
 import { labLoad } from './labLoad';
 import { renderReport, type Row } from './report';
@@ -23,7 +37,22 @@ async function sbatchHeld(n: number, cwd: string): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 10) {
     const batch = Array.from({ length: Math.min(10, n - i) }, () =>
-      run('runuser', ['-u', USER, '--', 'sbatch', '--parsable', '--hold', '-p', 'cpu', '-o', '/dev/null', '--chdir', cwd, '--wrap', 'true']).then((r) => r.stdout.trim())
+      run('runuser', [
+        '-u',
+        USER,
+        '--',
+        'sbatch',
+        '--parsable',
+        '--hold',
+        '-p',
+        'cpu',
+        '-o',
+        '/dev/null',
+        '--chdir',
+        cwd,
+        '--wrap',
+        'true'
+      ]).then(r => r.stdout.trim())
     );
     ids.push(...(await Promise.all(batch)));
   }
@@ -39,10 +68,19 @@ function seedJobs(state: string, schedulerIds: string[], live: boolean): void {
     const dir = join(state, 'jobs', id);
     mkdirSync(dir, { recursive: true });
     const job = {
-      id, notebook: `nb${i}.ipynb`, output: `executed/nb${i}_executed.ipynb`, profile: 'cpu', kernel: 'python3',
-      resources: { partition: 'cpu' }, executor: live ? 'slurm' : 'local', schedulerId: sid,
-      state: live ? 'queued' : 'completed', submittedAt: t.toISOString(),
-      ...(live ? {} : { startedAt: t.toISOString(), endedAt: t.toISOString(), exitCode: 0, node: 'vm' })
+      id,
+      notebook: `nb${i}.ipynb`,
+      output: `executed/nb${i}_executed.ipynb`,
+      profile: 'cpu',
+      kernel: 'python3',
+      resources: { partition: 'cpu' },
+      executor: live ? 'slurm' : 'local',
+      schedulerId: sid,
+      state: live ? 'queued' : 'completed',
+      submittedAt: t.toISOString(),
+      ...(live
+        ? {}
+        : { startedAt: t.toISOString(), endedAt: t.toISOString(), exitCode: 0, node: 'vm' })
     };
     writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
   });
@@ -64,7 +102,14 @@ async function schedulerLoad(): Promise<void> {
         seedJobs(state, held.slice(0, jobs), true);
         writeProfiles(join(dir, 'profiles.json'));
         chownTree(dir, user.uid, user.gid);
-        const c = await companion({ root: dir, state, profiles: join(dir, 'profiles.json'), executor: 'slurm', pollSeconds: intervalS, user: USER });
+        const c = await companion({
+          root: dir,
+          state,
+          profiles: join(dir, 'profiles.json'),
+          executor: 'slurm',
+          pollSeconds: intervalS,
+          user: USER
+        });
         const s = streams(c, tabs);
         await sleep(1500);
         sdiagReset();
@@ -87,7 +132,15 @@ async function schedulerLoad(): Promise<void> {
     sdiagReset();
     const t0 = Date.now();
     for (let p = 0; p < polls; p++) {
-      await Promise.all(held.slice(0, 50).map((id) => run('runuser', ['-u', USER, '--', 'squeue', '-h', '-j', id, '-o', '%T']).catch(() => undefined)));
+      await Promise.all(
+        held
+          .slice(0, 50)
+          .map(id =>
+            run('runuser', ['-u', USER, '--', 'squeue', '-h', '-j', id, '-o', '%T']).catch(
+              () => undefined
+            )
+          )
+      );
       await sleep(Math.max(0, (p + 1) * intervalS * 1000 - (Date.now() - t0)));
     }
     const naive = sdiagJobInfoCount();
@@ -111,10 +164,18 @@ async function slurmLatency(): Promise<void> {
   const state = join(dir, 'state');
   mkdirSync(root);
   const n = 8;
-  for (let i = 0; i < n; i++) writeFileSync(join(root, `nb${i}.ipynb`), notebook(['import time; time.sleep(2)']));
+  for (let i = 0; i < n; i++) {
+    writeFileSync(join(root, `nb${i}.ipynb`), notebook(['import time; time.sleep(2)']));
+  }
   writeProfiles(join(dir, 'profiles.json'));
   chownTree(dir, user.uid, user.gid);
-  const c = await companion({ root, state, profiles: join(dir, 'profiles.json'), executor: 'slurm', user: USER });
+  const c = await companion({
+    root,
+    state,
+    profiles: join(dir, 'profiles.json'),
+    executor: 'slurm',
+    user: USER
+  });
   const s = streams(c, 1);
   await sleep(500);
   const api: number[] = [];
@@ -122,41 +183,109 @@ async function slurmLatency(): Promise<void> {
   const jobIds: string[] = [];
   for (let i = 0; i < n; i++) {
     const r = await c.post('api/jobs', { notebook: `nb${i}.ipynb`, profile: 'cpu' });
-    if (r.status !== 201) throw new Error(`submit failed: ${JSON.stringify(r.body)}`);
+    if (r.status !== 201) {
+      throw new Error(`submit failed: ${JSON.stringify(r.body)}`);
+    }
     api.push(r.ms);
     jobIds.push(r.body.id);
     // The same script, submitted by hand as the seed does it, held so it never runs.
     const script = join(state, 'jobs', r.body.id, 'job.sh');
     const t = performance.now();
-    const out = spawnSync('runuser', ['-u', USER, '--', 'sbatch', '--parsable', '--hold', '-p', 'cpu', '--cpus-per-task', '1', '--mem', '200M', '--time', '00:10:00', '-o', '/dev/null', '--chdir', root, script], { encoding: 'utf8' });
+    const out = spawnSync(
+      'runuser',
+      [
+        '-u',
+        USER,
+        '--',
+        'sbatch',
+        '--parsable',
+        '--hold',
+        '-p',
+        'cpu',
+        '--cpus-per-task',
+        '1',
+        '--mem',
+        '200M',
+        '--time',
+        '00:10:00',
+        '-o',
+        '/dev/null',
+        '--chdir',
+        root,
+        script
+      ],
+      { encoding: 'utf8' }
+    );
     raw.push(performance.now() - t);
-    if (out.status === 0) spawnSync('scancel', [out.stdout.trim()]);
+    if (out.status === 0) {
+      spawnSync('scancel', [out.stdout.trim()]);
+    }
   }
   const ratio = median(api) / median(raw);
-  rows.push({ section: 'Submit overhead', measure: `POST /api/jobs (median of ${n})`, value: `${median(api).toFixed(1)} ms`, target: '', met: null });
-  rows.push({ section: 'Submit overhead', measure: `raw sbatch --parsable of the same job.sh (median of ${n})`, value: `${median(raw).toFixed(1)} ms`, target: '', met: null });
-  rows.push({ section: 'Submit overhead', measure: 'ratio API / raw sbatch', value: `${ratio.toFixed(2)}x`, target: '< 1.3x', met: ratio < 1.3 });
+  rows.push({
+    section: 'Submit overhead',
+    measure: `POST /api/jobs (median of ${n})`,
+    value: `${median(api).toFixed(1)} ms`,
+    target: '',
+    met: null
+  });
+  rows.push({
+    section: 'Submit overhead',
+    measure: `raw sbatch --parsable of the same job.sh (median of ${n})`,
+    value: `${median(raw).toFixed(1)} ms`,
+    target: '',
+    met: null
+  });
+  rows.push({
+    section: 'Submit overhead',
+    measure: 'ratio API / raw sbatch',
+    value: `${ratio.toFixed(2)}x`,
+    target: '< 1.3x',
+    met: ratio < 1.3
+  });
 
   // Freshness: from the job's own status file being written on the node to the event.
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
-    const ended = new Set(s.events.filter((e) => ['completed', 'failed'].includes(e.job.state)).map((e) => e.job.id));
-    if (jobIds.every((id) => ended.has(id))) break;
+    const ended = new Set(
+      s.events.filter(e => ['completed', 'failed'].includes(e.job.state)).map(e => e.job.id)
+    );
+    if (jobIds.every(id => ended.has(id))) {
+      break;
+    }
     await sleep(500);
   }
   const startLag: number[] = [];
   const endLag: number[] = [];
   for (const id of jobIds) {
-    const firstRunning = s.events.find((e) => e.job.id === id && e.job.state === 'running');
-    const end = s.events.find((e) => e.job.id === id && ['completed', 'failed'].includes(e.job.state));
-    if (firstRunning?.job.startedAt) startLag.push(firstRunning.at - Date.parse(firstRunning.job.startedAt));
-    if (end) endLag.push(end.at - statSync(join(state, 'jobs', id, 'status.json')).mtimeMs);
+    const firstRunning = s.events.find(e => e.job.id === id && e.job.state === 'running');
+    const end = s.events.find(
+      e => e.job.id === id && ['completed', 'failed'].includes(e.job.state)
+    );
+    if (firstRunning?.job.startedAt) {
+      startLag.push(firstRunning.at - Date.parse(firstRunning.job.startedAt));
+    }
+    if (end) {
+      endLag.push(end.at - statSync(join(state, 'jobs', id, 'status.json')).mtimeMs);
+    }
   }
   s.close();
   await c.stop();
   // startedAt has whole seconds: its lag is an upper bound within 1 s.
-  rows.push({ section: 'Freshness', measure: `job start on the node → event (max of ${startLag.length}; startedAt has 1 s resolution)`, value: `${(Math.max(...startLag) / 1000).toFixed(2)} s`, target: '< 2 s', met: Math.max(...startLag) < 2000 });
-  rows.push({ section: 'Freshness', measure: `job end (status.json written) → event (max of ${endLag.length})`, value: `${(Math.max(...endLag) / 1000).toFixed(2)} s`, target: '< 2 s', met: Math.max(...endLag) < 2000 });
+  rows.push({
+    section: 'Freshness',
+    measure: `job start on the node → event (max of ${startLag.length}; startedAt has 1 s resolution)`,
+    value: `${(Math.max(...startLag) / 1000).toFixed(2)} s`,
+    target: '< 2 s',
+    met: Math.max(...startLag) < 2000
+  });
+  rows.push({
+    section: 'Freshness',
+    measure: `job end (status.json written) → event (max of ${endLag.length})`,
+    value: `${(Math.max(...endLag) / 1000).toFixed(2)} s`,
+    target: '< 2 s',
+    met: Math.max(...endLag) < 2000
+  });
 }
 
 /** 4. A notebook through the companion (local executor) against nbconvert directly. */
@@ -167,26 +296,59 @@ async function executionOverhead(): Promise<void> {
   const cells = ['import time; time.sleep(1)', 'x = sum(range(10**6))', 'print(x)'];
   writeFileSync(join(root, 'direct.ipynb'), notebook(cells));
   writeProfiles(join(dir, 'profiles.json'));
-  const c = await companion({ root, state: join(dir, 'state'), profiles: join(dir, 'profiles.json'), executor: 'local' });
+  const c = await companion({
+    root,
+    state: join(dir, 'state'),
+    profiles: join(dir, 'profiles.json'),
+    executor: 'local'
+  });
   const s = streams(c, 1);
   const direct: number[] = [];
   const via: number[] = [];
   for (let i = 0; i < 3; i++) {
     let t = performance.now();
-    spawnSync(PYTHON, ['-m', 'nbconvert', '--to', 'notebook', '--execute', 'direct.ipynb', '--output', 'direct_out.ipynb', '--ExecutePreprocessor.kernel_name=python3'], { cwd: root });
+    spawnSync(
+      PYTHON,
+      [
+        '-m',
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        'direct.ipynb',
+        '--output',
+        'direct_out.ipynb',
+        '--ExecutePreprocessor.kernel_name=python3'
+      ],
+      { cwd: root }
+    );
     direct.push((performance.now() - t) / 1000);
     writeFileSync(join(root, `via${i}.ipynb`), notebook(cells));
     t = performance.now();
     const r = await c.post('api/jobs', { notebook: `via${i}.ipynb`, profile: 'cpu' });
-    while (!s.events.some((e) => e.job.id === r.body.id && e.job.state === 'completed')) await sleep(50);
+    while (!s.events.some(e => e.job.id === r.body.id && e.job.state === 'completed')) {
+      await sleep(50);
+    }
     via.push((performance.now() - t) / 1000);
   }
   s.close();
   await c.stop();
   const d = median(direct);
   const v = median(via);
-  rows.push({ section: 'Execution overhead', measure: 'python -m nbconvert --execute, directly (median of 3)', value: `${d.toFixed(2)} s`, target: '', met: null });
-  rows.push({ section: 'Execution overhead', measure: 'the same notebook through the companion, submit → completed event (median of 3)', value: `${v.toFixed(2)} s`, target: '< 1.1 × direct + 0.5 s', met: v < 1.1 * d + 0.5 });
+  rows.push({
+    section: 'Execution overhead',
+    measure: 'python -m nbconvert --execute, directly (median of 3)',
+    value: `${d.toFixed(2)} s`,
+    target: '',
+    met: null
+  });
+  rows.push({
+    section: 'Execution overhead',
+    measure: 'the same notebook through the companion, submit → completed event (median of 3)',
+    value: `${v.toFixed(2)} s`,
+    target: '< 1.1 × direct + 0.5 s',
+    met: v < 1.1 * d + 0.5
+  });
 }
 
 /** 5. Cold start, idle memory, and GET /api/jobs with 10,000 jobs in history. */
@@ -195,50 +357,140 @@ async function footprint(): Promise<void> {
   writeProfiles(join(dir, 'profiles.json'));
   const starts: number[] = [];
   for (let i = 0; i < 5; i++) {
-    const c = await companion({ root: dir, state: join(dir, `s${i}`), profiles: join(dir, 'profiles.json'), executor: 'local' });
+    const c = await companion({
+      root: dir,
+      state: join(dir, `s${i}`),
+      profiles: join(dir, 'profiles.json'),
+      executor: 'local'
+    });
     starts.push(c.startedMs);
     await c.stop();
   }
-  rows.push({ section: 'Footprint', measure: 'cold start: spawn of node + bundle → listening (median of 5)', value: `${median(starts).toFixed(0)} ms`, target: '< 300 ms', met: median(starts) < 300 });
+  rows.push({
+    section: 'Footprint',
+    measure: 'cold start: spawn of node + bundle → listening (median of 5)',
+    value: `${median(starts).toFixed(0)} ms`,
+    target: '< 300 ms',
+    met: median(starts) < 300
+  });
   const state = join(dir, 'big');
-  seedJobs(state, Array.from({ length: 10_000 }, (_, i) => `local-${i}`), false);
-  const c = await companion({ root: dir, state, profiles: join(dir, 'profiles.json'), executor: 'local' });
+  seedJobs(
+    state,
+    Array.from({ length: 10_000 }, (_, i) => `local-${i}`),
+    false
+  );
+  const c = await companion({
+    root: dir,
+    state,
+    profiles: join(dir, 'profiles.json'),
+    executor: 'local'
+  });
   await sleep(2000);
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c.proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const rss =
+    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${c.proc.pid}/status`, 'utf8'))?.[1] ?? 0) /
+    1024;
   const times: number[] = [];
-  for (let i = 0; i < 50; i++) times.push((await c.get('api/jobs')).ms);
+  for (let i = 0; i < 50; i++) {
+    times.push((await c.get('api/jobs')).ms);
+  }
   await c.stop();
-  const fresh = await companion({ root: dir, state: join(dir, 'idle'), profiles: join(dir, 'profiles.json'), executor: 'local' });
+  const fresh = await companion({
+    root: dir,
+    state: join(dir, 'idle'),
+    profiles: join(dir, 'profiles.json'),
+    executor: 'local'
+  });
   await sleep(2000);
-  const idle = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${fresh.proc.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  const idle =
+    Number(
+      /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${fresh.proc.pid}/status`, 'utf8'))?.[1] ?? 0
+    ) / 1024;
   await fresh.stop();
-  rows.push({ section: 'Footprint', measure: 'idle RSS, empty history', value: `${idle.toFixed(1)} MB`, target: '< 60 MB', met: idle < 60 });
-  rows.push({ section: 'Footprint', measure: 'RSS with 10,000 jobs in history', value: `${rss.toFixed(1)} MB`, target: '', met: null });
-  rows.push({ section: 'Footprint', measure: 'GET /api/jobs with 10,000 jobs (p50 of 50)', value: `${median(times).toFixed(1)} ms`, target: '< 20 ms', met: median(times) < 20 });
+  rows.push({
+    section: 'Footprint',
+    measure: 'idle RSS, empty history',
+    value: `${idle.toFixed(1)} MB`,
+    target: '< 60 MB',
+    met: idle < 60
+  });
+  rows.push({
+    section: 'Footprint',
+    measure: 'RSS with 10,000 jobs in history',
+    value: `${rss.toFixed(1)} MB`,
+    target: '',
+    met: null
+  });
+  rows.push({
+    section: 'Footprint',
+    measure: 'GET /api/jobs with 10,000 jobs (p50 of 50)',
+    value: `${median(times).toFixed(1)} ms`,
+    target: '< 20 ms',
+    met: median(times) < 20
+  });
 }
 
 /** 6. The shipped JavaScript, gzip, against jupyter-scheduler's. */
 async function frontendSize(): Promise<void> {
   const gz = (dir: string) =>
-    readdirSync(dir).filter((f) => f.endsWith('.js')).reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, f))).length, 0);
+    readdirSync(dir)
+      .filter(f => f.endsWith('.js'))
+      .reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, f))).length, 0);
   const ours = gz(join(REPO, 'jupyterlab_hpc_submit', 'labextension', 'static'));
-  rows.push({ section: 'Frontend', measure: 'jupyterlab-hpc-submit labextension JS (gzip, all files)', value: `${(ours / 1024).toFixed(1)} KiB`, target: 'smaller than jupyter-scheduler', met: null });
+  rows.push({
+    section: 'Frontend',
+    measure: 'jupyterlab-hpc-submit labextension JS (gzip, all files)',
+    value: `${(ours / 1024).toFixed(1)} KiB`,
+    target: 'smaller than jupyter-scheduler',
+    met: null
+  });
   const tmp = tempTree('bench-sched-');
-  const dl = spawnSync(PYTHON, ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '-d', tmp, 'jupyter_scheduler'], { encoding: 'utf8' });
-  const wheel = readdirSync(tmp).find((f) => f.endsWith('.whl'));
+  const dl = spawnSync(
+    PYTHON,
+    [
+      '-m',
+      'pip',
+      'download',
+      '-q',
+      '--no-deps',
+      '--only-binary=:all:',
+      '-d',
+      tmp,
+      'jupyter_scheduler'
+    ],
+    { encoding: 'utf8' }
+  );
+  const wheel = readdirSync(tmp).find(f => f.endsWith('.whl'));
   if (dl.status !== 0 || !wheel) {
     notes.push('jupyter-scheduler could not be downloaded for the size comparison.');
     return;
   }
   spawnSync(PYTHON, ['-m', 'zipfile', '-e', join(tmp, wheel), join(tmp, 'x')]);
-  const find = spawnSync('find', [join(tmp, 'x'), '-type', 'd', '-path', '*labextensions*/static'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  const find = spawnSync(
+    'find',
+    [join(tmp, 'x'), '-type', 'd', '-path', '*labextensions*/static'],
+    { encoding: 'utf8' }
+  )
+    .stdout.trim()
+    .split('\n')[0];
   const theirs = gz(find);
-  rows.push({ section: 'Frontend', measure: `jupyter-scheduler ${wheel.split('-')[1]} labextension JS (gzip, all files)`, value: `${(theirs / 1024).toFixed(1)} KiB`, target: '', met: null });
+  rows.push({
+    section: 'Frontend',
+    measure: `jupyter-scheduler ${wheel.split('-')[1]} labextension JS (gzip, all files)`,
+    value: `${(theirs / 1024).toFixed(1)} KiB`,
+    target: '',
+    met: null
+  });
   rows[rows.length - 2].met = ours < theirs;
   rows[rows.length - 2].value += ` (${((ours / theirs) * 100).toFixed(0)}% of jupyter-scheduler's)`;
   const load = await labLoad();
   const diff = load.with - load.without;
-  rows.push({ section: 'Frontend', measure: `JupyterLab load in Chromium, without the extension (median of ${load.runs})`, value: `${load.without.toFixed(0)} ms`, target: '', met: null });
+  rows.push({
+    section: 'Frontend',
+    measure: `JupyterLab load in Chromium, without the extension (median of ${load.runs})`,
+    value: `${load.without.toFixed(0)} ms`,
+    target: '',
+    met: null
+  });
   rows.push({
     section: 'Frontend',
     measure: `JupyterLab load in Chromium, with the extension (median of ${load.runs}, alternated)`,
@@ -247,7 +499,13 @@ async function frontendSize(): Promise<void> {
     met: Math.abs(diff) <= 0.05 * load.without
   });
   const bundle = statSync(BUNDLE).size;
-  rows.push({ section: 'Footprint', measure: 'companion bundle (one file, minified)', value: `${(bundle / 1024).toFixed(0)} KiB`, target: '', met: null });
+  rows.push({
+    section: 'Footprint',
+    measure: 'companion bundle (one file, minified)',
+    value: `${(bundle / 1024).toFixed(0)} KiB`,
+    target: '',
+    met: null
+  });
 }
 
 async function main(): Promise<void> {
@@ -261,7 +519,9 @@ async function main(): Promise<void> {
   ];
   const t0 = Date.now();
   for (const [name, fn] of sections) {
-    if (only.length && !only.includes(name)) continue;
+    if (only.length && !only.includes(name)) {
+      continue;
+    }
     process.stderr.write(`[bench] ${name}\n`);
     try {
       await fn();
@@ -275,7 +535,13 @@ async function main(): Promise<void> {
     `node ${process.versions.node}`,
     execFileSync('sinfo', ['--version'], { encoding: 'utf8' }).trim()
   ].join(', ');
-  const md = renderReport({ rows, notes, machine, seconds: Math.round((Date.now() - t0) / 1000), date: new Date().toISOString().slice(0, 10) });
+  const md = renderReport({
+    rows,
+    notes,
+    machine,
+    seconds: Math.round((Date.now() - t0) / 1000),
+    date: new Date().toISOString().slice(0, 10)
+  });
   writeFileSync(join(REPO, 'docs', 'PERFORMANCE.md'), md);
   process.stdout.write(md);
 }

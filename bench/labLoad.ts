@@ -9,19 +9,44 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { REPO, median, sleep, tempTree } from './lib';
 
-async function startLab(port: number, disabled: boolean): Promise<{ proc: ChildProcess; dir: string }> {
+async function startLab(
+  port: number,
+  disabled: boolean
+): Promise<{ proc: ChildProcess; dir: string }> {
   const dir = tempTree('bench-lab-');
   const config = join(dir, 'config');
   mkdirSync(join(config, 'labconfig'), { recursive: true });
-  if (disabled) writeFileSync(join(config, 'labconfig', 'page_config.json'), JSON.stringify({ disabledExtensions: { 'jupyterlab-hpc-submit': true } }));
+  if (disabled) {
+    writeFileSync(
+      join(config, 'labconfig', 'page_config.json'),
+      JSON.stringify({ disabledExtensions: { 'jupyterlab-hpc-submit': true } })
+    );
+  }
   mkdirSync(join(dir, 'root'));
-  const proc = spawn(join(REPO, '.venv', 'bin', 'jupyter'), [
-    'lab', '--no-browser', '--allow-root', `--port=${port}`, '--ServerApp.token=', '--ServerApp.password=',
-    '--ServerApp.disable_check_xsrf=True', `--ServerApp.root_dir=${join(dir, 'root')}`, '--LabApp.news_url=', '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'
-  ], { env: { ...process.env, JUPYTER_CONFIG_DIR: config, HPC_SUBMIT_EXECUTOR: 'local' }, stdio: 'ignore' });
+  const proc = spawn(
+    join(REPO, '.venv', 'bin', 'jupyter'),
+    [
+      'lab',
+      '--no-browser',
+      '--allow-root',
+      `--port=${port}`,
+      '--ServerApp.token=',
+      '--ServerApp.password=',
+      '--ServerApp.disable_check_xsrf=True',
+      `--ServerApp.root_dir=${join(dir, 'root')}`,
+      '--LabApp.news_url=',
+      '--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate'
+    ],
+    {
+      env: { ...process.env, JUPYTER_CONFIG_DIR: config, HPC_SUBMIT_EXECUTOR: 'local' },
+      stdio: 'ignore'
+    }
+  );
   for (let i = 0; i < 100; i++) {
     try {
-      if ((await fetch(`http://127.0.0.1:${port}/api`)).ok) return { proc, dir };
+      if ((await fetch(`http://127.0.0.1:${port}/api`)).ok) {
+        return { proc, dir };
+      }
     } catch {
       // not yet
     }
@@ -36,7 +61,14 @@ export async function labLoad(runs = 7): Promise<{ with: number; without: number
   const off = await startLab(8952, true);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run'
+    ]
   });
   const times: Record<'with' | 'without', number[]> = { with: [], without: [] };
   try {

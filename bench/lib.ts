@@ -1,6 +1,14 @@
 /** Shared pieces of the benchmark: the test user, temp trees, the companion, sdiag. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(__dirname, '..');
@@ -9,7 +17,10 @@ export const BUNDLE = join(REPO, 'jupyterlab_hpc_submit', 'companion', 'hpc-subm
 export const USER = 'hpcuser';
 
 export function userIds(name = USER): { uid: number; gid: number; home: string } {
-  const [uid] = execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const [uid] = execFileSync('id', ['-u', name], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
   const g = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
   const home = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':')[5];
   return { uid, gid: g, home };
@@ -17,7 +28,11 @@ export function userIds(name = USER): { uid: number; gid: number; home: string }
 
 export function chownTree(path: string, uid: number, gid: number): void {
   chownSync(path, uid, gid);
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
+  if (statSync(path).isDirectory()) {
+    for (const e of readdirSync(path)) {
+      chownTree(join(path, e), uid, gid);
+    }
+  }
 }
 
 export function tempTree(prefix: string): string {
@@ -28,7 +43,14 @@ export function tempTree(prefix: string): string {
 
 export function notebook(cells: string[]): string {
   return JSON.stringify({
-    cells: cells.map((source, i) => ({ cell_type: 'code', id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+    cells: cells.map((source, i) => ({
+      cell_type: 'code',
+      id: `c${i}`,
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source
+    })),
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
     nbformat: 4,
     nbformat_minor: 5
@@ -41,8 +63,20 @@ export function writeProfiles(path: string, extra: Record<string, unknown> = {})
     path,
     JSON.stringify({
       profiles: [
-        { ...base, id: 'cpu', label: 'CPU node', resources: { partition: 'cpu', cpus: 1, memory: '200M', time: '00:10:00' }, ...extra },
-        { ...base, id: 'gpu', label: 'GPU node', resources: { partition: 'gpu', gpus: 1, cpus: 1, memory: '200M', time: '00:10:00' }, requireGpu: true }
+        {
+          ...base,
+          id: 'cpu',
+          label: 'CPU node',
+          resources: { partition: 'cpu', cpus: 1, memory: '200M', time: '00:10:00' },
+          ...extra
+        },
+        {
+          ...base,
+          id: 'gpu',
+          label: 'GPU node',
+          resources: { partition: 'gpu', gpus: 1, cpus: 1, memory: '200M', time: '00:10:00' },
+          requireGpu: true
+        }
       ]
     })
   );
@@ -68,15 +102,44 @@ export async function companion(opts: {
   user?: string;
 }): Promise<Running> {
   const token = 'bench-' + Math.random().toString(36).slice(2);
-  const args = [BUNDLE, 'serve', '--executor', opts.executor, '--port', '0', '--token', token, '--root-dir', opts.root, '--state-dir', opts.state, '--profiles', opts.profiles];
-  if (opts.pollSeconds) args.push('--poll-interval', String(opts.pollSeconds));
+  const args = [
+    BUNDLE,
+    'serve',
+    '--executor',
+    opts.executor,
+    '--port',
+    '0',
+    '--token',
+    token,
+    '--root-dir',
+    opts.root,
+    '--state-dir',
+    opts.state,
+    '--profiles',
+    opts.profiles
+  ];
+  if (opts.pollSeconds) {
+    args.push('--poll-interval', String(opts.pollSeconds));
+  }
   const t0 = performance.now();
   const proc = opts.user
-    ? spawn('runuser', ['-u', opts.user, '--', 'env', `HOME=${userIds(opts.user).home}`, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn(
+        'runuser',
+        [
+          '-u',
+          opts.user,
+          '--',
+          'env',
+          `HOME=${userIds(opts.user).home}`,
+          process.execPath,
+          ...args
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] }
+      )
     : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout!.on('data', d => (out += d));
+  proc.stderr!.on('data', d => (out += d));
   const url = await new Promise<string>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`companion did not start: ${out}`)), 20_000);
     proc.stdout!.on('data', () => {
@@ -91,7 +154,10 @@ export async function companion(opts: {
     const s = performance.now();
     const res = await fetch(new URL(path, url), {
       method,
-      headers: { Authorization: `token ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        Authorization: `token ${token}`,
+        ...(body ? { 'Content-Type': 'application/json' } : {})
+      },
       body: body ? JSON.stringify(body) : undefined
     });
     const text = await res.text();
@@ -109,11 +175,13 @@ export async function companion(opts: {
     token,
     proc,
     startedMs: performance.now() - t0,
-    get: (p) => call('GET', p),
+    get: p => call('GET', p),
     post: (p, b) => call('POST', p, b),
     stop: async () => {
-      if (proc.exitCode !== null) return;
-      const done = new Promise((r) => proc.once('exit', r));
+      if (proc.exitCode !== null) {
+        return;
+      }
+      const done = new Promise(r => proc.once('exit', r));
       proc.kill('SIGTERM');
       await done;
     }
@@ -131,9 +199,13 @@ export function sdiagUserCount(user = USER): number {
 /** Job-information RPCs (what squeue asks for), from sdiag's per-message-type section. */
 export function sdiagJobInfoCount(): number {
   const text = execFileSync('sdiag', { encoding: 'utf8' });
-  const section = (text.split('Remote Procedure Call statistics by message type')[1] ?? '').split('Remote Procedure Call statistics by user')[0];
+  const section = (text.split('Remote Procedure Call statistics by message type')[1] ?? '').split(
+    'Remote Procedure Call statistics by user'
+  )[0];
   let n = 0;
-  for (const m of section.matchAll(/^\s*REQUEST_JOB_INFO\w*\s*\(\s*\d+\)\s*count:(\d+)/gm)) n += Number(m[1]);
+  for (const m of section.matchAll(/^\s*REQUEST_JOB_INFO\w*\s*\(\s*\d+\)\s*count:(\d+)/gm)) {
+    n += Number(m[1]);
+  }
   return n;
 }
 
@@ -141,7 +213,7 @@ export function sdiagReset(): void {
   execFileSync('sdiag', ['--reset']);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -149,11 +221,16 @@ export function median(xs: number[]): number {
 }
 
 export function mkdirs(...paths: string[]): void {
-  for (const p of paths) mkdirSync(p, { recursive: true });
+  for (const p of paths) {
+    mkdirSync(p, { recursive: true });
+  }
 }
 
 /** Opens n SSE streams; answers a closer and the arrival log of `job` events. */
-export function streams(c: Running, n: number): { close(): void; events: { at: number; job: any }[] } {
+export function streams(
+  c: Running,
+  n: number
+): { close(): void; events: { at: number; job: any }[] } {
   const events: { at: number; job: any }[] = [];
   const controllers: AbortController[] = [];
   for (let i = 0; i < n; i++) {
@@ -161,20 +238,27 @@ export function streams(c: Running, n: number): { close(): void; events: { at: n
     controllers.push(ac);
     void (async () => {
       try {
-        const res = await fetch(new URL('api/events', c.url), { headers: { Authorization: `token ${c.token}` }, signal: ac.signal });
+        const res = await fetch(new URL('api/events', c.url), {
+          headers: { Authorization: `token ${c.token}` },
+          signal: ac.signal
+        });
         const reader = res.body!.getReader();
         const dec = new TextDecoder();
         let buf = '';
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) return;
+          if (done) {
+            return;
+          }
           buf += dec.decode(value, { stream: true });
           let cut: number;
           while ((cut = buf.indexOf('\n\n')) >= 0) {
             const frame = buf.slice(0, cut);
             buf = buf.slice(cut + 2);
             const data = /^event: job\ndata: (.*)$/m.exec(frame)?.[1];
-            if (data && i === 0) events.push({ at: Date.now(), job: JSON.parse(data) });
+            if (data && i === 0) {
+              events.push({ at: Date.now(), job: JSON.parse(data) });
+            }
           }
         }
       } catch {
@@ -182,5 +266,5 @@ export function streams(c: Running, n: number): { close(): void; events: { at: n
       }
     })();
   }
-  return { close: () => controllers.forEach((c) => c.abort()), events };
+  return { close: () => controllers.forEach(c => c.abort()), events };
 }

@@ -8,7 +8,13 @@ export interface Row {
   met: boolean | null;
 }
 
-export function renderReport(r: { rows: Row[]; notes: string[]; machine: string; seconds: number; date: string }): string {
+export function renderReport(r: {
+  rows: Row[];
+  notes: string[];
+  machine: string;
+  seconds: number;
+  date: string;
+}): string {
   const lines = [
     '# Performance',
     '',
@@ -19,7 +25,7 @@ export function renderReport(r: { rows: Row[]; notes: string[]; machine: string;
     `Machine: ${r.machine}. Date: ${r.date}. The bench took ${r.seconds} s.`,
     ''
   ];
-  const order = [...new Set(r.rows.map((row) => row.section))];
+  const order = [...new Set(r.rows.map(row => row.section))];
   const rows = [...r.rows].sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
   let section = '';
   for (const row of rows) {
@@ -27,22 +33,26 @@ export function renderReport(r: { rows: Row[]; notes: string[]; machine: string;
       section = row.section;
       lines.push(`## ${section}`, '', '| measure | figure | target | met |', '|---|---|---|---|');
     }
-    lines.push(`| ${row.measure} | ${row.value} | ${row.target} | ${row.met === null ? '' : row.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${row.measure} | ${row.value} | ${row.target} | ${row.met === null ? '' : row.met ? 'yes' : '**no**'} |`
+    );
     const next = rows[rows.indexOf(row) + 1];
-    if (!next || next.section !== section) lines.push('');
+    if (!next || next.section !== section) {
+      lines.push('');
+    }
   }
   lines.push(
     '## How the figures are made',
     '',
-    '- Scheduler load: `sdiag --reset`, then sdiag\'s counts after a 20 s window with the companion',
+    "- Scheduler load: `sdiag --reset`, then sdiag's counts after a 20 s window with the companion",
     '  polling every 5 s (4 polls): the job-information RPCs (`REQUEST_JOB_INFO*`, what a `squeue` asks',
     '  for). Each squeue call also sends a `REQUEST_FED_INFO` and, the first time, a `REQUEST_PARTITION_INFO`;',
     '  those are in the "in all" figure, `hpcuser`\'s per-user count. The per-minute figure scales the',
     '  per-poll count to the default 30 s interval. Tracked jobs are real Slurm jobs held in the queue',
     '  (`sbatch --hold`). The companion asks `squeue` once per interval for all live jobs whatever the',
-    '  number of tabs; start and end reach the browser from the job\'s own status file, so the interval',
+    "  number of tabs; start and end reach the browser from the job's own status file, so the interval",
     '  can be long.',
-    '- Freshness: the arrival of the `job` event on an SSE stream against the job\'s `startedAt` and',
+    "- Freshness: the arrival of the `job` event on an SSE stream against the job's `startedAt` and",
     '  the modification time of its `status.json` at the end.',
     '- Submit overhead: `POST /api/jobs` (validation, job directory, script, `sbatch`) against `sbatch',
     '  --parsable` of the same `job.sh` by hand, alternating.',
@@ -50,10 +60,12 @@ export function renderReport(r: { rows: Row[]; notes: string[]; machine: string;
     '  `python -m nbconvert --execute` of the same notebook.',
     '- Idle RSS: node 20 alone idles at about 39 MB here and loading express adds about 15 MB; the',
     '  target of 60 MB is missed by about 5 MB. Replacing express with node:http would meet it.',
-    '- JupyterLab load: from navigation to the rendered launcher, in Debian\'s Chromium, one server with',
+    "- JupyterLab load: from navigation to the rendered launcher, in Debian's Chromium, one server with",
     '  the extension and one with it disabled in its page config, loads alternated.',
     ''
   );
-  if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  if (r.notes.length) {
+    lines.push('## Notes', '', ...r.notes.map(n => `- ${n}`), '');
+  }
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ import { mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 const outdir = 'jupyterlab_hpc_submit/companion';
 mkdirSync(outdir, { recursive: true });
 await build({
-  entryPoints: ['server/cli.ts'],
+  entryPoints: ['server/cli/cli.ts'],
   outfile: `${outdir}/hpc-submit.cjs`,
   bundle: true,
   platform: 'node',
@@ -15,7 +15,9 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
-  define: { __HPC_SUBMIT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
+  define: {
+    __HPC_SUBMIT_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version)
+  },
   logLevel: 'warning'
 });
 // The job runtime (nbconvert config) and the profiles schema travel beside it.

@@ -11,7 +11,8 @@ WANT_TEST_TOOLS=0
 STAMPS=.cache/stamps
 mkdir -p "$STAMPS"
 say() { printf '[setup] %s\n' "$*"; }
-hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+# Files that are listed but gone (a move not yet committed) count as absent.
+hash_of() { for f in "$@"; do [ -f "$f" ] && cat "$f"; done | sha256sum | cut -c1-16; }
 fresh() { [ -f "$STAMPS/$1" ] && [ "$(cat "$STAMPS/$1")" = "$2" ]; }
 
 # --- Debian packages (tests only; needs root) -------------------------------

@@ -4,7 +4,12 @@
  * readable by the scheduler's tools, so no Jupyter or Hub token may reach it.
  */
 const SECRET_NAME = /TOKEN|SECRET|PASSW|API_KEY|APIKEY|CREDENTIAL|COOKIE|PRIVATE_KEY/i;
-const DROPPED = new Set(['JPY_API_TOKEN', 'JUPYTERHUB_API_TOKEN', 'JUPYTER_TOKEN', 'JPY_COOKIE_NAME']);
+const DROPPED = new Set([
+  'JPY_API_TOKEN',
+  'JUPYTERHUB_API_TOKEN',
+  'JUPYTER_TOKEN',
+  'JPY_COOKIE_NAME'
+]);
 
 export function isSecretName(name: string): boolean {
   return DROPPED.has(name) || SECRET_NAME.test(name);
@@ -16,7 +21,9 @@ export function jobEnvironment(
 ): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(base)) {
-    if (value !== undefined && !isSecretName(name)) env[name] = value;
+    if (value !== undefined && !isSecretName(name)) {
+      env[name] = value;
+    }
   }
   return { ...env, ...extra };
 }

@@ -4,5 +4,5 @@ declare const __HPC_SUBMIT_VERSION__: string | undefined;
 export const VERSION: string =
   typeof __HPC_SUBMIT_VERSION__ === 'string'
     ? __HPC_SUBMIT_VERSION__
-    : // eslint-disable-next-line @typescript-eslint/no-require-imports
+    : // eslint-disable-next-line @typescript-eslint/no-var-requires
       (require('../package.json') as { version: string }).version;

@@ -1,5 +1,13 @@
 /** The companion's routes (DESIGN.md), typed with the shared wire types. */
-import type { HealthInfo, Job, JobList, ProfileList, ProfileStatus, Resources, SubmitRequest } from './wire';
+import type {
+  HealthInfo,
+  Job,
+  JobList,
+  ProfileList,
+  ProfileStatus,
+  Resources,
+  SubmitRequest
+} from '../contract/wire';
 import { requestCompanion, requestCompanionText } from './request';
 
 /** A piece of a job's log and the byte offset to ask for next. */
@@ -13,7 +21,12 @@ export interface CompanionApi {
   health(): Promise<HealthInfo>;
   profiles(): Promise<ProfileStatus[]>;
   createKernel(profile: string): Promise<unknown>;
-  submit(notebook: string, profile: string, resources?: Resources, idempotencyKey?: string): Promise<Job>;
+  submit(
+    notebook: string,
+    profile: string,
+    resources?: Resources,
+    idempotencyKey?: string
+  ): Promise<Job>;
   jobs(notebook?: string): Promise<Job[]>;
   job(jobId: string): Promise<Job>;
   log(jobId: string, offset: number): Promise<LogChunk>;
@@ -30,9 +43,11 @@ const id = (jobId: string) => encodeURIComponent(jobId);
 
 export const api: CompanionApi = {
   health: () => requestCompanion<HealthInfo>('api/health'),
-  profiles: () => requestCompanion<ProfileList>('api/profiles').then((r) => r.profiles),
-  createKernel: (profile) =>
-    requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, { method: 'POST' }),
+  profiles: () => requestCompanion<ProfileList>('api/profiles').then(r => r.profiles),
+  createKernel: profile =>
+    requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, {
+      method: 'POST'
+    }),
   submit: (notebook, profile, resources, idempotencyKey) => {
     const body: SubmitRequest = {
       notebook,
@@ -42,15 +57,25 @@ export const api: CompanionApi = {
     };
     return requestCompanion<Job>('api/jobs', json(body));
   },
-  jobs: (notebook) =>
-    requestCompanion<JobList>(notebook ? `api/jobs?notebook=${encodeURIComponent(notebook)}` : 'api/jobs').then((r) => r.jobs),
-  job: (jobId) => requestCompanion<Job>(`api/jobs/${id(jobId)}`),
+  jobs: notebook =>
+    requestCompanion<JobList>(
+      notebook ? `api/jobs?notebook=${encodeURIComponent(notebook)}` : 'api/jobs'
+    ).then(r => r.jobs),
+  job: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}`),
   log: async (jobId, offset) => {
-    const { text, headers } = await requestCompanionText(`api/jobs/${id(jobId)}/log?offset=${offset}`);
+    const { text, headers } = await requestCompanionText(
+      `api/jobs/${id(jobId)}/log?offset=${offset}`
+    );
     // The companion says where the next read starts; it never cuts a UTF-8 character.
     const next = Number(headers.get('X-Log-Offset'));
-    return { text, next: Number.isInteger(next) && next >= offset ? next : offset + new TextEncoder().encode(text).length };
+    return {
+      text,
+      next:
+        Number.isInteger(next) && next >= offset
+          ? next
+          : offset + new TextEncoder().encode(text).length
+    };
   },
-  cancel: (jobId) => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
-  forget: (jobId) => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
+  cancel: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
+  forget: jobId => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
 };

@@ -8,7 +8,7 @@ import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { CommandIDs, SIDEBAR_ID } from './tokens';
-import type { Job } from './wire';
+import type { Job } from '../contract/wire';
 
 export interface CommandDeps {
   app: JupyterFrontEnd;
@@ -24,7 +24,9 @@ export function registerCommands(deps: CommandDeps): void {
 
   /** The job named by args, else the newest of the current notebook, else the newest of all. */
   const jobOf = (args: { id?: unknown }): Job | undefined => {
-    if (typeof args.id === 'string') return model.job(args.id);
+    if (typeof args.id === 'string') {
+      return model.job(args.id);
+    }
     const path = tracker.currentWidget?.context.path;
     return (path ? model.latestFor(path) : undefined) ?? model.jobs[0];
   };
@@ -51,13 +53,18 @@ export function registerCommands(deps: CommandDeps): void {
 
   commands.addCommand(CommandIDs.refresh, {
     label: 'Refresh GPU Jobs and Profiles',
-    execute: () => Promise.all([model.refreshProfiles(), model.refreshJobs(), model.refreshHealth()])
+    execute: () =>
+      Promise.all([model.refreshProfiles(), model.refreshJobs(), model.refreshHealth()])
   });
 
   commands.addCommand(CommandIDs.cancel, {
     label: 'Cancel GPU Job',
-    execute: withJob(async (job) => {
-      if (!isLive(job)) return Notification.info(`${job.notebook}: the run already ended (${job.state}).`, { autoClose: 5000 });
+    execute: withJob(async job => {
+      if (!isLive(job)) {
+        return Notification.info(`${job.notebook}: the run already ended (${job.state}).`, {
+          autoClose: 5000
+        });
+      }
       try {
         model.upsert(await model.api.cancel(job.id));
       } catch (e) {
@@ -68,45 +75,61 @@ export function registerCommands(deps: CommandDeps): void {
 
   commands.addCommand(CommandIDs.openOutput, {
     label: 'Open Output of GPU Job',
-    execute: withJob((job) => openOutput(deps, job))
+    execute: withJob(job => openOutput(deps, job))
   });
 
   commands.addCommand(CommandIDs.showLog, {
     label: 'Show Log of GPU Job',
-    execute: withJob((job) => {
+    execute: withJob(job => {
       const id = `jp-hpc-submit-log-${job.id}`;
-      const open = [...shell.widgets('main')].find((w) => w.id === id);
-      if (open) return shell.activateById(id);
+      const open = [...shell.widgets('main')].find(w => w.id === id);
+      if (open) {
+        return shell.activateById(id);
+      }
       shell.add(openLogPanel(job.id, model), 'main', { mode: 'split-right' });
     })
   });
 
   commands.addCommand(CommandIDs.rerun, {
     label: 'Run GPU Job Again',
-    execute: withJob((job) => runner.submit(job.notebook, job.profile, job.resources))
+    execute: withJob(job => runner.submit(job.notebook, job.profile, job.resources))
   });
 
   commands.addCommand(CommandIDs.forget, {
     label: 'Forget GPU Job',
-    execute: withJob(async (job) => {
-      if (isLive(job)) return Notification.info(`${job.notebook}: cancel the run before forgetting it.`, { autoClose: 5000 });
+    execute: withJob(async job => {
+      if (isLive(job)) {
+        return Notification.info(`${job.notebook}: cancel the run before forgetting it.`, {
+          autoClose: 5000
+        });
+      }
       try {
         await model.api.forget(job.id);
         model.remove(job.id);
       } catch (e) {
-        Notification.error(`Could not forget the job: ${(e as Error).message}`, { autoClose: 10_000 });
+        Notification.error(`Could not forget the job: ${(e as Error).message}`, {
+          autoClose: 10_000
+        });
       }
     })
   });
 
   commands.addCommand(CommandIDs.createKernel, {
-    label: (args) => `Create Kernel for Profile ${typeof args.profile === 'string' ? args.profile : ''}`.trim(),
-    execute: async (args) => {
-      const profile = typeof args.profile === 'string' ? args.profile : runner.chosenProfile(tracker.currentWidget)?.id;
-      if (!profile) return;
+    label: args =>
+      `Create Kernel for Profile ${typeof args.profile === 'string' ? args.profile : ''}`.trim(),
+    execute: async args => {
+      const profile =
+        typeof args.profile === 'string'
+          ? args.profile
+          : runner.chosenProfile(tracker.currentWidget)?.id;
+      if (!profile) {
+        return;
+      }
       try {
         await model.api.createKernel(profile);
-        Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, { autoClose: 4000 });
+        Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, {
+          autoClose: 4000
+        });
         // A --user kernelspec is visible to the hub too: its display name shows in the sidebar.
         void app.serviceManager.kernelspecs.refreshSpecs().catch(() => undefined);
       } catch (e) {
@@ -118,22 +141,29 @@ export function registerCommands(deps: CommandDeps): void {
 }
 
 /** Opens the executed notebook; a failed run's at its first error. */
-export async function openOutput(deps: Pick<CommandDeps, 'docManager' | 'app'>, job: Job): Promise<void> {
+export async function openOutput(
+  deps: Pick<CommandDeps, 'docManager' | 'app'>,
+  job: Job
+): Promise<void> {
   if (deps.docManager) {
     const widget = deps.docManager.openOrReveal(job.output);
-    if (widget && job.state !== 'completed') await revealFirstError(widget as unknown as NotebookPanel);
+    if (widget && job.state !== 'completed') {
+      await revealFirstError(widget as unknown as NotebookPanel);
+    }
     return;
   }
   await deps.app.commands.execute('docmanager:open', { path: job.output });
 }
 
 async function revealFirstError(panel: NotebookPanel): Promise<void> {
-  if (!panel.content || !panel.context) return;
+  if (!panel.content || !panel.context) {
+    return;
+  }
   await panel.context.ready;
   await panel.revealed;
-  const index = panel.content.widgets.findIndex((cell) => {
+  const index = panel.content.widgets.findIndex(cell => {
     const outputs = (cell.model as { outputs?: { toJSON(): { output_type: string }[] } }).outputs;
-    return outputs?.toJSON().some((o) => o.output_type === 'error');
+    return outputs?.toJSON().some(o => o.output_type === 'error');
   });
   if (index >= 0) {
     panel.content.activeCellIndex = index;

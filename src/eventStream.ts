@@ -7,7 +7,7 @@
  */
 import type { JobsModel } from './model';
 import { eventsUrl } from './request';
-import type { Job } from './wire';
+import type { Job } from '../contract/wire';
 
 const FALLBACK_AFTER_FAILURES = 3;
 const FALLBACK_POLL_MS = 10_000;
@@ -31,7 +31,9 @@ export class JobEventStream {
   }
 
   connect(): void {
-    if (this.disposed || this.source) return;
+    if (this.disposed || this.source) {
+      return;
+    }
     const source = new EventSource(this.url(), { withCredentials: true });
     this.source = source;
     source.addEventListener('open', () => {
@@ -41,11 +43,19 @@ export class JobEventStream {
       void this.model.refreshJobs();
       void this.model.refreshHealth();
     });
-    source.addEventListener('job', (e) => this.parse(e, (job: Job) => this.model.apply({ type: 'job', job })));
-    source.addEventListener('forget', (e) => this.parse(e, (d: { id: string }) => this.model.apply({ type: 'forget', id: d.id })));
-    source.addEventListener('scheduler', (e) =>
+    source.addEventListener('job', e =>
+      this.parse(e, (job: Job) => this.model.apply({ type: 'job', job }))
+    );
+    source.addEventListener('forget', e =>
+      this.parse(e, (d: { id: string }) => this.model.apply({ type: 'forget', id: d.id }))
+    );
+    source.addEventListener('scheduler', e =>
       this.parse(e, (d: { reachable: boolean; message?: string }) =>
-        this.model.apply({ type: 'scheduler', reachable: d.reachable, message: d.message ?? undefined })
+        this.model.apply({
+          type: 'scheduler',
+          reachable: d.reachable,
+          message: d.message ?? undefined
+        })
       )
     );
     source.addEventListener('error', () => this.onError(source));
@@ -55,7 +65,9 @@ export class JobEventStream {
     this.disposed = true;
     this.source?.close();
     this.source = null;
-    if (this.reconnectTimer !== null) window.clearTimeout(this.reconnectTimer);
+    if (this.reconnectTimer !== null) {
+      window.clearTimeout(this.reconnectTimer);
+    }
     this.stopPolling();
   }
 
@@ -68,15 +80,21 @@ export class JobEventStream {
   }
 
   private onError(source: EventSource): void {
-    if (source !== this.source) return;
+    if (source !== this.source) {
+      return;
+    }
     this.failures++;
-    if (this.failures >= FALLBACK_AFTER_FAILURES) this.startPolling();
+    if (this.failures >= FALLBACK_AFTER_FAILURES) {
+      this.startPolling();
+    }
     if (source.readyState === EventSource.CLOSED) {
       // The browser stopped retrying: try again later ourselves.
       source.close();
       this.source = null;
       const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures, 6));
-      if (this.reconnectTimer !== null) window.clearTimeout(this.reconnectTimer);
+      if (this.reconnectTimer !== null) {
+        window.clearTimeout(this.reconnectTimer);
+      }
       this.reconnectTimer = window.setTimeout(() => {
         this.reconnectTimer = null;
         this.connect();
@@ -85,7 +103,9 @@ export class JobEventStream {
   }
 
   private startPolling(): void {
-    if (this.pollTimer !== null || this.disposed) return;
+    if (this.pollTimer !== null || this.disposed) {
+      return;
+    }
     const poll = () => {
       void this.model.refreshJobs();
       void this.model.refreshHealth();
@@ -95,7 +115,9 @@ export class JobEventStream {
   }
 
   private stopPolling(): void {
-    if (this.pollTimer !== null) window.clearInterval(this.pollTimer);
+    if (this.pollTimer !== null) {
+      window.clearInterval(this.pollTimer);
+    }
     this.pollTimer = null;
   }
 }

@@ -3,7 +3,11 @@
  * hardware picker saved per notebook, and a sidebar of this user's jobs,
  * live. The companion (server/) does the submitting.
  */
-import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  ILayoutRestorer,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { ICommandPalette, IToolbarWidgetRegistry, Notification } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
@@ -18,15 +22,29 @@ import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
 import { JobsSidebar } from './sidebar';
 import { ProfilePickerItem, RunButtonItem } from './toolbar';
-import { CommandIDs, PALETTE_CATEGORY, PLUGIN_ID, SIDEBAR_ID, TOOLBAR_PICKER, TOOLBAR_RUN } from './tokens';
-import type { Job } from './wire';
+import {
+  CommandIDs,
+  PALETTE_CATEGORY,
+  PLUGIN_ID,
+  SIDEBAR_ID,
+  TOOLBAR_PICKER,
+  TOOLBAR_RUN
+} from './tokens';
+import type { Job } from '../contract/wire';
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Run a notebook on a cluster GPU node in one click.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry, IDocumentManager, IDefaultFileBrowser, IToolbarWidgetRegistry],
+  optional: [
+    ICommandPalette,
+    ILayoutRestorer,
+    ISettingRegistry,
+    IDocumentManager,
+    IDefaultFileBrowser,
+    IToolbarWidgetRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
@@ -56,14 +74,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
         rerun: run(CommandIDs.rerun),
         forget: run(CommandIDs.forget)
       },
-      (profile) => app.commands.execute(CommandIDs.createKernel, { profile }) as Promise<void>
+      profile => app.commands.execute(CommandIDs.createKernel, { profile }) as Promise<void>
     );
     app.shell.add(sidebar, 'right', { rank: 600 });
     restorer?.add(sidebar, SIDEBAR_ID);
 
     if (toolbarRegistry) {
-      toolbarRegistry.addFactory<NotebookPanel>('Notebook', TOOLBAR_PICKER, (panel) => new ProfilePickerItem(panel, model, runner));
-      toolbarRegistry.addFactory<NotebookPanel>('Notebook', TOOLBAR_RUN, (panel) => new RunButtonItem(panel, model, runner));
+      toolbarRegistry.addFactory<NotebookPanel>(
+        'Notebook',
+        TOOLBAR_PICKER,
+        panel => new ProfilePickerItem(panel, model, runner)
+      );
+      toolbarRegistry.addFactory<NotebookPanel>(
+        'Notebook',
+        TOOLBAR_RUN,
+        panel => new RunButtonItem(panel, model, runner)
+      );
     }
 
     for (const command of Object.values(CommandIDs)) {
@@ -72,11 +98,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     model.jobEnded.connect((_, job) => {
       void showOutput(job);
-      const actions = [{ label: 'Open output', callback: () => void openOutput({ docManager, app }, job) }];
+      const actions = [
+        { label: 'Open output', callback: () => void openOutput({ docManager, app }, job) }
+      ];
       const message = endedMessage(job);
       if (job.state === 'completed') {
         Notification.success(message, { actions, autoClose: 8000 });
-        if (settings.openOutputOnCompletion) void openOutput({ docManager, app }, job);
+        if (settings.openOutputOnCompletion) {
+          void openOutput({ docManager, app }, job);
+        }
       } else if (job.state === 'cancelled') {
         Notification.info(message, { actions, autoClose: 5000 });
       } else {
@@ -89,13 +119,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
       await browser?.model.refresh().catch(() => undefined);
       const widget = docManager?.findWidget(job.output);
       const context = widget ? docManager?.contextForWidget(widget) : undefined;
-      if (context && !context.model.dirty) await context.revert().catch(() => undefined);
+      if (context && !context.model.dirty) {
+        await context.revert().catch(() => undefined);
+      }
     }
 
     if (settingRegistry) {
       settingRegistry
         .load(PLUGIN_ID)
-        .then((s) => {
+        .then(s => {
           const apply = () => {
             settings = readSettings(s.composite as Record<string, unknown>);
             model.changedSettings();
@@ -103,7 +135,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           s.changed.connect(apply);
           apply();
         })
-        .catch((e) => console.warn('jupyterlab-hpc-submit: settings not loaded', e));
+        .catch(e => console.warn('jupyterlab-hpc-submit: settings not loaded', e));
     }
 
     void model.refreshProfiles();

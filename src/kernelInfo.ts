@@ -4,7 +4,7 @@
  * the notebook's kernel is not what runs on the node, the profile's is. Pure:
  * the caller reads the session and the kernelspecs and passes plain values.
  */
-import type { ProfileStatus } from './wire';
+import type { ProfileStatus } from '../contract/wire';
 
 /** The part of a kernelspec this module needs (the server's `kernelspecs` map values). */
 export interface KernelSpecLite {
@@ -38,9 +38,17 @@ export interface NotebookKernel {
 }
 
 /** The notebook's kernel on the hub: the running one, else the chosen one, else its file's. */
-export function resolveNotebookKernel(src: NotebookKernelSources, specs: KernelSpecMap | null | undefined): NotebookKernel {
-  const name = [src.running, src.preferred, src.metadata].find((n): n is string => typeof n === 'string' && n !== '') ?? '';
-  if (!name) return { name: '', displayName: '', known: false };
+export function resolveNotebookKernel(
+  src: NotebookKernelSources,
+  specs: KernelSpecMap | null | undefined
+): NotebookKernel {
+  const name =
+    [src.running, src.preferred, src.metadata].find(
+      (n): n is string => typeof n === 'string' && n !== ''
+    ) ?? '';
+  if (!name) {
+    return { name: '', displayName: '', known: false };
+  }
   const spec = specs?.[name];
   const placeholder = !src.displayName || src.displayName === (src.noKernelName ?? 'No Kernel');
   const displayName = spec?.display_name || (placeholder ? name : (src.displayName as string));
@@ -68,10 +76,15 @@ export function summarizeKernels(
   profile: Pick<ProfileStatus, 'kernel' | 'resources' | 'label' | 'problems'> | undefined,
   specs?: KernelSpecMap | null
 ): KernelSummary {
-  const nb = notebook && notebook.name ? `${kernelText(notebook.name, notebook.displayName)} on the hub` : 'no kernel on the hub';
-  if (!profile) return { notebook: nb, run: 'no profile', differs: false };
+  const nb =
+    notebook && notebook.name
+      ? `${kernelText(notebook.name, notebook.displayName)} on the hub`
+      : 'no kernel on the hub';
+  if (!profile) {
+    return { notebook: nb, run: 'no profile', differs: false };
+  }
   const where = profile.resources.partition || profile.label;
-  const missing = profile.problems.find((p) => p.code === 'kernel-missing');
+  const missing = profile.problems.find(p => p.code === 'kernel-missing');
   // The hub may know the profile's kernel too (a --user kernelspec is shared); its display name helps.
   const runKernel = kernelText(profile.kernel, specs?.[profile.kernel]?.display_name);
   return {

@@ -1,6 +1,6 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
-import type { Job, JobState } from './wire';
-import { FINAL_STATES } from './wire';
+import type { Job, JobState } from '../contract/wire';
+import { FINAL_STATES } from '../contract/wire';
 
 export function isLive(job: Pick<Job, 'state'>): boolean {
   return !FINAL_STATES.includes(job.state);
@@ -40,10 +40,15 @@ export function formatDuration(ms: number): string {
 }
 
 /** Time since the job started (or was submitted, while queued), up to its end. */
-export function elapsed(job: Pick<Job, 'submittedAt' | 'startedAt' | 'endedAt' | 'state'>, now: number): string {
+export function elapsed(
+  job: Pick<Job, 'submittedAt' | 'startedAt' | 'endedAt' | 'state'>,
+  now: number
+): string {
   const from = Date.parse(job.startedAt ?? job.submittedAt);
   const to = job.endedAt ? Date.parse(job.endedAt) : now;
-  if (Number.isNaN(from) || Number.isNaN(to)) return '';
+  if (Number.isNaN(from) || Number.isNaN(to)) {
+    return '';
+  }
   return formatDuration(to - from);
 }
 
@@ -65,7 +70,13 @@ export function dirName(path: string): string {
 /** Newest first, by submission time then id. */
 export function sortJobs(jobs: Job[]): Job[] {
   return [...jobs].sort((a, b) =>
-    a.submittedAt === b.submittedAt ? (a.id < b.id ? 1 : -1) : a.submittedAt < b.submittedAt ? 1 : -1
+    a.submittedAt === b.submittedAt
+      ? a.id < b.id
+        ? 1
+        : -1
+      : a.submittedAt < b.submittedAt
+        ? 1
+        : -1
   );
 }
 

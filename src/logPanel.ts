@@ -26,34 +26,46 @@ class LogView extends Widget {
   }
 
   dispose(): void {
-    if (this.timer !== null) window.clearTimeout(this.timer);
+    if (this.timer !== null) {
+      window.clearTimeout(this.timer);
+    }
     this.timer = null;
     super.dispose();
   }
 
   private async fetch(): Promise<void> {
     this.timer = null;
-    if (this.isDisposed) return;
+    if (this.isDisposed) {
+      return;
+    }
     let more = false;
     try {
       const chunk = await this.model.api.log(this.jobId, this.offset);
-      if (this.isDisposed) return;
+      if (this.isDisposed) {
+        return;
+      }
       if (chunk.text) {
         const atBottom = this.node.scrollTop + this.node.clientHeight >= this.node.scrollHeight - 8;
         this.pre.append(chunk.text);
-        if (atBottom) this.node.scrollTop = this.node.scrollHeight;
+        if (atBottom) {
+          this.node.scrollTop = this.node.scrollHeight;
+        }
         // A long log comes in pieces: read on at once while pieces arrive.
         more = chunk.next > this.offset;
       }
       this.offset = chunk.next;
     } catch (e) {
-      if (!this.isDisposed) this.pre.append(`\n[hpc-submit] ${(e as Error).message}\n`);
+      if (!this.isDisposed) {
+        this.pre.append(`\n[hpc-submit] ${(e as Error).message}\n`);
+      }
       return;
     }
     const job = this.model.job(this.jobId);
-    if (more) this.schedule(0);
-    else if (job && isLive(job)) this.schedule(FOLLOW_MS);
-    else if (!this.finalRead) {
+    if (more) {
+      this.schedule(0);
+    } else if (job && isLive(job)) {
+      this.schedule(FOLLOW_MS);
+    } else if (!this.finalRead) {
       // One last read after the end, for what was written as the job stopped.
       this.finalRead = true;
       this.schedule(500);
@@ -61,7 +73,9 @@ class LogView extends Widget {
   }
 
   private schedule(ms: number): void {
-    if (!this.isDisposed) this.timer = window.setTimeout(() => void this.fetch(), ms);
+    if (!this.isDisposed) {
+      this.timer = window.setTimeout(() => void this.fetch(), ms);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /** The per-notebook choice stored under `hpc_submit` in the notebook's metadata; pure. */
-import { NOTEBOOK_METADATA_KEY, type NotebookSubmitMetadata, type Profile } from './wire';
+import { NOTEBOOK_METADATA_KEY, type NotebookSubmitMetadata, type Profile } from '../contract/wire';
 
 /** The two methods of JupyterLab 4's notebook model this module uses. */
 export interface MetadataHolder {
@@ -8,10 +8,14 @@ export interface MetadataHolder {
 }
 
 export function readSubmitMetadata(value: unknown): NotebookSubmitMetadata {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return {};
+  }
   const v = value as Record<string, unknown>;
   const out: NotebookSubmitMetadata = {};
-  if (typeof v.profile === 'string' && v.profile) out.profile = v.profile;
+  if (typeof v.profile === 'string' && v.profile) {
+    out.profile = v.profile;
+  }
   if (typeof v.resources === 'object' && v.resources !== null && !Array.isArray(v.resources)) {
     out.resources = v.resources as NotebookSubmitMetadata['resources'];
   }
@@ -25,8 +29,8 @@ export function chooseProfile<P extends Pick<Profile, 'id'>>(
   defaultId: string | undefined
 ): P | undefined {
   return (
-    profiles.find((p) => p.id === meta.profile) ??
-    profiles.find((p) => p.id === defaultId) ??
+    profiles.find(p => p.id === meta.profile) ??
+    profiles.find(p => p.id === defaultId) ??
     profiles[0]
   );
 }
@@ -47,7 +51,9 @@ export function loadChoice(notebook: MetadataHolder | null | undefined): Noteboo
  */
 export function saveChoice(notebook: MetadataHolder, profile: string): boolean {
   const meta = loadChoice(notebook);
-  if (meta.profile === profile) return false;
+  if (meta.profile === profile) {
+    return false;
+  }
   notebook.setMetadata(NOTEBOOK_METADATA_KEY, withProfile(meta, profile));
   return true;
 }

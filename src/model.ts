@@ -7,7 +7,7 @@
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi } from './api';
 import { isLive, sortJobs } from './labels';
-import type { Job, ProfileStatus, ServerEvent } from './wire';
+import type { Job, ProfileStatus, ServerEvent } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
 
@@ -62,7 +62,9 @@ export class JobsModel {
   }
 
   set filter(value: JobFilter) {
-    if (value === this._filter) return;
+    if (value === this._filter) {
+      return;
+    }
     this._filter = value;
     this._changed.emit();
   }
@@ -72,7 +74,9 @@ export class JobsModel {
   }
 
   set currentNotebook(path: string | null) {
-    if (path === this._currentNotebook) return;
+    if (path === this._currentNotebook) {
+      return;
+    }
     this._currentNotebook = path;
     this._changed.emit();
   }
@@ -84,9 +88,13 @@ export class JobsModel {
 
   /** The jobs the sidebar shows under the current filter. */
   get visibleJobs(): Job[] {
-    if (this._filter === 'all' || !this._currentNotebook) return this._sorted;
+    if (this._filter === 'all' || !this._currentNotebook) {
+      return this._sorted;
+    }
     // An executed notebook open in front shows the runs that made it.
-    return this._sorted.filter((j) => j.notebook === this._currentNotebook || j.output === this._currentNotebook);
+    return this._sorted.filter(
+      j => j.notebook === this._currentNotebook || j.output === this._currentNotebook
+    );
   }
 
   /** Something is queued or running: elapsed times move. */
@@ -104,12 +112,12 @@ export class JobsModel {
   }
 
   profile(id: string | undefined): ProfileStatus | undefined {
-    return this._profiles.find((p) => p.id === id);
+    return this._profiles.find(p => p.id === id);
   }
 
   /** Newest job of a notebook. */
   latestFor(notebook: string): Job | undefined {
-    return this._sorted.find((j) => j.notebook === notebook);
+    return this._sorted.find(j => j.notebook === notebook);
   }
 
   async refreshProfiles(): Promise<void> {
@@ -143,7 +151,11 @@ export class JobsModel {
         seen.add(job.id);
         this.upsert(job, false);
       }
-      for (const id of [...this._jobs.keys()]) if (!seen.has(id)) this._jobs.delete(id);
+      for (const id of [...this._jobs.keys()]) {
+        if (!seen.has(id)) {
+          this._jobs.delete(id);
+        }
+      }
       this._companionError = undefined;
       this.resort();
     } catch (e) {
@@ -156,16 +168,24 @@ export class JobsModel {
   upsert(job: Job, emit = true): void {
     const before = this._jobs.get(job.id);
     this._jobs.set(job.id, job);
-    if (before && isLive(before) && !isLive(job)) this._jobEnded.emit(job);
-    if (emit) this.resort();
+    if (before && isLive(before) && !isLive(job)) {
+      this._jobEnded.emit(job);
+    }
+    if (emit) {
+      this.resort();
+    }
   }
 
   remove(id: string): void {
-    if (this._jobs.delete(id)) this.resort();
+    if (this._jobs.delete(id)) {
+      this.resort();
+    }
   }
 
   setScheduler(reachable: boolean, message?: string): void {
-    if (reachable === this._reachable && message === this._schedulerMessage) return;
+    if (reachable === this._reachable && message === this._schedulerMessage) {
+      return;
+    }
     this._reachable = reachable;
     this._schedulerMessage = reachable ? undefined : message;
     this.emit();
@@ -187,13 +207,17 @@ export class JobsModel {
   }
 
   dispose(): void {
-    if (this._disposed) return;
+    if (this._disposed) {
+      return;
+    }
     this._disposed = true;
     Signal.clearData(this);
   }
 
   private emit(): void {
-    if (!this._disposed) this._changed.emit();
+    if (!this._disposed) {
+      this._changed.emit();
+    }
   }
 
   private resort(): void {

@@ -21,9 +21,13 @@ export function companionUrl(settings: ServerConnection.ISettings, path = ''): s
 }
 
 /** The URL of the event stream: EventSource sends cookies but no headers, so a token goes in the query where JupyterLab would put it. */
-export function eventsUrl(settings: ServerConnection.ISettings = ServerConnection.makeSettings()): string {
+export function eventsUrl(
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
   const url = companionUrl(settings, 'api/events');
-  return settings.appendToken && settings.token ? `${url}?token=${encodeURIComponent(settings.token)}` : url;
+  return settings.appendToken && settings.token
+    ? `${url}?token=${encodeURIComponent(settings.token)}`
+    : url;
 }
 
 /** What a successful call answered: the body as text and the response's headers. */
@@ -41,14 +45,18 @@ export async function requestCompanionText(
   try {
     response = await ServerConnection.makeRequest(companionUrl(settings, path), init, settings);
   } catch (error) {
-    throw new CompanionError(`the hpc-submit companion cannot be reached: ${(error as Error).message}`, 0);
+    throw new CompanionError(
+      `the hpc-submit companion cannot be reached: ${(error as Error).message}`,
+      0
+    );
   }
   const text = await response.text();
   if (!response.ok) {
     let message: string;
     try {
       const body = JSON.parse(text) as { error?: unknown };
-      message = typeof body.error === 'string' && body.error ? body.error : `HTTP ${response.status}`;
+      message =
+        typeof body.error === 'string' && body.error ? body.error : `HTTP ${response.status}`;
     } catch {
       // jupyter-server-proxy's own HTML error page: say what it means
       message =

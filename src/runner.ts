@@ -8,7 +8,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import { chooseProfile, loadChoice, saveChoice } from './metadata';
 import type { JobsModel } from './model';
 import type { SubmitSettings } from './settings';
-import type { Job, ProfileStatus } from './wire';
+import type { Job, ProfileStatus } from '../contract/wire';
 
 /**
  * Problems after which a submission cannot succeed: say so instead of
@@ -28,16 +28,24 @@ export class NotebookRunner {
   ) {}
 
   chosenProfile(panel: NotebookPanel | null): ProfileStatus | undefined {
-    return chooseProfile(loadChoice(panel?.model), this.model.profiles, this.settings().defaultProfile);
+    return chooseProfile(
+      loadChoice(panel?.model),
+      this.model.profiles,
+      this.settings().defaultProfile
+    );
   }
 
   setProfile(panel: NotebookPanel, profile: string): void {
-    if (panel.model) saveChoice(panel.model, profile);
+    if (panel.model) {
+      saveChoice(panel.model, profile);
+    }
   }
 
   async run(panel: NotebookPanel): Promise<Job | undefined> {
     const path = panel.context.path;
-    if (this.inFlight.has(path)) return;
+    if (this.inFlight.has(path)) {
+      return;
+    }
     this.inFlight.add(path);
     try {
       return await this.runUnguarded(panel);
@@ -48,50 +56,72 @@ export class NotebookRunner {
 
   private async runUnguarded(panel: NotebookPanel): Promise<Job | undefined> {
     const path = panel.context.path;
-    if (this.model.profiles.length === 0) await this.model.refreshProfiles();
+    if (this.model.profiles.length === 0) {
+      await this.model.refreshProfiles();
+    }
     const profile = this.chosenProfile(panel);
     if (!profile) {
-      Notification.error(this.model.companionError ?? 'No hardware profiles are configured for this site.', { autoClose: 10_000 });
+      Notification.error(
+        this.model.companionError ?? 'No hardware profiles are configured for this site.',
+        { autoClose: 10_000 }
+      );
       return;
     }
-    const blocking = profile.problems.find((p) => BLOCKING.has(p.code));
+    const blocking = profile.problems.find(p => BLOCKING.has(p.code));
     if (blocking) {
       this.reveal();
       const fix = blocking.fix ? ` Fix: ${blocking.fix}` : '';
-      Notification.error(`${profile.label}: ${blocking.message.replace(/\.$/, '')}.${fix}`, { autoClose: 10_000 });
+      Notification.error(`${profile.label}: ${blocking.message.replace(/\.$/, '')}.${fix}`, {
+        autoClose: 10_000
+      });
       return;
     }
     if (this.settings().confirmBeforeSubmit) {
-      const where = profile.resources.partition ? ` on partition ${profile.resources.partition}` : '';
+      const where = profile.resources.partition
+        ? ` on partition ${profile.resources.partition}`
+        : '';
       const answer = await showDialog({
         title: `Run on ${profile.label}?`,
         body: `${path} will run with kernel ${profile.kernel}${where}.${panel.context.model.dirty ? ' Unsaved changes are saved first.' : ''}`,
         buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
       });
-      if (!answer.button.accept) return;
+      if (!answer.button.accept) {
+        return;
+      }
     }
     // The job runs the file on disk: what the user sees must be what runs.
     if (panel.context.model.dirty) {
       try {
         await panel.context.save();
       } catch (e) {
-        Notification.error(`Could not save ${path} before running it: ${(e as Error).message}`, { autoClose: 10_000 });
+        Notification.error(`Could not save ${path} before running it: ${(e as Error).message}`, {
+          autoClose: 10_000
+        });
         return;
       }
     }
     return this.submit(path, profile.id, loadChoice(panel.model).resources);
   }
 
-  async submit(notebook: string, profile: string, resources?: Job['resources']): Promise<Job | undefined> {
+  async submit(
+    notebook: string,
+    profile: string,
+    resources?: Job['resources']
+  ): Promise<Job | undefined> {
     try {
       const job = await this.model.api.submit(notebook, profile, resources, newIdempotencyKey());
       // Shown at once; the companion's event for it follows.
       this.model.upsert(job);
       this.reveal();
-      Notification.info(`${notebook}: submitted to ${this.model.profile(profile)?.label ?? profile}`, { autoClose: 3000 });
+      Notification.info(
+        `${notebook}: submitted to ${this.model.profile(profile)?.label ?? profile}`,
+        { autoClose: 3000 }
+      );
       return job;
     } catch (e) {
-      Notification.error(`Could not run ${notebook}: ${(e as Error).message}`, { autoClose: 10_000 });
+      Notification.error(`Could not run ${notebook}: ${(e as Error).message}`, {
+        autoClose: 10_000
+      });
       return undefined;
     }
   }

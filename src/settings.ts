@@ -11,10 +11,14 @@ export const DEFAULT_SETTINGS: SubmitSettings = {
   openOutputOnCompletion: false
 };
 
-export function readSettings(composite: Partial<Record<keyof SubmitSettings, unknown>>): SubmitSettings {
+export function readSettings(
+  composite: Partial<Record<keyof SubmitSettings, unknown>>
+): SubmitSettings {
   return {
     defaultProfile:
-      typeof composite.defaultProfile === 'string' && composite.defaultProfile ? composite.defaultProfile : DEFAULT_SETTINGS.defaultProfile,
+      typeof composite.defaultProfile === 'string' && composite.defaultProfile
+        ? composite.defaultProfile
+        : DEFAULT_SETTINGS.defaultProfile,
     confirmBeforeSubmit: composite.confirmBeforeSubmit === true,
     openOutputOnCompletion: composite.openOutputOnCompletion === true
   };

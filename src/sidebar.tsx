@@ -39,7 +39,9 @@ export class JobsSidebar extends ReactWidget {
   }
 
   dispose(): void {
-    if (this.isDisposed) return;
+    if (this.isDisposed) {
+      return;
+    }
     this.stopTicking();
     this.unwatch();
     this.model.changed.disconnect(this.onChange, this);
@@ -59,13 +61,17 @@ export class JobsSidebar extends ReactWidget {
   }
 
   private stopTicking(): void {
-    if (this.ticker !== null) window.clearInterval(this.ticker);
+    if (this.ticker !== null) {
+      window.clearInterval(this.ticker);
+    }
     this.ticker = null;
   }
 
   private unwatch(): void {
     const old = this.watched;
-    if (!old) return;
+    if (!old) {
+      return;
+    }
     old.sessionContext.kernelChanged.disconnect(this.onChange, this);
     old.sessionContext.kernelPreferenceChanged.disconnect(this.onChange, this);
     old.context.pathChanged.disconnect(this.watchCurrent, this);
@@ -84,7 +90,9 @@ export class JobsSidebar extends ReactWidget {
         // A rename changes which jobs are "this notebook's".
         panel.context.pathChanged.connect(this.watchCurrent, this);
         void panel.context.ready.then(() => {
-          if (this.watched === panel) panel.model?.metadataChanged.connect(this.onChange, this);
+          if (this.watched === panel) {
+            panel.model?.metadataChanged.connect(this.onChange, this);
+          }
           this.onChange();
         });
       }
@@ -113,7 +121,9 @@ export class JobsSidebar extends ReactWidget {
       kernels = summarizeKernels(notebook, profile, specs);
     }
     const labels: Record<string, string> = {};
-    for (const p of this.model.profiles) labels[p.id] = p.label;
+    for (const p of this.model.profiles) {
+      labels[p.id] = p.label;
+    }
     return (
       <JobsPanel
         jobs={this.model.visibleJobs}
@@ -128,8 +138,8 @@ export class JobsSidebar extends ReactWidget {
         companionError={this.model.companionError}
         creatingKernel={this.creatingKernel}
         actions={this.actions}
-        onFilter={(f) => (this.model.filter = f)}
-        onCreateKernel={async (id) => {
+        onFilter={f => (this.model.filter = f)}
+        onCreateKernel={async id => {
           this.creatingKernel = true;
           this.update();
           try {

@@ -19,7 +19,9 @@ abstract class NotebookBoundWidget extends ReactWidget {
     super();
     model.changed.connect(this.update, this);
     panel.context.ready.then(() => {
-      if (!this.isDisposed) panel.model?.metadataChanged.connect(this.update, this);
+      if (!this.isDisposed) {
+        panel.model?.metadataChanged.connect(this.update, this);
+      }
       this.update();
     });
   }
@@ -36,7 +38,7 @@ export class ProfilePickerItem extends NotebookBoundWidget {
       <ProfilePicker
         profiles={this.model.profiles}
         value={this.runner.chosenProfile(this.panel)?.id}
-        onChange={(id) => this.runner.setProfile(this.panel, id)}
+        onChange={id => this.runner.setProfile(this.panel, id)}
       />
     );
   }

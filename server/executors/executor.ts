@@ -5,7 +5,7 @@
  * decide a job's final state alone: the job's own status.json (written by the
  * job script) is read by the job service and wins over what the scheduler says.
  */
-import type { ExecutorName, Resources } from '../../src/wire';
+import type { ExecutorName, Resources } from '../../contract/wire';
 
 /** Everything an executor needs to start one job. All paths are absolute. */
 export interface LaunchSpec {

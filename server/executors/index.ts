@@ -11,9 +11,14 @@ import { createSlurmExecutor } from './slurm';
 export type ExecutorMode = 'auto' | 'slurm' | 'local';
 
 /** The full path of an executable on PATH, or null. */
-export function findOnPath(command: string, path: string | undefined = process.env.PATH): string | null {
+export function findOnPath(
+  command: string,
+  path: string | undefined = process.env.PATH
+): string | null {
   for (const dir of (path ?? '').split(delimiter)) {
-    if (!dir) continue;
+    if (!dir) {
+      continue;
+    }
     const candidate = join(dir, command);
     try {
       accessSync(candidate, constants.X_OK);
@@ -30,6 +35,8 @@ export async function createExecutor(
   opts: { stateDir: string; maxConcurrent?: number }
 ): Promise<Executor> {
   const slurm = mode === 'slurm' || (mode === 'auto' && findOnPath('sbatch') !== null);
-  if (slurm) return createSlurmExecutor();
+  if (slurm) {
+    return createSlurmExecutor();
+  }
   return createLocalExecutor({ stateDir: opts.stateDir, maxConcurrent: opts.maxConcurrent });
 }

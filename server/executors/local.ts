@@ -9,11 +9,20 @@
  * recycled pid is never mistaken for our run).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, LaunchSpec, Observation, SchedulerInfo } from './executor';
-import { parseSlurmTime } from '../slurmTime';
+import { parseSlurmTime } from './slurmTime';
 
 export interface LocalExecutorOptions {
   /** Runs at once; the others wait, in order of submission. Default 2. */
@@ -62,11 +71,17 @@ function hasProc(): boolean {
 function isAlive(pid: number, procStart?: string): boolean {
   if (hasProc()) {
     const now = processStartTime(pid);
-    if (now === null) return false;
-    if (procStart !== undefined && now !== procStart) return false;
+    if (now === null) {
+      return false;
+    }
+    if (procStart !== undefined && now !== procStart) {
+      return false;
+    }
     try {
       const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (state.slice(state.lastIndexOf(')') + 2).startsWith('Z')) return false; // a zombie has ended
+      if (state.slice(state.lastIndexOf(')') + 2).startsWith('Z')) {
+        return false;
+      } // a zombie has ended
     } catch {
       return false;
     }
@@ -107,7 +122,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   function load(id: string): RunRecord | undefined {
     try {
       const record = JSON.parse(readFileSync(recordPath(id), 'utf8')) as RunRecord;
-      if (!record || typeof record !== 'object' || !record.spec) return undefined;
+      if (!record || typeof record !== 'object' || !record.spec) {
+        return undefined;
+      }
       return record;
     } catch {
       return undefined;
@@ -133,7 +150,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   /** Marks runs this process did not start (adopted ones) ended once their process is gone. */
   function sweep(): void {
     for (const [id, record] of runs) {
-      if (ours.has(id)) continue;
+      if (ours.has(id)) {
+        continue;
+      }
       if (record.pid !== undefined && !record.ended && !isAlive(record.pid, record.procStart)) {
         record.ended = true;
         save(id, record);
@@ -151,7 +170,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   }
 
   function signalRun(record: RunRecord, signal: NodeJS.Signals, group = true): void {
-    if (record.pid === undefined || !isAlive(record.pid, record.procStart)) return;
+    if (record.pid === undefined || !isAlive(record.pid, record.procStart)) {
+      return;
+    }
     try {
       process.kill(group ? -record.pid : record.pid, signal);
     } catch {
@@ -163,7 +184,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
   function killChildGroup(record: RunRecord): void {
     try {
       const child = Number(readFileSync(join(record.spec.jobDir, 'child.pid'), 'utf8').trim());
-      if (Number.isInteger(child) && child > 1) process.kill(-child, 'SIGKILL');
+      if (Number.isInteger(child) && child > 1) {
+        process.kill(-child, 'SIGKILL');
+      }
     } catch {
       // no child group, or already gone
     }
@@ -180,10 +203,14 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
 
   function armTimeLimit(record: RunRecord): void {
     const limit = parseSlurmTime(record.spec.resources?.time);
-    if (limit === null || record.startedAt === undefined) return;
+    if (limit === null || record.startedAt === undefined) {
+      return;
+    }
     const left = Math.max(0, record.startedAt + limit - Date.now());
     later(left, () => {
-      if (record.ended || record.pid === undefined || !isAlive(record.pid, record.procStart)) return;
+      if (record.ended || record.pid === undefined || !isAlive(record.pid, record.procStart)) {
+        return;
+      }
       // As Slurm's --signal=B:USR1: the script records "timeout" and stops nbconvert.
       signalRun(record, 'SIGUSR1', false);
       hardKillLater(record);
@@ -201,13 +228,15 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
         detached: true,
         stdio: ['ignore', logFd, logFd]
       });
-      child.on('error', (error) => {
+      child.on('error', error => {
         record.startError = `could not start the job: ${error.message}`;
         record.ended = true;
         save(id, record);
         pump();
       });
-      if (child.pid === undefined) return; // 'error' follows
+      if (child.pid === undefined) {
+        return;
+      } // 'error' follows
       record.pid = child.pid;
       ours.add(id);
       record.procStart = processStartTime(child.pid) ?? undefined;
@@ -216,8 +245,12 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       child.on('exit', (code, signal) => {
         ours.delete(id);
         record.ended = true;
-        if (code !== null) record.exitCode = code;
-        if (signal) record.exitSignal = signal;
+        if (code !== null) {
+          record.exitCode = code;
+        }
+        if (signal) {
+          record.exitSignal = signal;
+        }
         save(id, record);
         pump();
       });
@@ -228,28 +261,38 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       record.ended = true;
       save(id, record);
     } finally {
-      if (logFd !== null) closeSync(logFd);
+      if (logFd !== null) {
+        closeSync(logFd);
+      }
     }
   }
 
   function pump(): void {
-    if (closed) return;
+    if (closed) {
+      return;
+    }
     sweep();
     const waiting = [...runs.entries()]
       .filter(([, r]) => r.pid === undefined && !r.ended)
       .sort((a, b) => a[1].seq - b[1].seq);
     let running = [...runs.values()].filter(isRunning).length;
     for (const [id, record] of waiting) {
-      if (running >= maxConcurrent) break;
+      if (running >= maxConcurrent) {
+        break;
+      }
       start(id, record);
-      if (record.pid !== undefined) running++;
+      if (record.pid !== undefined) {
+        running++;
+      }
     }
     ensureChecker();
   }
 
   /** Runs adopted after a restart end without an 'exit' event: look at them now and then. */
   function ensureChecker(): void {
-    const needed = [...runs.values()].some((r) => !r.ended && (r.pid === undefined || r.exitCode === undefined));
+    const needed = [...runs.values()].some(
+      r => !r.ended && (r.pid === undefined || r.exitCode === undefined)
+    );
     if (needed && !checker && !closed) {
       checker = setInterval(() => pump(), opts.checkIntervalMs ?? 2000);
       checker.unref();
@@ -261,25 +304,41 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
 
   function observeOne(id: string): Observation {
     const record = get(id);
-    if (!record) return { phase: 'gone' };
-    if (record.startError) return { phase: 'ended', endState: 'failed', reason: record.startError };
+    if (!record) {
+      return { phase: 'gone' };
+    }
+    if (record.startError) {
+      return { phase: 'ended', endState: 'failed', reason: record.startError };
+    }
     if (record.pid === undefined) {
-      if (record.cancelRequested || record.ended) return { phase: 'ended', endState: 'cancelled' };
-      const ahead = [...runs.values()].filter((r) => r.pid === undefined && !r.ended && r.seq < record.seq).length;
+      if (record.cancelRequested || record.ended) {
+        return { phase: 'ended', endState: 'cancelled' };
+      }
+      const ahead = [...runs.values()].filter(
+        r => r.pid === undefined && !r.ended && r.seq < record.seq
+      ).length;
       return {
         phase: 'pending',
         reason: ahead > 0 ? `waiting for a free slot (${ahead} ahead)` : 'waiting for a free slot'
       };
     }
-    if (ours.has(id) || isRunning(record)) return { phase: 'running', node: hostname() };
+    if (ours.has(id) || isRunning(record)) {
+      return { phase: 'running', node: hostname() };
+    }
     if (record.exitCode !== undefined || record.exitSignal !== undefined) {
       const o: Observation = { phase: 'ended', node: hostname() };
-      if (record.exitCode !== undefined) o.exitCode = record.exitCode;
-      if (record.exitCode === 0) o.endState = 'completed';
-      else if (record.cancelRequested) o.endState = 'cancelled';
-      else {
+      if (record.exitCode !== undefined) {
+        o.exitCode = record.exitCode;
+      }
+      if (record.exitCode === 0) {
+        o.endState = 'completed';
+      } else if (record.cancelRequested) {
+        o.endState = 'cancelled';
+      } else {
         o.endState = 'failed';
-        if (record.exitSignal) o.reason = `killed by signal ${record.exitSignal}`;
+        if (record.exitSignal) {
+          o.reason = `killed by signal ${record.exitSignal}`;
+        }
       }
       return o;
     }
@@ -291,27 +350,37 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     name: 'local',
 
     async submit(spec: LaunchSpec): Promise<string> {
-      if (closed) throw new Error('the local executor is shut down');
+      if (closed) {
+        throw new Error('the local executor is shut down');
+      }
       const id = spec.jobId;
-      if (get(id)) throw new Error(`job ${id} was already submitted`);
+      if (get(id)) {
+        throw new Error(`job ${id} was already submitted`);
+      }
       const record: RunRecord = { spec, queuedAt: Date.now(), seq: seq++ };
       runs.set(id, record);
       save(id, record);
       pump();
-      if (record.startError) throw new Error(record.startError);
+      if (record.startError) {
+        throw new Error(record.startError);
+      }
       return id;
     },
 
     async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
       pump();
       const out = new Map<string, Observation>();
-      for (const id of schedulerIds) out.set(id, observeOne(id));
+      for (const id of schedulerIds) {
+        out.set(id, observeOne(id));
+      }
       return out;
     },
 
     async cancel(schedulerId: string): Promise<void> {
       const record = get(schedulerId);
-      if (!record) return;
+      if (!record) {
+        return;
+      }
       record.cancelRequested = true;
       if (record.pid === undefined) {
         record.ended = true; // never started: nothing to stop
@@ -319,7 +388,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
         return;
       }
       save(schedulerId, record);
-      if (!isAlive(record.pid, record.procStart)) return;
+      if (!isAlive(record.pid, record.procStart)) {
+        return;
+      }
       signalRun(record, 'SIGTERM');
       hardKillLater(record);
     },
@@ -331,7 +402,9 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     async adopt(schedulerIds: string[]): Promise<void> {
       for (const id of schedulerIds) {
         const record = get(id);
-        if (!record) continue;
+        if (!record) {
+          continue;
+        }
         if (record.pid !== undefined && !record.ended && isAlive(record.pid, record.procStart)) {
           armTimeLimit(record);
         }
@@ -341,9 +414,13 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
 
     async close(): Promise<void> {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) {
+        clearTimeout(timer);
+      }
       timers.clear();
-      if (checker) clearInterval(checker);
+      if (checker) {
+        clearInterval(checker);
+      }
       checker = null;
       // The runs themselves go on: they belong to the user, not to this process.
     }
@@ -354,8 +431,8 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
 export function listLocalRuns(stateDir: string): string[] {
   try {
     return readdirSync(join(stateDir, 'local-executor'))
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => decodeURIComponent(f.slice(0, -'.json'.length)));
+      .filter(f => f.endsWith('.json'))
+      .map(f => decodeURIComponent(f.slice(0, -'.json'.length)));
   } catch {
     return [];
   }

@@ -8,8 +8,8 @@
  * not report itself (out of memory, node failure, a SIGKILL).
  */
 import { execFile } from 'node:child_process';
-import type { Resources } from '../../src/wire';
-import { parseSlurmTime } from '../slurmTime';
+import type { Resources } from '../../contract/wire';
+import { parseSlurmTime } from './slurmTime';
 import {
   type Executor,
   type LaunchSpec,
@@ -43,7 +43,9 @@ export function mapSlurmState(state: string, reason?: string): Observation {
   const ended = (endState: NonNullable<Observation['endState']>, why?: string): Observation => {
     const o: Observation = { phase: 'ended', endState };
     const said = why ?? r;
-    if (said) o.reason = said;
+    if (said) {
+      o.reason = said;
+    }
     return o;
   };
   switch (s) {
@@ -94,16 +96,24 @@ export function mapSlurmState(state: string, reason?: string): Observation {
 export function parseSqueue(stdout: string, askedIds: string[] = []): Map<string, Observation> {
   const out = new Map<string, Observation>();
   for (const line of stdout.split('\n')) {
-    if (!line.trim()) continue;
+    if (!line.trim()) {
+      continue;
+    }
     const [id, state, nodes, ...rest] = line.split('|');
-    if (!id || state === undefined) continue;
+    if (!id || state === undefined) {
+      continue;
+    }
     const observation = mapSlurmState(state, rest.join('|'));
     const node = (nodes ?? '').trim();
-    if (node && node !== '(null)' && observation.phase !== 'pending') observation.node = node;
+    if (node && node !== '(null)' && observation.phase !== 'pending') {
+      observation.node = node;
+    }
     out.set(id.trim(), observation);
   }
   for (const id of askedIds) {
-    if (!out.has(id)) out.set(id, { phase: 'gone' });
+    if (!out.has(id)) {
+      out.set(id, { phase: 'gone' });
+    }
   }
   return out;
 }
@@ -113,7 +123,9 @@ export function parseSinfo(stdout: string): string[] {
   const seen = new Set<string>();
   for (const line of stdout.split('\n')) {
     const name = line.trim();
-    if (name) seen.add(name);
+    if (name) {
+      seen.add(name);
+    }
   }
   return [...seen];
 }
@@ -141,11 +153,21 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
     // silently start over from its first cell and write its output again.
     '--no-requeue'
   ];
-  if (r.partition) args.push('--partition', r.partition);
-  if (r.gpus && r.gpus > 0) args.push(`--gres=gpu:${Math.floor(r.gpus)}`);
-  if (r.cpus && r.cpus > 0) args.push('--cpus-per-task', String(Math.floor(r.cpus)));
-  if (r.memory) args.push('--mem', r.memory);
-  if (r.time) args.push('--time', r.time);
+  if (r.partition) {
+    args.push('--partition', r.partition);
+  }
+  if (r.gpus && r.gpus > 0) {
+    args.push(`--gres=gpu:${Math.floor(r.gpus)}`);
+  }
+  if (r.cpus && r.cpus > 0) {
+    args.push('--cpus-per-task', String(Math.floor(r.cpus)));
+  }
+  if (r.memory) {
+    args.push('--mem', r.memory);
+  }
+  if (r.time) {
+    args.push('--time', r.time);
+  }
   args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, spec.scriptPath);
   return args;
 }
@@ -157,7 +179,9 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
  */
 export function signalLead(time: string | undefined, most: number): number {
   const limitMs = parseSlurmTime(time);
-  if (limitMs === null) return most;
+  if (limitMs === null) {
+    return most;
+  }
   return Math.max(5, Math.min(most, Math.floor(limitMs / 4000)));
 }
 
@@ -184,7 +208,9 @@ class CommandTimedOut extends Error {}
 function submitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('SLURM_') && key !== 'SLURM_CONF') continue;
+    if (key.startsWith('SLURM_') && key !== 'SLURM_CONF') {
+      continue;
+    }
     out[key] = value;
   }
   return out;
@@ -206,7 +232,12 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
       execFile(
         file,
         argv,
-        { env: env ?? opts.env ?? process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+        {
+          env: env ?? opts.env ?? process.env,
+          timeout: timeoutMs,
+          maxBuffer: 16 * 1024 * 1024,
+          encoding: 'utf8'
+        },
         (error, stdout, stderr) => {
           if (error) {
             const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
@@ -215,7 +246,11 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
               return;
             }
             if (e.killed) {
-              reject(new CommandTimedOut(`${command} did not answer within ${Math.round(timeoutMs / 1000)} s`));
+              reject(
+                new CommandTimedOut(
+                  `${command} did not answer within ${Math.round(timeoutMs / 1000)} s`
+                )
+              );
               return;
             }
             resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });
@@ -241,7 +276,7 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
   const firstLine = (text: string): string =>
     text
       .split('\n')
-      .map((l) => l.trim())
+      .map(l => l.trim())
       .filter(Boolean)
       .join(' ')
       .slice(0, 500);
@@ -252,20 +287,31 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
     async submit(spec: LaunchSpec): Promise<string> {
       const result = await runOrUnreachable('sbatch', sbatchArgs(spec, lead), submitEnv(spec.env));
       if (result.code !== 0) {
-        const said = firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
-        if (UNREACHABLE.test(said)) throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
+        const said =
+          firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
+        if (UNREACHABLE.test(said)) {
+          throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
+        }
         throw new Error(`Slurm refused the job: ${said.replace(/^sbatch: error: /, '')}`);
       }
       const id = parseSbatch(result.stdout);
-      if (!id) throw new Error(`sbatch answered no job id: ${firstLine(result.stdout) || '(nothing)'}`);
+      if (!id) {
+        throw new Error(`sbatch answered no job id: ${firstLine(result.stdout) || '(nothing)'}`);
+      }
       return id;
     },
 
     async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
-      const ids = [...new Set(schedulerIds.filter((id) => /^\d+(_\d+)?$/.test(id)))];
+      const ids = [...new Set(schedulerIds.filter(id => /^\d+(_\d+)?$/.test(id)))];
       const out = new Map<string, Observation>();
-      for (const id of schedulerIds) if (!ids.includes(id)) out.set(id, { phase: 'gone' });
-      if (ids.length === 0) return out;
+      for (const id of schedulerIds) {
+        if (!ids.includes(id)) {
+          out.set(id, { phase: 'gone' });
+        }
+      }
+      if (ids.length === 0) {
+        return out;
+      }
       const result = await runOrUnreachable('squeue', [
         '-h',
         '--states=all',
@@ -291,18 +337,30 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
         }
         throw new SchedulerUnreachableError(`Slurm does not answer: squeue failed: ${said}`);
       }
-      for (const [id, o] of parseSqueue(result.stdout, ids)) out.set(id, o);
+      for (const [id, o] of parseSqueue(result.stdout, ids)) {
+        out.set(id, o);
+      }
       return out;
     },
 
     async cancel(schedulerId: string): Promise<void> {
-      if (!/^\d+(_\d+)?$/.test(schedulerId)) throw new Error(`not a Slurm job id: ${schedulerId}`);
+      if (!/^\d+(_\d+)?$/.test(schedulerId)) {
+        throw new Error(`not a Slurm job id: ${schedulerId}`);
+      }
       const result = await runOrUnreachable('scancel', [schedulerId]);
-      if (result.code === 0) return;
+      if (result.code === 0) {
+        return;
+      }
       const said = firstLine(result.stderr) || `exit code ${result.code}`;
-      if (/invalid job id|already completing or completed|job has already finished/i.test(said)) return;
-      if (UNREACHABLE.test(said)) throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
-      throw new Error(`Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`);
+      if (/invalid job id|already completing or completed|job has already finished/i.test(said)) {
+        return;
+      }
+      if (UNREACHABLE.test(said)) {
+        throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
+      }
+      throw new Error(
+        `Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`
+      );
     },
 
     async describe(): Promise<SchedulerInfo> {
@@ -310,7 +368,11 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
       try {
         result = await run('sinfo', ['-h', '-o', '%R']);
       } catch (error) {
-        return { reachable: false, partitions: [], message: `Slurm does not answer: ${(error as Error).message}` };
+        return {
+          reachable: false,
+          partitions: [],
+          message: `Slurm does not answer: ${(error as Error).message}`
+        };
       }
       if (result.code !== 0) {
         return {

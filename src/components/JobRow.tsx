@@ -1,6 +1,6 @@
 import React from 'react';
 import { baseName, elapsed, isLive, stateLabel } from '../labels';
-import type { Job } from '../wire';
+import type { Job } from '../../contract/wire';
 
 export interface JobActions {
   openOutput(job: Job): void;
@@ -11,12 +11,22 @@ export interface JobActions {
 }
 
 /** One job in the sidebar; renders only. */
-export function JobRow(props: { job: Job; now: number; actions: JobActions; profileLabel?: string }): JSX.Element {
+export function JobRow(props: {
+  job: Job;
+  now: number;
+  actions: JobActions;
+  profileLabel?: string;
+}): JSX.Element {
   const { job, actions } = props;
   const live = isLive(job);
   const label = stateLabel(job);
   const button = (title: string, onClick: () => void, text: string) => (
-    <button className="jp-HpcSubmit-action jp-mod-styled" title={title} aria-label={title} onClick={onClick}>
+    <button
+      className="jp-HpcSubmit-action jp-mod-styled"
+      title={title}
+      aria-label={title}
+      onClick={onClick}
+    >
       {text}
     </button>
   );
@@ -29,10 +39,16 @@ export function JobRow(props: { job: Job; now: number; actions: JobActions; prof
         <span className="jp-HpcSubmit-jobElapsed">{elapsed(job, props.now)}</span>
       </div>
       <div className="jp-HpcSubmit-jobMeta">
-        <span className={`jp-HpcSubmit-state jp-HpcSubmit-state-${job.state}`} title={job.reason ?? label}>
+        <span
+          className={`jp-HpcSubmit-state jp-HpcSubmit-state-${job.state}`}
+          title={job.reason ?? label}
+        >
           {label}
         </span>
-        <span className="jp-HpcSubmit-jobProfile" title={job.node ? `ran on ${job.node}` : undefined}>
+        <span
+          className="jp-HpcSubmit-jobProfile"
+          title={job.node ? `ran on ${job.node}` : undefined}
+        >
           {props.profileLabel ?? job.profile}
           {job.node && job.state !== 'running' ? ` · ${job.node}` : ''}
         </span>

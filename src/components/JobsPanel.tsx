@@ -1,7 +1,7 @@
 import React from 'react';
 import type { KernelSummary } from '../kernelInfo';
 import type { JobFilter } from '../model';
-import type { Job, ProfileStatus } from '../wire';
+import type { Job, ProfileStatus } from '../../contract/wire';
 import { type JobActions, JobRow } from './JobRow';
 
 export interface JobsPanelProps {
@@ -24,7 +24,7 @@ export interface JobsPanelProps {
 /** The sidebar's content: kernel awareness, problems, and the jobs; renders only. */
 export function JobsPanel(props: JobsPanelProps): JSX.Element {
   const { profile, kernels } = props;
-  const otherProblems = (profile?.problems ?? []).filter((p) => p.code !== 'kernel-missing');
+  const otherProblems = (profile?.problems ?? []).filter(p => p.code !== 'kernel-missing');
   return (
     <div className="jp-HpcSubmit-panel">
       <header className="jp-HpcSubmit-header">
@@ -37,8 +37,8 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
       )}
       {!props.schedulerReachable && (
         <div className="jp-HpcSubmit-unreachable" role="alert">
-          Scheduler unreachable{props.schedulerMessage ? `: ${props.schedulerMessage}` : ''}. Jobs keep their last known
-          state; new runs wait until it answers.
+          Scheduler unreachable{props.schedulerMessage ? `: ${props.schedulerMessage}` : ''}. Jobs
+          keep their last known state; new runs wait until it answers.
         </div>
       )}
       {props.notebookName && kernels && (
@@ -46,7 +46,12 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
           <div className="jp-HpcSubmit-kernelNotebook">
             <span className="jp-HpcSubmit-kernelLabel">this notebook:</span> {kernels.notebook}
           </div>
-          <div className="jp-HpcSubmit-kernelRun" title={profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined}>
+          <div
+            className="jp-HpcSubmit-kernelRun"
+            title={
+              profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined
+            }
+          >
             <span className="jp-HpcSubmit-kernelLabel">→ the run:</span> {kernels.run}
           </div>
         </section>
@@ -64,14 +69,14 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
           </button>
         </div>
       )}
-      {otherProblems.map((p) => (
+      {otherProblems.map(p => (
         <div className="jp-HpcSubmit-problem" role="alert" key={p.code}>
           <p>{p.message}</p>
           {p.fix && <code className="jp-HpcSubmit-fix">{p.fix}</code>}
         </div>
       ))}
       <div className="jp-HpcSubmit-filter" role="radiogroup" aria-label="Show jobs of">
-        {(['notebook', 'all'] as const).map((f) => (
+        {(['notebook', 'all'] as const).map(f => (
           <label key={f}>
             <input
               type="radio"
@@ -92,8 +97,14 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
         </p>
       ) : (
         <ul className="jp-HpcSubmit-jobs">
-          {props.jobs.map((job) => (
-            <JobRow key={job.id} job={job} now={props.now} actions={props.actions} profileLabel={props.profileLabels[job.profile]} />
+          {props.jobs.map(job => (
+            <JobRow
+              key={job.id}
+              job={job}
+              now={props.now}
+              actions={props.actions}
+              profileLabel={props.profileLabels[job.profile]}
+            />
           ))}
         </ul>
       )}

@@ -1,6 +1,6 @@
 import { caretDownEmptyIcon } from '@jupyterlab/ui-components';
 import React from 'react';
-import type { ProfileStatus } from '../wire';
+import type { ProfileStatus } from '../../contract/wire';
 
 /**
  * The hardware picker in a notebook's toolbar; renders only. Drawn like the
@@ -21,12 +21,16 @@ export function ProfilePicker(props: {
         value={props.value ?? ''}
         disabled={props.profiles.length === 0}
         // Keep the toolbar's roving focus out of the way, as HTMLSelect does.
-        onFocus={(e) => e.stopPropagation()}
-        onChange={(e) => props.onChange(e.target.value)}
+        onFocus={e => e.stopPropagation()}
+        onChange={e => props.onChange(e.target.value)}
       >
         {props.profiles.length === 0 && <option value="">(no profiles)</option>}
-        {props.profiles.map((p) => (
-          <option key={p.id} value={p.id} title={p.problems.map((x) => x.message).join('; ') || undefined}>
+        {props.profiles.map(p => (
+          <option
+            key={p.id}
+            value={p.id}
+            title={p.problems.map(x => x.message).join('; ') || undefined}
+          >
             {p.label}
           </option>
         ))}

@@ -13,12 +13,23 @@ describe('hpc-submit command line', () => {
   const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
     // An absolute loader path: the CLI runs in the user's folder, not the repository.
     const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const r = spawnSync(process.execPath, ['--import', tsx, join(REPO, 'server', 'cli.ts'), ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, NODE_OPTIONS: '', HPC_SUBMIT_STATE_DIR: state, HPC_SUBMIT_EXECUTOR: 'local', HPC_SUBMIT_PROFILES: profiles, ...extraEnv }
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', tsx, join(REPO, 'server', 'cli', 'cli.ts'), ...args],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          HPC_SUBMIT_STATE_DIR: state,
+          HPC_SUBMIT_EXECUTOR: 'local',
+          HPC_SUBMIT_PROFILES: profiles,
+          ...extraEnv
+        }
+      }
+    );
     return { code: r.status, out: r.stdout + r.stderr };
   };
 
@@ -29,7 +40,21 @@ describe('hpc-submit command line', () => {
     mkdirSync(join(root, 'nbs'), { recursive: true });
     writeFileSync(join(root, 'nbs', 'hello.ipynb'), notebookJson(["print('hello from the cli')"]));
     profiles = join(dir, 'profiles.json');
-    writeFileSync(profiles, JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { cpus: 1 } }] }));
+    writeFileSync(
+      profiles,
+      JSON.stringify({
+        profiles: [
+          {
+            id: 'cpu',
+            label: 'CPU node',
+            kernel: 'python3',
+            launcher: [],
+            python: PYTHON,
+            resources: { cpus: 1 }
+          }
+        ]
+      })
+    );
   });
 
   after(() => {
@@ -50,7 +75,10 @@ describe('hpc-submit command line', () => {
     assert.match(lines[0], /^\d{8}-\d{6}-[a-z0-9]{6}\s+queued\s+cpu\s+nbs\/hello\.ipynb/);
     assert.match(lines[lines.length - 1], /completed .* on /);
     id = lines[0].split(/\s+/)[0];
-    assert.match(readFileSync(join(root, 'nbs', 'executed', 'hello_executed.ipynb'), 'utf8'), /hello from the cli/);
+    assert.match(
+      readFileSync(join(root, 'nbs', 'executed', 'hello_executed.ipynb'), 'utf8'),
+      /hello from the cli/
+    );
   });
 
   it('list, status and logs talk to the same companion', () => {

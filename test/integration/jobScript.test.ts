@@ -8,8 +8,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/jobScript';
-import { readJobStatus, readProgress, type JobStatusEnded } from '../../server/jobStatus';
+import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
+import { readJobStatus, readProgress, type JobStatusEnded } from '../../server/jobs/jobStatus';
 import {
   PYTHON,
   TEST_KERNEL,
@@ -45,7 +45,11 @@ let counter = 0;
 
 async function runJob(
   notebookPath: string,
-  opts: { requireGpu?: boolean; env?: NodeJS.ProcessEnv; signal?: { name: NodeJS.Signals; afterCell: number } } = {}
+  opts: {
+    requireGpu?: boolean;
+    env?: NodeJS.ProcessEnv;
+    signal?: { name: NodeJS.Signals; afterCell: number };
+  } = {}
 ): Promise<Run> {
   const jobDir = mkdirp(join(root, 'jobs', `job-${++counter}`));
   const nbDir = notebookPath.slice(0, notebookPath.lastIndexOf('/'));
@@ -72,8 +76,8 @@ async function runJob(
     stdio: ['ignore', 'pipe', 'pipe']
   });
   let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
+  child.stdout.on('data', d => (log += d));
+  child.stderr.on('data', d => (log += d));
   let poll: NodeJS.Timeout | undefined;
   if (opts.signal) {
     const { name, afterCell } = opts.signal;
@@ -85,9 +89,17 @@ async function runJob(
       }
     }, 100);
   }
-  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  if (poll) clearInterval(poll);
-  return { code, jobDir, output: join(nbDir, 'executed', outputName), log, ms: Date.now() - started };
+  const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)));
+  if (poll) {
+    clearInterval(poll);
+  }
+  return {
+    code,
+    jobDir,
+    output: join(nbDir, 'executed', outputName),
+    log,
+    ms: Date.now() - started
+  };
 }
 
 async function endOf(jobDir: string): Promise<JobStatusEnded> {
@@ -116,7 +128,11 @@ test('a notebook runs to completion; output beside it, source untouched, progres
   const text = outputsText(readNb(run.output));
   assert.match(text, /hello from a relative path/);
   assert.match(text, /42/);
-  assert.equal(readFileSync(join(dir, 'analysis.ipynb'), 'utf8'), source, 'the source notebook is unchanged');
+  assert.equal(
+    readFileSync(join(dir, 'analysis.ipynb'), 'utf8'),
+    source,
+    'the source notebook is unchanged'
+  );
   assert.deepEqual(await readProgress(run.jobDir), { cell: 3, total: 3 });
   const end = await endOf(run.jobDir);
   assert.equal(end.outcome, 'completed');
@@ -128,7 +144,11 @@ test('a notebook runs to completion; output beside it, source untouched, progres
 
 test('a failing cell leaves the notebook executed up to it, with the traceback', async () => {
   const dir = mkdirp(join(root, 'fail'));
-  writeNotebook(join(dir, 'broken.ipynb'), ["print('before the error')", '1 / 0', "print('never printed')"]);
+  writeNotebook(join(dir, 'broken.ipynb'), [
+    "print('before the error')",
+    '1 / 0',
+    "print('never printed')"
+  ]);
   const run = await runJob(join(dir, 'broken.ipynb'));
   assert.notEqual(run.code, 0);
   assert.ok(existsSync(run.output), 'the partial notebook exists despite the error');
@@ -144,10 +164,12 @@ test('a failing cell leaves the notebook executed up to it, with the traceback',
   assert.deepEqual(await readProgress(run.jobDir), { cell: 1, total: 3 });
 });
 
-test('requireGpu where no GPU is visible fails fast without running nbconvert', async (t) => {
+test('requireGpu where no GPU is visible fails fast without running nbconvert', async t => {
   let realGpu = false;
   try {
-    realGpu = /^GPU /m.test(execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+    realGpu = /^GPU /m.test(
+      execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    );
   } catch {
     realGpu = false;
   }
@@ -172,7 +194,9 @@ test('requireGpu where no GPU is visible fails fast without running nbconvert', 
 
 test('requireGpu passes the guard with a visible GPU (CUDA_VISIBLE_DEVICES test double) and with nvidia-smi (a fake one)', async () => {
   const dir = mkdirp(join(root, 'gpu'));
-  writeNotebook(join(dir, 'gpu.ipynb'), ["import os; print('CVD', os.environ.get('CUDA_VISIBLE_DEVICES'))"]);
+  writeNotebook(join(dir, 'gpu.ipynb'), [
+    "import os; print('CVD', os.environ.get('CUDA_VISIBLE_DEVICES'))"
+  ]);
   const viaCvd = await runJob(join(dir, 'gpu.ipynb'), {
     requireGpu: true,
     env: jobEnv(kernel.jupyterPath, { CUDA_VISIBLE_DEVICES: '0,1' })
@@ -186,7 +210,10 @@ test('requireGpu passes the guard with a visible GPU (CUDA_VISIBLE_DEVICES test 
   // Without CUDA_VISIBLE_DEVICES the guard asks the driver: a fake nvidia-smi is
   // the test double for one.
   const fakeBin = mkdirp(join(root, 'fake-bin'));
-  writeFileSync(join(fakeBin, 'nvidia-smi'), '#!/bin/sh\necho "GPU 0: Fake GPU (UUID: GPU-test-double)"\n');
+  writeFileSync(
+    join(fakeBin, 'nvidia-smi'),
+    '#!/bin/sh\necho "GPU 0: Fake GPU (UUID: GPU-test-double)"\n'
+  );
   chmodSync(join(fakeBin, 'nvidia-smi'), 0o755);
   const env = jobEnv(kernel.jupyterPath, { PATH: `${fakeBin}:${process.env.PATH}` });
   delete env.CUDA_VISIBLE_DEVICES;
@@ -198,17 +225,21 @@ test('requireGpu passes the guard with a visible GPU (CUDA_VISIBLE_DEVICES test 
 
 test('awkward names: spaces, quotes, $(), backticks, brackets and non-ASCII letters', async () => {
   // Were a name ever evaluated, PWNED would appear in the job's working directory.
-  const dir = mkdirp(join(root, `it's a "dir" $(touch PWNED) \`touch PWNED\` ünï 数据`));
-  const name = `my nb 'q' $(touch PWNED) [1] ñ.ipynb`;
+  const dir = mkdirp(join(root, 'it\'s a "dir" $(touch PWNED) `touch PWNED` ünï 数据'));
+  const name = "my nb 'q' $(touch PWNED) [1] ñ.ipynb";
   writeFileSync(join(dir, 'données.txt'), 'relative ünïcode ok\n');
   writeNotebook(join(dir, name), ["print(open('données.txt', encoding='utf-8').read().strip())"]);
   const run = await runJob(join(dir, name));
   assert.equal(run.code, 0, run.log);
-  assert.equal(run.output, join(dir, 'executed', `my nb 'q' $(touch PWNED) [1] ñ_executed.ipynb`));
+  assert.equal(run.output, join(dir, 'executed', "my nb 'q' $(touch PWNED) [1] ñ_executed.ipynb"));
   assert.ok(existsSync(run.output), 'the executed notebook has the awkward name');
   assert.match(outputsText(readNb(run.output)), /relative ünïcode ok/);
   for (const where of [dir, root, process.cwd()]) {
-    assert.equal(existsSync(join(where, 'PWNED')), false, `nothing in a name was executed (${where})`);
+    assert.equal(
+      existsSync(join(where, 'PWNED')),
+      false,
+      `nothing in a name was executed (${where})`
+    );
   }
   assert.equal((await endOf(run.jobDir)).outcome, 'completed');
 });
@@ -235,7 +266,10 @@ test('the time-limit signal (USR1) ends as timeout and keeps the partial noteboo
 
 test('a TERM (a cancel) is recorded as terminated with its signal', async () => {
   const dir = mkdirp(join(root, 'term'));
-  writeNotebook(join(dir, 'slow.ipynb'), ["print('one', flush=True)", 'import time; time.sleep(120)']);
+  writeNotebook(join(dir, 'slow.ipynb'), [
+    "print('one', flush=True)",
+    'import time; time.sleep(120)'
+  ]);
   const run = await runJob(join(dir, 'slow.ipynb'), { signal: { name: 'SIGTERM', afterCell: 1 } });
   assert.notEqual(run.code, 0);
   const end = await endOf(run.jobDir);

@@ -6,7 +6,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
@@ -25,33 +33,60 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
     chmodSync(dir, 0o755);
     root = join(dir, 'root');
     mkdirSync(root);
-    writeFileSync(join(root, 'long.ipynb'), notebookJson(["print('start', flush=True)", 'import time; time.sleep(12)', "print('end')"]));
+    writeFileSync(
+      join(root, 'long.ipynb'),
+      notebookJson(["print('start', flush=True)", 'import time; time.sleep(12)', "print('end')"])
+    );
     writeFileSync(join(root, 'later.ipynb'), notebookJson(["print('later')"]));
     writeFileSync(
       join(dir, 'profiles.json'),
-      JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU node', kernel: 'python3', launcher: [], python: PYTHON, resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' } }] })
+      JSON.stringify({
+        profiles: [
+          {
+            id: 'cpu',
+            label: 'CPU node',
+            kernel: 'python3',
+            launcher: [],
+            python: PYTHON,
+            resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' }
+          }
+        ]
+      })
     );
     c = await companionAsSlurmUser(dir);
   });
   after(async () => {
     execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
     await c?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir) {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('shows "unreachable", refuses submissions with 503, marks nothing failed, and catches up', async () => {
     const stream = listen(c);
     const job = (await c.api('POST', 'api/jobs', { notebook: 'long.ipynb', profile: 'cpu' })).json;
     assert.match(job.schedulerId, /^\d+$/);
-    await until('running', async () => (await c.api('GET', `api/jobs/${job.id}`)).json.state === 'running', 60_000);
+    await until(
+      'running',
+      async () => (await c.api('GET', `api/jobs/${job.id}`)).json.state === 'running',
+      60_000
+    );
 
     process.kill(Number(readFileSync(CTLD_PID, 'utf8')), 'SIGKILL');
-    const down = await until('the companion to notice', async () => {
-      const h = (await c.api('GET', 'api/health')).json;
-      return h.schedulerReachable === false ? h : null;
-    }, 60_000);
+    const down = await until(
+      'the companion to notice',
+      async () => {
+        const h = (await c.api('GET', 'api/health')).json;
+        return h.schedulerReachable === false ? h : null;
+      },
+      60_000
+    );
     assert.ok(down.schedulerMessage, 'a reason is given');
-    assert.ok(stream.events.some((e) => e.type === 'scheduler' && e.data.reachable === false), 'pushed to the browsers');
+    assert.ok(
+      stream.events.some(e => e.type === 'scheduler' && e.data.reachable === false),
+      'pushed to the browsers'
+    );
     const refused = await c.api('POST', 'api/jobs', { notebook: 'later.ipynb', profile: 'cpu' });
     assert.equal(refused.status, 503);
     assert.match(refused.json.error, /scheduler is not answering.*nothing was submitted/);
@@ -59,10 +94,14 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
     assert.notEqual(during.state, 'failed');
 
     // The job's own status file still tells its end while the controller is away.
-    const ended = await until('the end, from the job itself', async () => {
-      const j = (await c.api('GET', `api/jobs/${job.id}`)).json;
-      return j.state !== 'running' && j.state !== 'queued' ? j : null;
-    }, 60_000);
+    const ended = await until(
+      'the end, from the job itself',
+      async () => {
+        const j = (await c.api('GET', `api/jobs/${job.id}`)).json;
+        return j.state !== 'running' && j.state !== 'queued' ? j : null;
+      },
+      60_000
+    );
     assert.equal(ended.state, 'completed', JSON.stringify(ended));
 
     execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
@@ -70,11 +109,19 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
     const after = await c.api('POST', 'api/jobs', { notebook: 'later.ipynb', profile: 'cpu' });
     assert.equal(after.status, 201, after.text);
     assert.equal((await c.api('GET', 'api/health')).json.schedulerReachable, true);
-    await until('the reachable event', () => stream.events.some((e) => e.type === 'scheduler' && e.data.reachable === true), 10_000);
-    const done = await until('the later job to end', async () => {
-      const j = (await c.api('GET', `api/jobs/${after.json.id}`)).json;
-      return j.state === 'completed' || j.state === 'failed' ? j : null;
-    }, 90_000);
+    await until(
+      'the reachable event',
+      () => stream.events.some(e => e.type === 'scheduler' && e.data.reachable === true),
+      10_000
+    );
+    const done = await until(
+      'the later job to end',
+      async () => {
+        const j = (await c.api('GET', `api/jobs/${after.json.id}`)).json;
+        return j.state === 'completed' || j.state === 'failed' ? j : null;
+      },
+      90_000
+    );
     assert.equal(done.state, 'completed');
     stream.close();
   });
@@ -88,18 +135,56 @@ describe('load: concurrent submissions, many streams, a long history', () => {
     root = join(dir, 'root');
     state = join(dir, 'state');
     mkdirSync(root);
-    for (let i = 0; i < 100; i++) writeFileSync(join(root, `nb${i}.ipynb`), notebookJson(['import time; time.sleep(30)']));
+    for (let i = 0; i < 100; i++) {
+      writeFileSync(join(root, `nb${i}.ipynb`), notebookJson(['import time; time.sleep(30)']));
+    }
     // 1,000 ended jobs in the history.
     for (let i = 0; i < 1000; i++) {
       const id = `20250101-${String(100000 + i).slice(-6)}-${i.toString(36).padStart(6, '0')}`;
       mkdirSync(join(state, 'jobs', id), { recursive: true });
-      writeFileSync(join(state, 'jobs', id, 'job.json'), JSON.stringify({ id, notebook: `old${i}.ipynb`, output: 'x', profile: 'cpu', kernel: 'python3', resources: {}, executor: 'local', schedulerId: id, state: 'completed', submittedAt: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z` }));
+      writeFileSync(
+        join(state, 'jobs', id, 'job.json'),
+        JSON.stringify({
+          id,
+          notebook: `old${i}.ipynb`,
+          output: 'x',
+          profile: 'cpu',
+          kernel: 'python3',
+          resources: {},
+          executor: 'local',
+          schedulerId: id,
+          state: 'completed',
+          submittedAt: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}Z`
+        })
+      );
     }
-    writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
-    c = await startCompanion({ rootDir: root, stateDir: state, profiles: join(dir, 'profiles.json') });
+    writeFileSync(
+      join(dir, 'profiles.json'),
+      JSON.stringify({
+        profiles: [
+          {
+            id: 'cpu',
+            label: 'CPU',
+            kernel: 'python3',
+            launcher: [],
+            python: PYTHON,
+            resources: {}
+          }
+        ]
+      })
+    );
+    c = await startCompanion({
+      rootDir: root,
+      stateDir: state,
+      profiles: join(dir, 'profiles.json')
+    });
   });
   after(async () => {
-    for (const j of (await c.api('GET', 'api/jobs')).json.jobs) if (j.state === 'queued' || j.state === 'running') await c.api('POST', `api/jobs/${j.id}/cancel`);
+    for (const j of (await c.api('GET', 'api/jobs')).json.jobs) {
+      if (j.state === 'queued' || j.state === 'running') {
+        await c.api('POST', `api/jobs/${j.id}/cancel`);
+      }
+    }
     await c?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -107,13 +192,25 @@ describe('load: concurrent submissions, many streams, a long history', () => {
   it('100 concurrent submissions give exactly 100 jobs; a repeated key gives the same job', async () => {
     const streams = Array.from({ length: 20 }, () => listen(c));
     const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => c.api('POST', 'api/jobs', { notebook: `nb${i}.ipynb`, profile: 'cpu', idempotencyKey: `load-${i}` }))
+      Array.from({ length: 100 }, (_, i) =>
+        c.api('POST', 'api/jobs', {
+          notebook: `nb${i}.ipynb`,
+          profile: 'cpu',
+          idempotencyKey: `load-${i}`
+        })
+      )
     );
-    assert.deepEqual([...new Set(answers.map((a) => a.status))], [201]);
-    const ids = new Set(answers.map((a) => a.json.id));
+    assert.deepEqual([...new Set(answers.map(a => a.status))], [201]);
+    const ids = new Set(answers.map(a => a.json.id));
     assert.equal(ids.size, 100);
     const replays = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => c.api('POST', 'api/jobs', { notebook: `nb${i}.ipynb`, profile: 'cpu', idempotencyKey: `load-${i}` }))
+      Array.from({ length: 10 }, (_, i) =>
+        c.api('POST', 'api/jobs', {
+          notebook: `nb${i}.ipynb`,
+          profile: 'cpu',
+          idempotencyKey: `load-${i}`
+        })
+      )
     );
     replays.forEach((r, i) => {
       assert.equal(r.status, 200);
@@ -132,84 +229,160 @@ describe('load: concurrent submissions, many streams, a long history', () => {
     }
     times.sort((a, b) => a - b);
     assert.ok(times[10] < 100, `health p50 ${times[10].toFixed(1)} ms`);
-    await until('every stream to hear of every job', () => streams.every((s) => new Set(s.events.filter((e) => e.type === 'job').map((e) => e.data.id)).size >= 100), 10_000);
-    streams.forEach((s) => s.close());
+    await until(
+      'every stream to hear of every job',
+      () =>
+        streams.every(
+          s => new Set(s.events.filter(e => e.type === 'job').map(e => e.data.id)).size >= 100
+        ),
+      10_000
+    );
+    streams.forEach(s => s.close());
   });
 });
 
-describe('a state directory that cannot be written', { skip: process.getuid?.() !== 0 ? 'needs root to run the companion as hpcuser' : false }, () => {
-  it('answers a clear 507 and keeps serving; works again once writable', async () => {
-    execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' }); // creates hpcuser
-    const dir = mkdtempSync(join(tmpdir(), 'hpc-ro-'));
-    chmodSync(dir, 0o755);
-    const root = join(dir, 'root');
-    const jobs = join(dir, 'state', 'jobs');
-    mkdirSync(root);
-    mkdirSync(jobs, { recursive: true });
-    writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
-    writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
-    const user = unixUser(USER);
-    chownTree(dir, user);
-    chmodSync(jobs, 0o555);
-    const c = await startCompanion({ rootDir: root, stateDir: join(dir, 'state'), profiles: join(dir, 'profiles.json'), user: { name: USER, home: user.home } });
-    try {
-      const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-      assert.equal(refused.status, 507, refused.text);
-      assert.match(refused.json.error, /no permission to write .*state directory/);
-      assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
-      assert.deepEqual((await c.api('GET', 'api/jobs')).json.jobs, [], 'nothing half-made is listed');
-      chmodSync(jobs, 0o755);
-      const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-      assert.equal(ok.status, 201, ok.text);
-      await until('completion', async () => (await c.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed', 60_000);
-    } finally {
-      await c.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe('a state directory on a full disk', { skip: process.getuid?.() !== 0 ? 'needs root to mount a small filesystem' : false }, () => {
-  it('answers a clear 507 and keeps serving; works again once there is space', async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
-    const state = join(dir, 'state');
-    mkdirSync(state);
-    try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', state], { stdio: 'ignore' });
-    } catch {
-      rmSync(dir, { recursive: true, force: true });
-      t.skip('this machine does not allow mounting a tmpfs');
-      return;
-    }
-    let c: Companion | undefined;
-    try {
+describe(
+  'a state directory that cannot be written',
+  { skip: process.getuid?.() !== 0 ? 'needs root to run the companion as hpcuser' : false },
+  () => {
+    it('answers a clear 507 and keeps serving; works again once writable', async () => {
+      execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' }); // creates hpcuser
+      const dir = mkdtempSync(join(tmpdir(), 'hpc-ro-'));
+      chmodSync(dir, 0o755);
       const root = join(dir, 'root');
+      const jobs = join(dir, 'state', 'jobs');
       mkdirSync(root);
+      mkdirSync(jobs, { recursive: true });
       writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
-      writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ profiles: [{ id: 'cpu', label: 'CPU', kernel: 'python3', launcher: [], python: PYTHON, resources: {} }] }));
-      c = await startCompanion({ rootDir: root, stateDir: state, profiles: join(dir, 'profiles.json') });
-      // Fill what is left, to the last block.
-      const filler = join(state, 'filler');
+      writeFileSync(
+        join(dir, 'profiles.json'),
+        JSON.stringify({
+          profiles: [
+            {
+              id: 'cpu',
+              label: 'CPU',
+              kernel: 'python3',
+              launcher: [],
+              python: PYTHON,
+              resources: {}
+            }
+          ]
+        })
+      );
+      const user = unixUser(USER);
+      chownTree(dir, user);
+      chmodSync(jobs, 0o555);
+      const c = await startCompanion({
+        rootDir: root,
+        stateDir: join(dir, 'state'),
+        profiles: join(dir, 'profiles.json'),
+        user: { name: USER, home: user.home }
+      });
       try {
-        for (;;) execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=1', 'oflag=append', 'conv=notrunc'], { stdio: 'ignore' });
-      } catch {
-        // ENOSPC: full
+        const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+        assert.equal(refused.status, 507, refused.text);
+        assert.match(refused.json.error, /no permission to write .*state directory/);
+        assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
+        assert.deepEqual(
+          (await c.api('GET', 'api/jobs')).json.jobs,
+          [],
+          'nothing half-made is listed'
+        );
+        chmodSync(jobs, 0o755);
+        const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+        assert.equal(ok.status, 201, ok.text);
+        await until(
+          'completion',
+          async () => (await c.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed',
+          60_000
+        );
+      } finally {
+        await c.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
-      const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-      assert.equal(refused.status, 507, refused.text);
-      assert.match(refused.json.error, /full|ENOSPC/);
-      assert.match(refused.json.error, /free (some )?space/);
-      assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
-      assert.deepEqual((await c.api('GET', 'api/jobs')).json.jobs, [], 'nothing half-made is listed');
-      assert.deepEqual(readdirSync(join(state, 'jobs')), [], 'nothing half-made is left');
-      rmSync(filler);
-      const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-      assert.equal(ok.status, 201, ok.text);
-      await until('completion', async () => (await c!.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed', 60_000);
-    } finally {
-      await c?.stop();
-      execFileSync('umount', [state], { stdio: 'ignore' });
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
+    });
+  }
+);
+
+describe(
+  'a state directory on a full disk',
+  { skip: process.getuid?.() !== 0 ? 'needs root to mount a small filesystem' : false },
+  () => {
+    it('answers a clear 507 and keeps serving; works again once there is space', async t => {
+      const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
+      const state = join(dir, 'state');
+      mkdirSync(state);
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', state], {
+          stdio: 'ignore'
+        });
+      } catch {
+        rmSync(dir, { recursive: true, force: true });
+        t.skip('this machine does not allow mounting a tmpfs');
+        return;
+      }
+      let c: Companion | undefined;
+      try {
+        const root = join(dir, 'root');
+        mkdirSync(root);
+        writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
+        writeFileSync(
+          join(dir, 'profiles.json'),
+          JSON.stringify({
+            profiles: [
+              {
+                id: 'cpu',
+                label: 'CPU',
+                kernel: 'python3',
+                launcher: [],
+                python: PYTHON,
+                resources: {}
+              }
+            ]
+          })
+        );
+        c = await startCompanion({
+          rootDir: root,
+          stateDir: state,
+          profiles: join(dir, 'profiles.json')
+        });
+        // Fill what is left, to the last block.
+        const filler = join(state, 'filler');
+        try {
+          for (;;) {
+            execFileSync(
+              'dd',
+              ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=1', 'oflag=append', 'conv=notrunc'],
+              { stdio: 'ignore' }
+            );
+          }
+        } catch {
+          // ENOSPC: full
+        }
+        const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+        assert.equal(refused.status, 507, refused.text);
+        assert.match(refused.json.error, /full|ENOSPC/);
+        assert.match(refused.json.error, /free (some )?space/);
+        assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
+        assert.deepEqual(
+          (await c.api('GET', 'api/jobs')).json.jobs,
+          [],
+          'nothing half-made is listed'
+        );
+        assert.deepEqual(readdirSync(join(state, 'jobs')), [], 'nothing half-made is left');
+        rmSync(filler);
+        const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+        assert.equal(ok.status, 201, ok.text);
+        await until(
+          'completion',
+          async () => (await c!.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed',
+          60_000
+        );
+      } finally {
+        await c?.stop();
+        execFileSync('umount', [state], { stdio: 'ignore' });
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+);

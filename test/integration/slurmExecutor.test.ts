@@ -9,28 +9,60 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSlurmExecutor } from '../../server/executors/slurm';
-import { SchedulerUnreachableError, type Executor, type LaunchSpec, type Observation } from '../../server/executors/executor';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/jobScript';
-import { readJobStatus, readProgress, reconcile, type JobStatusEnded } from '../../server/jobStatus';
-import type { Job } from '../../src/wire';
-import { PYTHON, REPO, TEST_KERNEL, jobEnv, notebookJson, outputsText } from '../fixtures/jobRuntime';
+import {
+  SchedulerUnreachableError,
+  type Executor,
+  type LaunchSpec,
+  type Observation
+} from '../../server/executors/executor';
+import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
+import {
+  readJobStatus,
+  readProgress,
+  reconcile,
+  type JobStatusEnded
+} from '../../server/jobs/jobStatus';
+import type { Job } from '../../contract/wire';
+import {
+  PYTHON,
+  REPO,
+  TEST_KERNEL,
+  jobEnv,
+  notebookJson,
+  outputsText
+} from '../fixtures/jobRuntime';
 import { type UnixUser, chownTree, unixUser } from '../fixtures/users';
 
 const USER = 'hpcuser';
 
 function whySkip(): string | false {
-  if (process.getuid?.() !== 0) return 'the Slurm tests need root (they start a real cluster and submit as hpcuser)';
+  if (process.getuid?.() !== 0) {
+    return 'the Slurm tests need root (they start a real cluster and submit as hpcuser)';
+  }
   let out: string;
   try {
     out = execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`scripts/slurm-cluster.sh up failed: ${(error as { stdout?: string }).stdout ?? error}`);
+    throw new Error(
+      `scripts/slurm-cluster.sh up failed: ${(error as { stdout?: string }).stdout ?? error}`
+    );
   }
-  if (/skipped/.test(out)) return out.trim();
+  if (/skipped/.test(out)) {
+    return out.trim();
+  }
   return false;
 }
 const skip = whySkip();
@@ -41,10 +73,19 @@ const skip = whySkip();
  * same version runs with the venv's site-packages, through a launcher, the
  * way a site's `pixi run` prefix would.
  */
-function pythonForUser(): { launcher: string[]; python: string; kernelArgv0: string; kernelEnv: Record<string, string> } {
+function pythonForUser(): {
+  launcher: string[];
+  python: string;
+  kernelArgv0: string;
+  kernelEnv: Record<string, string>;
+} {
   const run = (cmd: string[]) => {
     try {
-      return execFileSync('runuser', ['-u', USER, '--', ...cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], cwd: '/' }).trim();
+      return execFileSync('runuser', ['-u', USER, '--', ...cmd], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        cwd: '/'
+      }).trim();
     } catch {
       return null;
     }
@@ -52,12 +93,35 @@ function pythonForUser(): { launcher: string[]; python: string; kernelArgv0: str
   if (run([PYTHON, '-c', 'import nbconvert, ipykernel']) !== null) {
     return { launcher: [], python: PYTHON, kernelArgv0: PYTHON, kernelEnv: {} };
   }
-  const version = execFileSync(PYTHON, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
-  const site = execFileSync(PYTHON, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], { encoding: 'utf8' }).trim();
+  const version = execFileSync(
+    PYTHON,
+    ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+    { encoding: 'utf8' }
+  ).trim();
+  const site = execFileSync(
+    PYTHON,
+    ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+    { encoding: 'utf8' }
+  ).trim();
   const system = '/usr/bin/python3';
-  const ok = run(['env', `PYTHONPATH=${site}`, system, '-c', `import sys, nbconvert, ipykernel; assert "%d.%d" % sys.version_info[:2] == "${version}"`]);
-  if (ok === null) throw new Error(`hpcuser can run neither ${PYTHON} nor ${system} with the test venv's packages`);
-  return { launcher: ['env', `PYTHONPATH=${site}`], python: system, kernelArgv0: system, kernelEnv: { PYTHONPATH: site } };
+  const ok = run([
+    'env',
+    `PYTHONPATH=${site}`,
+    system,
+    '-c',
+    `import sys, nbconvert, ipykernel; assert "%d.%d" % sys.version_info[:2] == "${version}"`
+  ]);
+  if (ok === null) {
+    throw new Error(
+      `hpcuser can run neither ${PYTHON} nor ${system} with the test venv's packages`
+    );
+  }
+  return {
+    launcher: ['env', `PYTHONPATH=${site}`],
+    python: system,
+    kernelArgv0: system,
+    kernelEnv: { PYTHONPATH: site }
+  };
 }
 
 describe('slurm executor on a real cluster', { skip }, () => {
@@ -69,7 +133,12 @@ describe('slurm executor on a real cluster', { skip }, () => {
   let executor: Executor;
   let n = 0;
 
-  function prepare(name: string, cells: string[], requireGpu: boolean, resources: LaunchSpec['resources']): LaunchSpec {
+  function prepare(
+    name: string,
+    cells: string[],
+    requireGpu: boolean,
+    resources: LaunchSpec['resources']
+  ): LaunchSpec {
     const jobId = `slurm-${++n}`;
     const nbDir = join(root, 'notebooks', `${name} dir`);
     const jobDir = join(root, 'jobs', jobId);
@@ -98,23 +167,43 @@ describe('slurm executor on a real cluster', { skip }, () => {
     chownTree(join(root, 'notebooks'), user);
     chownTree(join(root, 'jobs'), user);
     const env = jobEnv(jupyterPath, { HOME: user.home, USER, LOGNAME: USER });
-    return { jobId, jobDir, scriptPath, logPath: join(jobDir, 'log.txt'), cwd: nbDir, resources, env, name: `${name}.ipynb` };
+    return {
+      jobId,
+      jobDir,
+      scriptPath,
+      logPath: join(jobDir, 'log.txt'),
+      cwd: nbDir,
+      resources,
+      env,
+      name: `${name}.ipynb`
+    };
   }
 
-  async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T> {
+  async function until<T>(
+    what: string,
+    fn: () => Promise<T | null | undefined | false>,
+    timeoutMs: number
+  ): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const v = await fn();
-      if (v) return v;
-      await new Promise((r) => setTimeout(r, 500));
+      if (v) {
+        return v;
+      }
+      await new Promise(r => setTimeout(r, 500));
     }
     throw new Error(`timed out waiting for ${what}`);
   }
 
-  const ended = (s: LaunchSpec) => until(`the end of ${s.jobId}`, async () => {
-    const st = await readJobStatus(s.jobDir);
-    return st?.phase === 'ended' ? (st as JobStatusEnded) : null;
-  }, 150_000);
+  const ended = (s: LaunchSpec) =>
+    until(
+      `the end of ${s.jobId}`,
+      async () => {
+        const st = await readJobStatus(s.jobDir);
+        return st?.phase === 'ended' ? (st as JobStatusEnded) : null;
+      },
+      150_000
+    );
 
   let gpuJob: LaunchSpec, cancelJob: LaunchSpec, limitJob: LaunchSpec;
   const sid: Record<string, string> = {};
@@ -141,36 +230,57 @@ describe('slurm executor on a real cluster', { skip }, () => {
     // A counting wrapper around the real squeue: proves one call per observe.
     squeueCalls = join(root, 'squeue-calls');
     const wrapper = join(root, 'squeue');
-    const realSqueue = execFileSync('bash', ['-c', 'command -v squeue'], { encoding: 'utf8' }).trim();
+    const realSqueue = execFileSync('bash', ['-c', 'command -v squeue'], {
+      encoding: 'utf8'
+    }).trim();
     writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> '${squeueCalls}'\nexec '${realSqueue}' "$@"\n`);
     chmodSync(wrapper, 0o755);
     writeFileSync(squeueCalls, '');
     chownTree(root, user);
     executor = createSlurmExecutor({ runAs: USER, bin: { squeue: wrapper } });
 
-    gpuJob = prepare('gpu nb', ["import os\nprint('CVD=' + os.environ.get('CUDA_VISIBLE_DEVICES', 'unset'))"], true, {
-      partition: 'gpu',
-      gpus: 1,
-      cpus: 1,
-      memory: '500M',
-      time: '00:05:00'
-    });
-    cancelJob = prepare('cancel me', ["print('first', flush=True)", 'import time; time.sleep(300)'], false, {
-      partition: 'cpu',
-      cpus: 1,
-      time: '00:10:00'
-    });
-    limitJob = prepare('too long', ["print('started', flush=True)", 'import time; time.sleep(600)', "print('never')"], false, {
-      partition: 'cpu',
-      cpus: 1,
-      time: '1'
-    });
+    gpuJob = prepare(
+      'gpu nb',
+      ["import os\nprint('CVD=' + os.environ.get('CUDA_VISIBLE_DEVICES', 'unset'))"],
+      true,
+      {
+        partition: 'gpu',
+        gpus: 1,
+        cpus: 1,
+        memory: '500M',
+        time: '00:05:00'
+      }
+    );
+    cancelJob = prepare(
+      'cancel me',
+      ["print('first', flush=True)", 'import time; time.sleep(300)'],
+      false,
+      {
+        partition: 'cpu',
+        cpus: 1,
+        time: '00:10:00'
+      }
+    );
+    limitJob = prepare(
+      'too long',
+      ["print('started', flush=True)", 'import time; time.sleep(600)', "print('never')"],
+      false,
+      {
+        partition: 'cpu',
+        cpus: 1,
+        time: '1'
+      }
+    );
     submittedAt = Date.now();
-    for (const s of [limitJob, gpuJob, cancelJob]) sid[s.jobId] = await executor.submit(s);
+    for (const s of [limitJob, gpuJob, cancelJob]) {
+      sid[s.jobId] = await executor.submit(s);
+    }
   });
 
   after(async () => {
-    if (!root) return;
+    if (!root) {
+      return;
+    }
     try {
       execFileSync('scancel', Object.values(sid), { stdio: 'ignore' });
     } catch {
@@ -180,15 +290,24 @@ describe('slurm executor on a real cluster', { skip }, () => {
   });
 
   it('sbatch answered numeric job ids, submitted as hpcuser', async () => {
-    for (const id of Object.values(sid)) assert.match(id, /^\d+$/);
-    const owner = execFileSync('squeue', ['-h', '-j', sid[gpuJob.jobId], '--states=all', '-o', '%u'], { encoding: 'utf8' }).trim();
+    for (const id of Object.values(sid)) {
+      assert.match(id, /^\d+$/);
+    }
+    const owner = execFileSync(
+      'squeue',
+      ['-h', '-j', sid[gpuJob.jobId], '--states=all', '-o', '%u'],
+      { encoding: 'utf8' }
+    ).trim();
     assert.equal(owner, USER);
   });
 
   it('describe lists the partitions', async () => {
     const info = await executor.describe();
     assert.equal(info.reachable, true);
-    assert.ok(info.partitions.includes('cpu') && info.partitions.includes('gpu'), info.partitions.join(','));
+    assert.ok(
+      info.partitions.includes('cpu') && info.partitions.includes('gpu'),
+      info.partitions.join(',')
+    );
   });
 
   it('one squeue call observes several jobs; an unknown id is gone', async () => {
@@ -199,7 +318,10 @@ describe('slurm executor on a real cluster', { skip }, () => {
     assert.equal(calls.length, 1, `one squeue call, got: ${calls.join(' / ')}`);
     assert.match(calls[0], new RegExp(`-j ${all.join(',')}`));
     for (const id of all.slice(0, 3)) {
-      assert.ok(['pending', 'running', 'ended'].includes(seen.get(id)?.phase ?? ''), `${id}: ${JSON.stringify(seen.get(id))}`);
+      assert.ok(
+        ['pending', 'running', 'ended'].includes(seen.get(id)?.phase ?? ''),
+        `${id}: ${JSON.stringify(seen.get(id))}`
+      );
     }
     assert.deepEqual(seen.get('99999999'), { phase: 'gone' });
     // A lone id that left the queue: squeue says "Invalid job id specified"; not an error.
@@ -207,11 +329,17 @@ describe('slurm executor on a real cluster', { skip }, () => {
   });
 
   it('a --gres=gpu:1 job on partition gpu passes the GPU guard with the fake GPU', async () => {
-    const running = await until<Observation>('the GPU job to run or end', async () => {
-      const o = (await executor.observe([sid[gpuJob.jobId]])).get(sid[gpuJob.jobId]);
-      return o && o.phase !== 'pending' ? o : null;
-    }, 60_000);
-    if (running.phase === 'running') assert.equal(running.node, hostname());
+    const running = await until<Observation>(
+      'the GPU job to run or end',
+      async () => {
+        const o = (await executor.observe([sid[gpuJob.jobId]])).get(sid[gpuJob.jobId]);
+        return o && o.phase !== 'pending' ? o : null;
+      },
+      60_000
+    );
+    if (running.phase === 'running') {
+      assert.equal(running.node, hostname());
+    }
     const end = await ended(gpuJob);
     assert.equal(end.outcome, 'completed', readFileSync(gpuJob.logPath, 'utf8'));
     assert.deepEqual(end.gpus, ['0']);
@@ -222,16 +350,31 @@ describe('slurm executor on a real cluster', { skip }, () => {
 
   it('cancel: scancel stops the run; the job records TERM and keeps its partial notebook', async () => {
     const id = sid[cancelJob.jobId];
-    await until('the first cell of the job to cancel', async () => ((await readProgress(cancelJob.jobDir))?.cell ?? 0) >= 1, 90_000);
+    await until(
+      'the first cell of the job to cancel',
+      async () => ((await readProgress(cancelJob.jobDir))?.cell ?? 0) >= 1,
+      90_000
+    );
     await executor.cancel(id);
     const end = await ended(cancelJob);
     assert.equal(end.outcome, 'terminated');
     assert.equal(end.signal, 'TERM');
-    assert.match(readFileSync(join(cancelJob.cwd, 'executed', 'cancel me_executed.ipynb'), 'utf8'), /first/);
+    assert.match(
+      readFileSync(join(cancelJob.cwd, 'executed', 'cancel me_executed.ipynb'), 'utf8'),
+      /first/
+    );
     const o = (await executor.observe([id])).get(id);
     const job: Job = {
-      id: cancelJob.jobId, notebook: 'x', output: 'y', profile: 'cpu', kernel: TEST_KERNEL, resources: {},
-      executor: 'slurm', schedulerId: id, state: 'running', submittedAt: new Date().toISOString()
+      id: cancelJob.jobId,
+      notebook: 'x',
+      output: 'y',
+      profile: 'cpu',
+      kernel: TEST_KERNEL,
+      resources: {},
+      executor: 'slurm',
+      schedulerId: id,
+      state: 'running',
+      submittedAt: new Date().toISOString()
     };
     const patch = reconcile(job, end, null, o, { cancelRequested: true, schedulerReachable: true });
     assert.equal(patch.state, 'cancelled');
@@ -243,24 +386,41 @@ describe('slurm executor on a real cluster', { skip }, () => {
     const seconds = Math.round((Date.now() - submittedAt) / 1000);
     assert.equal(end.outcome, 'timeout', readFileSync(limitJob.logPath, 'utf8'));
     assert.equal(end.reason, 'time limit reached');
-    const text = outputsText(JSON.parse(readFileSync(join(limitJob.cwd, 'executed', 'too long_executed.ipynb'), 'utf8')));
+    const text = outputsText(
+      JSON.parse(readFileSync(join(limitJob.cwd, 'executed', 'too long_executed.ipynb'), 'utf8'))
+    );
     assert.match(text, /started/);
     assert.match(text, /time limit reached/);
     assert.doesNotMatch(text, /never/);
-    process.stdout.write(`# time-limit job ended after ${seconds} s (Slurm's minimum limit is 1 min; USR1 comes up to 15 s before it, give or take Slurm's 30 s timer)\n`);
+    process.stdout.write(
+      `# time-limit job ended after ${seconds} s (Slurm's minimum limit is 1 min; USR1 comes up to 15 s before it, give or take Slurm's 30 s timer)\n`
+    );
   });
 
   it('an unreachable scheduler throws SchedulerUnreachableError, never a job failure', async () => {
-    const missing = createSlurmExecutor({ bin: { squeue: '/nonexistent/squeue', sinfo: '/nonexistent/sinfo' } });
+    const missing = createSlurmExecutor({
+      bin: { squeue: '/nonexistent/squeue', sinfo: '/nonexistent/sinfo' }
+    });
     await assert.rejects(missing.observe(['1']), SchedulerUnreachableError);
     const info = await missing.describe();
     assert.equal(info.reachable, false);
     assert.match(info.message ?? '', /not installed or not on PATH/);
     // A controller that does not answer (wrong port): squeue hangs; the timeout reports it.
     const bad = join(root, 'bad-slurm.conf');
-    writeFileSync(bad, readFileSync('/etc/slurm/slurm.conf', 'utf8').replace(/^ClusterName=.*$/m, '$&\nSlurmctldPort=9'));
+    writeFileSync(
+      bad,
+      readFileSync('/etc/slurm/slurm.conf', 'utf8').replace(
+        /^ClusterName=.*$/m,
+        '$&\nSlurmctldPort=9'
+      )
+    );
     const down = createSlurmExecutor({ timeoutMs: 1500, env: { ...process.env, SLURM_CONF: bad } });
-    await assert.rejects(down.observe(['1']), (e: unknown) => e instanceof SchedulerUnreachableError && /did not answer|contact/.test((e as Error).message));
+    await assert.rejects(
+      down.observe(['1']),
+      (e: unknown) =>
+        e instanceof SchedulerUnreachableError &&
+        /did not answer|contact/.test((e as Error).message)
+    );
     assert.ok(existsSync(bad));
   });
 });

@@ -1,9 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseName, dirName, elapsed, endedMessage, formatDuration, isLive, runLabel, sortJobs, stateLabel } from '../../src/labels';
-import { chooseProfile, loadChoice, readSubmitMetadata, saveChoice, withProfile } from '../../src/metadata';
+import {
+  baseName,
+  dirName,
+  elapsed,
+  endedMessage,
+  formatDuration,
+  isLive,
+  runLabel,
+  sortJobs,
+  stateLabel
+} from '../../src/labels';
+import {
+  chooseProfile,
+  loadChoice,
+  readSubmitMetadata,
+  saveChoice,
+  withProfile
+} from '../../src/metadata';
 import { readSettings } from '../../src/settings';
-import type { Job, ProfileStatus } from '../../src/wire';
+import type { Job, ProfileStatus } from '../../contract/wire';
 
 const job = (over: Partial<Job>): Job => ({
   id: '20261123-120000-aaaaaa',
@@ -28,14 +44,23 @@ const gpu: ProfileStatus = {
   available: true,
   problems: []
 };
-const cpu: ProfileStatus = { ...gpu, id: 'cpu', label: 'CPU node', kernel: 'convcnp-cpu', resources: { partition: 'cpu' } };
+const cpu: ProfileStatus = {
+  ...gpu,
+  id: 'cpu',
+  label: 'CPU node',
+  kernel: 'convcnp-cpu',
+  resources: { partition: 'cpu' }
+};
 
 test('state labels say where and why', () => {
   assert.equal(stateLabel(job({ state: 'running', node: 'gpu017' })), 'Running on gpu017');
   assert.equal(stateLabel(job({ state: 'running' })), 'Running');
   assert.equal(stateLabel(job({ state: 'queued', reason: 'Priority' })), 'Queued (Priority)');
   assert.equal(stateLabel(job({ state: 'queued', reason: 'None' })), 'Queued');
-  assert.equal(stateLabel(job({ state: 'failed', reason: 'no GPU visible on node3' })), 'Failed: no GPU visible on node3');
+  assert.equal(
+    stateLabel(job({ state: 'failed', reason: 'no GPU visible on node3' })),
+    'Failed: no GPU visible on node3'
+  );
   assert.equal(stateLabel(job({ state: 'timeout' })), 'Timed out');
   assert.equal(stateLabel(job({ state: 'cancelled' })), 'Cancelled');
   assert.equal(stateLabel(job({ state: 'completed' })), 'Completed');
@@ -43,7 +68,10 @@ test('state labels say where and why', () => {
   assert.equal(isLive(job({ state: 'unknown' })), true);
   assert.equal(isLive(job({ state: 'running' })), true);
   assert.equal(endedMessage(job({ state: 'completed' })), 'b.ipynb finished: Completed');
-  assert.equal(endedMessage(job({ state: 'failed', reason: 'cell 3 raised ValueError' })), 'b.ipynb finished: Failed: cell 3 raised ValueError');
+  assert.equal(
+    endedMessage(job({ state: 'failed', reason: 'cell 3 raised ValueError' })),
+    'b.ipynb finished: Failed: cell 3 raised ValueError'
+  );
   assert.equal(isLive(job({ state: 'timeout' })), false);
 });
 
@@ -54,7 +82,11 @@ test('durations and elapsed time', () => {
   assert.equal(formatDuration(-5), '0:00');
   const started = job({ startedAt: '2026-11-23T12:00:10.000Z' });
   assert.equal(elapsed(started, Date.parse('2026-11-23T12:01:15.000Z')), '1:05');
-  const ended = job({ startedAt: '2026-11-23T12:00:10.000Z', endedAt: '2026-11-23T12:00:40.000Z', state: 'completed' });
+  const ended = job({
+    startedAt: '2026-11-23T12:00:10.000Z',
+    endedAt: '2026-11-23T12:00:40.000Z',
+    state: 'completed'
+  });
   assert.equal(elapsed(ended, Date.parse('2026-11-23T15:00:00.000Z')), '0:30');
   assert.equal(elapsed(job({}), Date.parse('2026-11-23T12:00:03.000Z')), '0:03');
 });
@@ -67,19 +99,28 @@ test('paths, labels and ordering', () => {
   assert.equal(dirName('y.ipynb'), '');
   const older = job({ id: '20261123-110000-aaaaaa', submittedAt: '2026-11-23T11:00:00.000Z' });
   const newer = job({ id: '20261123-130000-bbbbbb', submittedAt: '2026-11-23T13:00:00.000Z' });
-  assert.deepEqual(sortJobs([older, newer]).map((j) => j.id), [newer.id, older.id]);
+  assert.deepEqual(
+    sortJobs([older, newer]).map(j => j.id),
+    [newer.id, older.id]
+  );
 });
 
 test('notebook metadata: read defensively, choose a profile the site still has', () => {
   assert.deepEqual(readSubmitMetadata(undefined), {});
   assert.deepEqual(readSubmitMetadata('gpu'), {});
   assert.deepEqual(readSubmitMetadata({ profile: 7 }), {});
-  assert.deepEqual(readSubmitMetadata({ profile: 'cpu', resources: { gpus: 2 } }), { profile: 'cpu', resources: { gpus: 2 } });
+  assert.deepEqual(readSubmitMetadata({ profile: 'cpu', resources: { gpus: 2 } }), {
+    profile: 'cpu',
+    resources: { gpus: 2 }
+  });
   assert.equal(chooseProfile({ profile: 'cpu' }, [gpu, cpu], 'gpu')?.id, 'cpu');
   assert.equal(chooseProfile({ profile: 'gone' }, [gpu, cpu], 'cpu')?.id, 'cpu');
   assert.equal(chooseProfile({}, [gpu, cpu], 'nope')?.id, 'gpu');
   assert.equal(chooseProfile({}, [], 'gpu'), undefined);
-  assert.deepEqual(withProfile({ resources: { gpus: 1 } }, 'cpu'), { profile: 'cpu', resources: { gpus: 1 } });
+  assert.deepEqual(withProfile({ resources: { gpus: 1 } }, 'cpu'), {
+    profile: 'cpu',
+    resources: { gpus: 1 }
+  });
 });
 
 /** A stand-in with the two metadata methods of JupyterLab 4's notebook model, counting writes. */
@@ -115,10 +156,21 @@ test('notebook metadata: the choice is written under hpc_submit, keeping resourc
 });
 
 test('settings fall back to their defaults', () => {
-  assert.deepEqual(readSettings({}), { defaultProfile: 'gpu', confirmBeforeSubmit: false, openOutputOnCompletion: false });
-  assert.deepEqual(readSettings({ defaultProfile: 'cpu', confirmBeforeSubmit: true, openOutputOnCompletion: 'yes' }), {
-    defaultProfile: 'cpu',
-    confirmBeforeSubmit: true,
+  assert.deepEqual(readSettings({}), {
+    defaultProfile: 'gpu',
+    confirmBeforeSubmit: false,
     openOutputOnCompletion: false
   });
+  assert.deepEqual(
+    readSettings({
+      defaultProfile: 'cpu',
+      confirmBeforeSubmit: true,
+      openOutputOnCompletion: 'yes'
+    }),
+    {
+      defaultProfile: 'cpu',
+      confirmBeforeSubmit: true,
+      openOutputOnCompletion: false
+    }
+  );
 });

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
-import type { Job } from '../../src/wire';
+import type { Job } from '../../contract/wire';
 
 const job = (over: Partial<Job>): Job => ({
   id: 'j1',
@@ -48,20 +48,46 @@ test('events update jobs newest first; a live job reaching a final state is sign
 
   // Inserted from the submit response, before any event.
   model.upsert(job({}));
-  model.apply({ type: 'job', job: job({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' }) });
-  assert.deepEqual(model.jobs.map((j) => j.id), ['j2', 'j1']);
+  model.apply({
+    type: 'job',
+    job: job({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' })
+  });
+  assert.deepEqual(
+    model.jobs.map(j => j.id),
+    ['j2', 'j1']
+  );
   assert.equal(model.anyRunning, true);
 
-  model.apply({ type: 'job', job: job({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } }) });
+  model.apply({
+    type: 'job',
+    job: job({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } })
+  });
   assert.equal(model.job('j1')?.node, 'gpu01');
   assert.equal(ended.length, 0);
-  model.apply({ type: 'job', job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' }) });
-  model.apply({ type: 'job', job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' }) });
-  assert.deepEqual(ended.map((j) => [j.id, j.state]), [['j1', 'completed']]);
+  model.apply({
+    type: 'job',
+    job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
+  });
+  model.apply({
+    type: 'job',
+    job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
+  });
+  assert.deepEqual(
+    ended.map(j => [j.id, j.state]),
+    [['j1', 'completed']]
+  );
 
   model.apply({ type: 'forget', id: 'j1' });
   assert.equal(model.job('j1'), undefined);
-  model.apply({ type: 'job', job: job({ id: 'j2', notebook: 'exp/b.ipynb', state: 'cancelled', submittedAt: '2026-11-23T12:05:00.000Z' }) });
+  model.apply({
+    type: 'job',
+    job: job({
+      id: 'j2',
+      notebook: 'exp/b.ipynb',
+      state: 'cancelled',
+      submittedAt: '2026-11-23T12:05:00.000Z'
+    })
+  });
   assert.equal(model.anyRunning, false);
   assert.ok(changes >= 5);
 });
@@ -77,7 +103,11 @@ test('a job first seen already ended is not announced as ending', () => {
 test('scheduler reachability follows events', () => {
   const model = new JobsModel(listing(() => []));
   assert.equal(model.schedulerReachable, true);
-  model.apply({ type: 'scheduler', reachable: false, message: 'squeue: Unable to contact slurm controller' });
+  model.apply({
+    type: 'scheduler',
+    reachable: false,
+    message: 'squeue: Unable to contact slurm controller'
+  });
   assert.equal(model.schedulerReachable, false);
   assert.match(model.schedulerMessage ?? '', /slurm controller/);
   model.apply({ type: 'scheduler', reachable: true });
@@ -92,9 +122,15 @@ test('the filter shows this notebook’s runs, and an executed notebook’s own 
   assert.equal(model.filter, 'notebook');
   assert.equal(model.visibleJobs.length, 2, 'no notebook open: all');
   model.currentNotebook = 'exp/b.ipynb';
-  assert.deepEqual(model.visibleJobs.map((j) => j.id), ['j2']);
+  assert.deepEqual(
+    model.visibleJobs.map(j => j.id),
+    ['j2']
+  );
   model.currentNotebook = 'exp/executed/a_executed.ipynb';
-  assert.deepEqual(model.visibleJobs.map((j) => j.id), ['j1']);
+  assert.deepEqual(
+    model.visibleJobs.map(j => j.id),
+    ['j1']
+  );
   model.filter = 'all';
   assert.equal(model.visibleJobs.length, 2);
 });
@@ -105,10 +141,13 @@ test('catch-up after a gap: ends seen in the listing are signalled, forgotten jo
   const ended: string[] = [];
   model.jobEnded.connect((_, j) => ended.push(j.id));
   await model.refreshJobs();
-  assert.deepEqual(model.jobs.map((j) => j.id).sort(), ['gone', 'j1']);
+  assert.deepEqual(model.jobs.map(j => j.id).sort(), ['gone', 'j1']);
   answer = [job({ state: 'timeout', reason: 'time limit reached' })];
   await model.refreshJobs();
-  assert.deepEqual(model.jobs.map((j) => [j.id, j.state]), [['j1', 'timeout']]);
+  assert.deepEqual(
+    model.jobs.map(j => [j.id, j.state]),
+    [['j1', 'timeout']]
+  );
   assert.deepEqual(ended, ['j1']);
   assert.equal(model.companionError, undefined);
 });
@@ -116,7 +155,9 @@ test('catch-up after a gap: ends seen in the listing are signalled, forgotten jo
 test('a companion that cannot be reached is said in words, and the jobs stay', async () => {
   let fail = false;
   const api = listing(() => {
-    if (fail) throw new Error('the hpc-submit companion is not answering (HTTP 502)');
+    if (fail) {
+      throw new Error('the hpc-submit companion is not answering (HTTP 502)');
+    }
     return [job({ state: 'running' })];
   });
   const model = new JobsModel(api);

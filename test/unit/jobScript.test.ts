@@ -2,9 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { globEscape, outputNameFor, renderJobScript, runtimeFile, type JobScriptInput } from '../../server/jobScript';
+import {
+  globEscape,
+  outputNameFor,
+  renderJobScript,
+  runtimeFile,
+  type JobScriptInput
+} from '../../server/runtime/jobScript';
 
-const AWKWARD_DIR = "/data/it's a \"dir\" $(touch x) `id` ünï 数据";
+const AWKWARD_DIR = '/data/it\'s a "dir" $(touch x) `id` ünï 数据';
 
 function input(over: Partial<JobScriptInput> = {}): JobScriptInput {
   return {
@@ -26,7 +32,10 @@ function input(over: Partial<JobScriptInput> = {}): JobScriptInput {
 test('outputNameFor appends _executed before the extension', () => {
   assert.equal(outputNameFor('a b.ipynb'), 'a b_executed.ipynb');
   assert.equal(outputNameFor('dir/x.IPYNB'), 'x_executed.ipynb');
-  assert.equal(outputNameFor('experiment4_nzra_target.ipynb'), 'experiment4_nzra_target_executed.ipynb');
+  assert.equal(
+    outputNameFor('experiment4_nzra_target.ipynb'),
+    'experiment4_nzra_target_executed.ipynb'
+  );
   assert.equal(outputNameFor('noext'), 'noext_executed.ipynb');
 });
 
@@ -77,7 +86,10 @@ test('the seed command is there, with --config and the kernel', () => {
   const script = renderJobScript(input({ requireGpu: false }));
   assert.match(script, /-m nbconvert --to notebook --execute "\$NOTEBOOK_ARG"/);
   assert.match(script, /--output "\$OUTPUT_NAME" --output-dir "\$OUTPUT_DIR"/);
-  assert.match(script, /--ExecutePreprocessor\.timeout=-1 "--ExecutePreprocessor\.kernel_name=\$KERNEL"/);
+  assert.match(
+    script,
+    /--ExecutePreprocessor\.timeout=-1 "--ExecutePreprocessor\.kernel_name=\$KERNEL"/
+  );
   assert.match(script, /--config "\$NBCONVERT_CONFIG"/);
   assert.match(script, /^REQUIRE_GPU=0$/m);
   assert.match(script, /trap 'on_signal USR1' USR1/);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { shellQuote } from '../../server/shellQuote';
+import { shellQuote } from '../../server/runtime/shellQuote';
 
 const AWKWARD = [
   '',

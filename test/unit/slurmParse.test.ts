@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mapSlurmState, parseSbatch, parseSinfo, parseSqueue, sbatchArgs, signalLead } from '../../server/executors/slurm';
-import { parseSlurmTime } from '../../server/slurmTime';
+import {
+  mapSlurmState,
+  parseSbatch,
+  parseSinfo,
+  parseSqueue,
+  sbatchArgs,
+  signalLead
+} from '../../server/executors/slurm';
+import { parseSlurmTime } from '../../server/executors/slurmTime';
 import type { LaunchSpec } from '../../server/executors/executor';
 
 test('mapSlurmState maps waiting, running and ended states', () => {
@@ -12,23 +19,59 @@ test('mapSlurmState maps waiting, running and ended states', () => {
   assert.equal(mapSlurmState('COMPLETING').phase, 'running');
   assert.deepEqual(mapSlurmState('SUSPENDED'), { phase: 'running', reason: 'Suspended' });
   assert.deepEqual(mapSlurmState('COMPLETED', 'None'), { phase: 'ended', endState: 'completed' });
-  assert.deepEqual(mapSlurmState('FAILED', 'NonZeroExitCode'), { phase: 'ended', endState: 'failed', reason: 'NonZeroExitCode' });
+  assert.deepEqual(mapSlurmState('FAILED', 'NonZeroExitCode'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'NonZeroExitCode'
+  });
   assert.deepEqual(mapSlurmState('CANCELLED'), { phase: 'ended', endState: 'cancelled' });
-  assert.deepEqual(mapSlurmState('TIMEOUT', 'None'), { phase: 'ended', endState: 'timeout', reason: 'TimeLimit' });
-  assert.deepEqual(mapSlurmState('OUT_OF_MEMORY'), { phase: 'ended', endState: 'failed', reason: 'OutOfMemory' });
-  assert.deepEqual(mapSlurmState('NODE_FAIL'), { phase: 'ended', endState: 'failed', reason: 'NodeFail' });
-  assert.deepEqual(mapSlurmState('PREEMPTED'), { phase: 'ended', endState: 'failed', reason: 'Preempted' });
-  assert.deepEqual(mapSlurmState('BOOT_FAIL'), { phase: 'ended', endState: 'failed', reason: 'BootFail' });
-  assert.deepEqual(mapSlurmState('DEADLINE'), { phase: 'ended', endState: 'failed', reason: 'Deadline' });
+  assert.deepEqual(mapSlurmState('TIMEOUT', 'None'), {
+    phase: 'ended',
+    endState: 'timeout',
+    reason: 'TimeLimit'
+  });
+  assert.deepEqual(mapSlurmState('OUT_OF_MEMORY'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'OutOfMemory'
+  });
+  assert.deepEqual(mapSlurmState('NODE_FAIL'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'NodeFail'
+  });
+  assert.deepEqual(mapSlurmState('PREEMPTED'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'Preempted'
+  });
+  assert.deepEqual(mapSlurmState('BOOT_FAIL'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'BootFail'
+  });
+  assert.deepEqual(mapSlurmState('DEADLINE'), {
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'Deadline'
+  });
   assert.deepEqual(mapSlurmState('CANCELLED by 1000'), { phase: 'ended', endState: 'cancelled' });
   assert.equal(mapSlurmState('SOMETHING_NEW').phase, 'pending');
 });
 
 test('parseSqueue reads the batched answer and marks absent ids gone', () => {
-  const out = parseSqueue('12|RUNNING|node7|None\n13|PENDING||Resources\n14|TIMEOUT|node7|TimeLimit\n', ['12', '13', '14', '15']);
+  const out = parseSqueue(
+    '12|RUNNING|node7|None\n13|PENDING||Resources\n14|TIMEOUT|node7|TimeLimit\n',
+    ['12', '13', '14', '15']
+  );
   assert.deepEqual(out.get('12'), { phase: 'running', node: 'node7' });
   assert.deepEqual(out.get('13'), { phase: 'pending', reason: 'Resources' });
-  assert.deepEqual(out.get('14'), { phase: 'ended', endState: 'timeout', reason: 'TimeLimit', node: 'node7' });
+  assert.deepEqual(out.get('14'), {
+    phase: 'ended',
+    endState: 'timeout',
+    reason: 'TimeLimit',
+    node: 'node7'
+  });
   assert.deepEqual(out.get('15'), { phase: 'gone' });
   assert.equal(parseSqueue('', ['1']).get('1')?.phase, 'gone');
 });
@@ -73,7 +116,7 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
     '/s/j/job.sh'
   ]);
   const cpu = sbatchArgs({ ...spec, resources: { partition: 'cpu' } });
-  assert.ok(!cpu.some((a) => a.startsWith('--gres')));
+  assert.ok(!cpu.some(a => a.startsWith('--gres')));
 });
 
 test('parseSlurmTime reads Slurm time formats', () => {

@@ -109,9 +109,14 @@ export async function fetchJob(page: IJupyterLabPageFixture, id: string): Promis
  * Clicks "Run on …" and answers the confirmation if the settings ask for
  * one; resolves with the job the companion created.
  */
-export async function submitFromToolbar(page: IJupyterLabPageFixture, panel: Locator): Promise<any> {
+export async function submitFromToolbar(
+  page: IJupyterLabPageFixture,
+  panel: Locator
+): Promise<any> {
   const created = page.waitForResponse(
-    r => r.request().method() === 'POST' && /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname),
+    r =>
+      r.request().method() === 'POST' &&
+      /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname),
     { timeout: 30_000 }
   );
   await runButton(panel).click();
@@ -134,7 +139,9 @@ export async function expectRowState(row: Locator, state: string, timeout: numbe
 
 /** Reads the notebook JSON the Jupyter server has at this path. */
 export async function readNotebook(page: IJupyterLabPageFixture, nbPath: string): Promise<any> {
-  const res = await page.request.get(`/api/contents/${nbPath.split('/').map(encodeURIComponent).join('/')}?content=1`);
+  const res = await page.request.get(
+    `/api/contents/${nbPath.split('/').map(encodeURIComponent).join('/')}?content=1`
+  );
   expect(res.status()).toBe(200);
   return (await res.json()).content;
 }

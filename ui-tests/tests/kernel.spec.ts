@@ -16,14 +16,20 @@ const kernelDirs = [
 ];
 
 test.beforeAll(() => {
-  for (const dir of kernelDirs) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of kernelDirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 test.afterAll(() => {
   // The .venv is shared with the developer: leave no test kernel in it.
   fs.rmSync(kernelDirs[1], { recursive: true, force: true });
 });
 
-test('the sidebar shows both kernels, the missing one with its fix, and creates it', async ({ page, request, tmpPath }) => {
+test('the sidebar shows both kernels, the missing one with its fix, and creates it', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   const nb = await putNotebook(request, tmpPath, 'ok.ipynb', 'kernels.ipynb');
   const panel = await openNotebook(page, nb);
   const sidebar = await openSidebar(page);
@@ -44,21 +50,31 @@ test('the sidebar shows both kernels, the missing one with its fix, and creates 
   // Nothing is submitted while the kernel is missing.
   const posts: string[] = [];
   page.on('request', r => {
-    if (r.method() === 'POST' && /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)) posts.push(r.url());
+    if (r.method() === 'POST' && /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)) {
+      posts.push(r.url());
+    }
   });
   const disabled = await runButton(panel).evaluate(
-    el => el.matches(':disabled, [disabled], [aria-disabled="true"], .lm-mod-disabled') ||
+    el =>
+      el.matches(':disabled, [disabled], [aria-disabled="true"], .lm-mod-disabled') ||
       !!el.querySelector(':disabled, [disabled], [aria-disabled="true"]')
   );
   if (!disabled) {
     await runButton(panel).click();
-    await expect(page.locator('[class*="jp-Notification-Toast-"], .jp-Dialog').first()).toBeVisible();
+    await expect(
+      page.locator('[class*="jp-Notification-Toast-"], .jp-Dialog').first()
+    ).toBeVisible();
   }
 
   await problem.getByRole('button', { name: 'Create kernel' }).click();
-  await expect(sidebar.locator('.jp-HpcSubmit-problem').filter({ hasText: MISSING_KERNEL })).toHaveCount(0, {
+  await expect(
+    sidebar.locator('.jp-HpcSubmit-problem').filter({ hasText: MISSING_KERNEL })
+  ).toHaveCount(0, {
     timeout: 60_000
   });
-  expect(kernelDirs.some(dir => fs.existsSync(path.join(dir, 'kernel.json'))), 'kernel.json written').toBe(true);
+  expect(
+    kernelDirs.some(dir => fs.existsSync(path.join(dir, 'kernel.json'))),
+    'kernel.json written'
+  ).toBe(true);
   expect(posts, 'no job submitted with a missing kernel').toEqual([]);
 });

@@ -21,7 +21,11 @@ const docs = (name: string) => path.join(REPO_ROOT, 'docs', name);
 
 test.use({ viewport: { width: 1280, height: 800 } });
 
-test('screenshots of the toolbar and the sidebar, light and dark', async ({ page, request, tmpPath }) => {
+test('screenshots of the toolbar and the sidebar, light and dark', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   const nb = await putNotebook(request, tmpPath, 'ok.ipynb', 'experiment.ipynb');
   const panel = await openNotebook(page, nb);
   await profilePicker(panel).selectOption('cpu');
@@ -33,9 +37,15 @@ test('screenshots of the toolbar and the sidebar, light and dark', async ({ page
   await page.mouse.move(0, 0);
 
   for (const theme of ['light', 'dark'] as const) {
-    if (theme === 'dark') await page.theme.setDarkTheme();
-    else await page.theme.setLightTheme();
-    await expect(page.locator('body')).toHaveAttribute('data-jp-theme-light', theme === 'light' ? 'true' : 'false');
+    if (theme === 'dark') {
+      await page.theme.setDarkTheme();
+    } else {
+      await page.theme.setLightTheme();
+    }
+    await expect(page.locator('body')).toHaveAttribute(
+      'data-jp-theme-light',
+      theme === 'light' ? 'true' : 'false'
+    );
     await sidebar.screenshot({ path: docs(`sidebar-${theme}.png`) });
     await toolbarOf(panel).screenshot({ path: docs(`toolbar-${theme}.png`) });
   }

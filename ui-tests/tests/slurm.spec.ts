@@ -20,13 +20,32 @@ import {
   test
 } from './helpers';
 
-test.skip(!WITH_SLURM, 'needs a running Slurm cluster: set HPC_SUBMIT_TEST_SLURM=1 (scripts/test.sh does, as root)');
+test.skip(
+  !WITH_SLURM,
+  'needs a running Slurm cluster: set HPC_SUBMIT_TEST_SLURM=1 (scripts/test.sh does, as root)'
+);
 
-test('the GPU profile runs on a Slurm GPU node and its output appears', async ({ page, request, tmpPath }) => {
+test('the GPU profile runs on a Slurm GPU node and its output appears', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   test.setTimeout(240_000);
   const samples = path.join(REPO_ROOT, 'examples', 'notebooks');
-  await putNotebook(request, `${tmpPath}/data`, 'numbers.txt', 'numbers.txt', path.join(samples, 'data', 'numbers.txt'));
-  const nb = await putNotebook(request, tmpPath, 'experiment.ipynb', 'gpu-run.ipynb', path.join(samples, 'experiment.ipynb'));
+  await putNotebook(
+    request,
+    `${tmpPath}/data`,
+    'numbers.txt',
+    'numbers.txt',
+    path.join(samples, 'data', 'numbers.txt')
+  );
+  const nb = await putNotebook(
+    request,
+    tmpPath,
+    'experiment.ipynb',
+    'gpu-run.ipynb',
+    path.join(samples, 'experiment.ipynb')
+  );
   const panel = await openNotebook(page, nb);
   await profilePicker(panel).selectOption('gpu');
   await openSidebar(page);
@@ -41,10 +60,14 @@ test('the GPU profile runs on a Slurm GPU node and its output appears', async ({
   expect(done.node).toBeTruthy();
   await expect(row).toContainText(done.node);
 
-  await expect.poll(() => page.filebrowser.isFileListedInBrowser('executed'), { timeout: 6_000 }).toBe(true);
+  await expect
+    .poll(() => page.filebrowser.isFileListedInBrowser('executed'), { timeout: 6_000 })
+    .toBe(true);
   await rowButton(row, 'Open output').click();
   await expect(page.activity.getTabLocator('gpu-run_executed.ipynb')).toBeVisible();
   const output = await page.activity.getPanelLocator('gpu-run_executed.ipynb');
   // The job got a GPU from Slurm's gres (CUDA_VISIBLE_DEVICES is set).
-  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: /visible GPUs: \d/ })).toBeVisible();
+  await expect(
+    output!.locator('.jp-OutputArea-output').filter({ hasText: /visible GPUs: \d/ })
+  ).toBeVisible();
 });

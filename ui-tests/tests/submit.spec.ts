@@ -20,7 +20,11 @@ import {
 /** Shorter than the file browser's own 10 s refresh poll: the extension must refresh it. */
 const LISTING_WITHOUT_REFRESH_MS = 6_000;
 
-test('a run completes live and its output opens from the sidebar', async ({ page, request, tmpPath }) => {
+test('a run completes live and its output opens from the sidebar', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   const nb = await putNotebook(request, tmpPath, 'ok.ipynb');
   const panel = await openNotebook(page, nb);
   await profilePicker(panel).selectOption('cpu');
@@ -57,28 +61,40 @@ test('a run completes live and its output opens from the sidebar', async ({ page
 
   // No manual refresh: the extension makes the file browser show it.
   await expect
-    .poll(() => page.filebrowser.isFileListedInBrowser('executed'), { timeout: LISTING_WITHOUT_REFRESH_MS })
+    .poll(() => page.filebrowser.isFileListedInBrowser('executed'), {
+      timeout: LISTING_WITHOUT_REFRESH_MS
+    })
     .toBe(true);
 
   await rowButton(row, 'Open output').click();
   await expect(page.activity.getTabLocator('ok_executed.ipynb')).toBeVisible();
   const output = await page.activity.getPanelLocator('ok_executed.ipynb');
-  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: 'answer 42' })).toBeVisible();
+  await expect(
+    output!.locator('.jp-OutputArea-output').filter({ hasText: 'answer 42' })
+  ).toBeVisible();
 
   // The log opens in a JupyterLab panel.
   await rowButton(row, 'Show log').click();
-  await expect(page.locator('.jp-HpcSubmit-log, .jp-MainAreaWidget:has(.jp-HpcSubmit-log)').first()).toBeVisible();
+  await expect(
+    page.locator('.jp-HpcSubmit-log, .jp-MainAreaWidget:has(.jp-HpcSubmit-log)').first()
+  ).toBeVisible();
 
   // Forgetting removes the row; the output notebook stays.
   await rowButton(row, 'Forget').click();
   const confirm = page.locator('.jp-Dialog .jp-mod-accept');
-  if (await confirm.isVisible().catch(() => false)) await confirm.click();
+  if (await confirm.isVisible().catch(() => false)) {
+    await confirm.click();
+  }
   await expect(row).toHaveCount(0);
   expect(await page.contents.fileExists(`${tmpPath}/executed/ok_executed.ipynb`)).toBe(true);
   await expect(sidebar).toBeVisible();
 });
 
-test('a failing run ends failed with its reason, and its output shows the traceback', async ({ page, request, tmpPath }) => {
+test('a failing run ends failed with its reason, and its output shows the traceback', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   const nb = await putNotebook(request, tmpPath, 'fails.ipynb');
   const panel = await openNotebook(page, nb);
   await profilePicker(panel).selectOption('cpu');
@@ -98,17 +114,27 @@ test('a failing run ends failed with its reason, and its output shows the traceb
   await expect(page.activity.getTabLocator('fails_executed.ipynb')).toBeVisible();
   const output = await page.activity.getPanelLocator('fails_executed.ipynb');
   expect(output).not.toBeNull();
-  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: 'before the failure' })).toBeVisible();
-  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: 'boom from the UI test' })).toBeVisible();
-  await expect(output!.locator('.jp-OutputArea-output').filter({ hasText: 'never reached' })).toHaveCount(0);
+  await expect(
+    output!.locator('.jp-OutputArea-output').filter({ hasText: 'before the failure' })
+  ).toBeVisible();
+  await expect(
+    output!.locator('.jp-OutputArea-output').filter({ hasText: 'boom from the UI test' })
+  ).toBeVisible();
+  await expect(
+    output!.locator('.jp-OutputArea-output').filter({ hasText: 'never reached' })
+  ).toHaveCount(0);
 
   // Run again submits the same notebook once more.
   const again = page.waitForResponse(
-    r => r.request().method() === 'POST' && /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)
+    r =>
+      r.request().method() === 'POST' &&
+      /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)
   );
   await rowButton(row, 'Run again').click();
   const dialog = page.locator('.jp-Dialog .jp-mod-accept');
-  await Promise.race([again, dialog.waitFor({ timeout: 10_000 }).then(() => dialog.click())]).catch(() => undefined);
+  await Promise.race([again, dialog.waitFor({ timeout: 10_000 }).then(() => dialog.click())]).catch(
+    () => undefined
+  );
   const second = await (await again).json();
   expect(second.id).not.toBe(job.id);
   expect(second.notebook).toBe(nb);

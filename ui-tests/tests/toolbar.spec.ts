@@ -23,7 +23,11 @@ test('the extension is loaded from the installed package', async ({ page }) => {
   expect((await health.json()).ok).toBe(true);
 });
 
-test('toolbar has the run button and the picker; the choice is saved in the notebook', async ({ page, request, tmpPath }) => {
+test('toolbar has the run button and the picker; the choice is saved in the notebook', async ({
+  page,
+  request,
+  tmpPath
+}) => {
   const nb = await putNotebook(request, tmpPath, 'ok.ipynb', 'pick.ipynb');
   let panel = await openNotebook(page, nb);
 

@@ -4,7 +4,7 @@
  * a scheduler query of their own.
  */
 import type { Response } from 'express';
-import type { ServerEvent } from '../src/wire';
+import type { ServerEvent } from '../../contract/wire';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -24,12 +24,16 @@ export class EventHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     // A proxy may hold the headers back until the first body bytes: send some now.
-    res.write(`retry: 3000\n: connected\n\n`);
-    if (!this.last.reachable) res.write(frame({ type: 'scheduler', ...this.last }));
+    res.write('retry: 3000\n: connected\n\n');
+    if (!this.last.reachable) {
+      res.write(frame({ type: 'scheduler', ...this.last }));
+    }
     this.streams.add(res);
     res.on('close', () => {
       this.streams.delete(res);
-      if (this.streams.size === 0) this.stopHeartbeat();
+      if (this.streams.size === 0) {
+        this.stopHeartbeat();
+      }
     });
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => this.broadcast(': keep-alive\n\n'), HEARTBEAT_MS);
@@ -38,22 +42,32 @@ export class EventHub {
   }
 
   publish(event: ServerEvent): void {
-    if (event.type === 'scheduler') this.last = { reachable: event.reachable, message: event.message };
-    if (this.streams.size > 0) this.broadcast(frame(event));
+    if (event.type === 'scheduler') {
+      this.last = { reachable: event.reachable, message: event.message };
+    }
+    if (this.streams.size > 0) {
+      this.broadcast(frame(event));
+    }
   }
 
   close(): void {
     this.stopHeartbeat();
-    for (const res of this.streams) res.end();
+    for (const res of this.streams) {
+      res.end();
+    }
     this.streams.clear();
   }
 
   private broadcast(text: string): void {
-    for (const res of this.streams) res.write(text);
+    for (const res of this.streams) {
+      res.write(text);
+    }
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+    }
     this.heartbeat = null;
   }
 }

@@ -5,9 +5,13 @@
  * "D-HH", "D-HH:MM", "D-HH:MM:SS". Null for none, "UNLIMITED" or nonsense.
  */
 export function parseSlurmTime(time: string | undefined): number | null {
-  if (!time) return null;
+  if (!time) {
+    return null;
+  }
   const t = time.trim();
-  if (/^(unlimited|infinite)$/i.test(t)) return null;
+  if (/^(unlimited|infinite)$/i.test(t)) {
+    return null;
+  }
   let days = 0;
   let rest = t;
   const dash = /^(\d+)-(.*)$/.exec(t);
@@ -16,7 +20,9 @@ export function parseSlurmTime(time: string | undefined): number | null {
     rest = dash[2];
   }
   const parts = rest.split(':');
-  if (parts.some((p) => !/^\d+$/.test(p)) || parts.length > 3) return null;
+  if (parts.some(p => !/^\d+$/.test(p)) || parts.length > 3) {
+    return null;
+  }
   const n = parts.map(Number);
   let seconds: number;
   if (dash) {

@@ -5,21 +5,10 @@
  */
 
 export type JobState =
-  | 'queued'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | 'timeout'
-  | 'unknown';
+  'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timeout' | 'unknown';
 
 /** States after which a job never changes again. */
-export const FINAL_STATES: readonly JobState[] = [
-  'completed',
-  'failed',
-  'cancelled',
-  'timeout'
-];
+export const FINAL_STATES: readonly JobState[] = ['completed', 'failed', 'cancelled', 'timeout'];
 
 export type ExecutorName = 'slurm' | 'local';
 

@@ -19,7 +19,9 @@ import type { NextFunction, Request, Response } from 'express';
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export function tokenMatches(expected: string, given: string | undefined): boolean {
-  if (!given) return false;
+  if (!given) {
+    return false;
+  }
   return timingSafeEqual(digest(expected), digest(given));
 }
 
@@ -36,9 +38,16 @@ export function presentedToken(req: Request): string | undefined {
 
 export function requireToken(token: string | null) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (token === null || (req.method === 'GET' && req.path === '/')) return next();
-    if (tokenMatches(token, presentedToken(req))) return next();
-    res.status(401).json({ error: 'authentication required: send "Authorization: token <token>" (see the state directory\'s token file)' });
+    if (token === null || (req.method === 'GET' && req.path === '/')) {
+      return next();
+    }
+    if (tokenMatches(token, presentedToken(req))) {
+      return next();
+    }
+    res.status(401).json({
+      error:
+        'authentication required: send "Authorization: token <token>" (see the state directory\'s token file)'
+    });
   };
 }
 
@@ -46,29 +55,46 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The values of every cookie named `name` in a Cookie header (paths may give several). */
 export function cookieValues(header: string | undefined, name: string): string[] {
-  if (!header) return [];
+  if (!header) {
+    return [];
+  }
   const found: string[] = [];
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) found.push(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      found.push(part.slice(eq + 1).trim());
+    }
   }
   return found;
 }
 
 /** Whether a request may change state: see the top of this file. */
-export function xsrfAllows(method: string, cookieHeader: string | undefined, xsrfHeader: string | undefined): boolean {
-  if (SAFE_METHODS.has(method.toUpperCase())) return true;
-  if (!cookieHeader) return true;
-  if (!xsrfHeader) return false;
-  return cookieValues(cookieHeader, '_xsrf').some((v) => v !== '' && tokenMatches(v, xsrfHeader));
+export function xsrfAllows(
+  method: string,
+  cookieHeader: string | undefined,
+  xsrfHeader: string | undefined
+): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) {
+    return true;
+  }
+  if (!cookieHeader) {
+    return true;
+  }
+  if (!xsrfHeader) {
+    return false;
+  }
+  return cookieValues(cookieHeader, '_xsrf').some(v => v !== '' && tokenMatches(v, xsrfHeader));
 }
 
 export function refuseCrossSiteWrites() {
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.headers['x-xsrftoken'];
-    if (xsrfAllows(req.method, req.headers.cookie, typeof given === 'string' ? given : undefined)) return next();
+    if (xsrfAllows(req.method, req.headers.cookie, typeof given === 'string' ? given : undefined)) {
+      return next();
+    }
     res.status(403).json({
-      error: 'refused a write without its XSRF token: a request from the browser must send X-XSRFToken equal to its _xsrf cookie (JupyterLab does); this guards against other sites acting as you'
+      error:
+        'refused a write without its XSRF token: a request from the browser must send X-XSRFToken equal to its _xsrf cookie (JupyterLab does); this guards against other sites acting as you'
     });
   };
 }

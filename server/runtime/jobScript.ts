@@ -40,21 +40,18 @@ export function outputNameFor(notebookFileName: string): string {
 /**
  * A file shipped with the companion: beside the bundle (hpc-submit.cjs and its
  * copies made by scripts/build-companion.mjs), or in the source tree when run
- * with tsx (server/runtime/, schema/).
+ * with tsx (this folder, schema/).
  */
 export function runtimeFile(name: 'nbconvert_config.py' | 'profiles.schema.json'): string {
-  const candidates = [
-    join(__dirname, name),
-    name === 'nbconvert_config.py'
-      ? join(__dirname, 'runtime', name)
-      : join(__dirname, '..', 'schema', name),
-    join(__dirname, '..', 'server', 'runtime', name),
-    join(__dirname, '..', '..', 'schema', name)
-  ];
+  const candidates = [join(__dirname, name), join(__dirname, '..', '..', 'schema', name)];
   for (const candidate of candidates) {
-    if (existsSync(candidate)) return candidate;
+    if (existsSync(candidate)) {
+      return candidate;
+    }
   }
-  throw new Error(`the companion's runtime file ${name} is missing (looked in ${candidates.join(', ')})`);
+  throw new Error(
+    `the companion's runtime file ${name} is missing (looked in ${candidates.join(', ')})`
+  );
 }
 
 /**
@@ -63,7 +60,7 @@ export function runtimeFile(name: 'nbconvert_config.py' | 'profiles.schema.json'
  * the pattern match exactly the one file.
  */
 export function globEscape(path: string): string {
-  return path.replace(/[[*?]/g, (c) => `[${c}]`);
+  return path.replace(/[[*?]/g, c => `[${c}]`);
 }
 
 export function renderJobScript(input: JobScriptInput): string {

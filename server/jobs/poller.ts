@@ -8,9 +8,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/wire';
-import type { EventHub } from './events';
-import { SchedulerUnreachableError, type Executor, type Observation } from './executors/executor';
+import type { Job } from '../../contract/wire';
+import type { EventHub } from '../http/events';
+import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
 import { endCauseInLog, readJobStatus, readLogTail, readProgress, reconcile } from './jobStatus';
 import { type JobRecord, type JobStore, isFinal, toWire } from './store';
 
@@ -66,13 +66,21 @@ export class Poller {
 
   stop(): void {
     this.stopped = true;
-    for (const t of [this.schedulerTimer, this.soonTimer]) if (t) clearTimeout(t);
-    if (this.fileTimer) clearInterval(this.fileTimer);
+    for (const t of [this.schedulerTimer, this.soonTimer]) {
+      if (t) {
+        clearTimeout(t);
+      }
+    }
+    if (this.fileTimer) {
+      clearInterval(this.fileTimer);
+    }
   }
 
   /** A new or cancelled job: ask the scheduler soon (coalesced), not once per call. */
   watch(_id: string): void {
-    if (this.soonTimer || this.stopped) return;
+    if (this.soonTimer || this.stopped) {
+      return;
+    }
     this.soonTimer = setTimeout(() => {
       this.soonTimer = null;
       void this.pollScheduler();
@@ -81,7 +89,9 @@ export class Poller {
 
   /** One scheduler query for all live jobs, then their files. */
   async pollScheduler(): Promise<void> {
-    if (this.running) return this.running;
+    if (this.running) {
+      return this.running;
+    }
     this.running = this.doPoll().finally(() => {
       this.running = null;
     });
@@ -90,44 +100,60 @@ export class Poller {
 
   /** Asks the scheduler whether it answers (sinfo), for when no job gives a reason to ask. */
   async recheck(): Promise<{ reachable: boolean; message?: string }> {
-    const info = await this.executor.describe().catch((e: Error) => ({ reachable: false, message: e.message, partitions: [] }));
+    const info = await this.executor
+      .describe()
+      .catch((e: Error) => ({ reachable: false, message: e.message, partitions: [] }));
     this.setReachable(info.reachable, info.message);
-    if (info.reachable) this.delayMs = this.intervalMs;
+    if (info.reachable) {
+      this.delayMs = this.intervalMs;
+    }
     return { reachable: this.reachable, message: this.message };
   }
 
   private async doPoll(): Promise<void> {
-    const live = this.store.live().filter((j) => j.schedulerId);
+    const live = this.store.live().filter(j => j.schedulerId);
     if (live.length === 0 && !this.reachable) {
       // Nothing to observe, but the unreachable flag must not outlive the outage.
       await this.recheck();
-      if (!this.reachable) this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
+      if (!this.reachable) {
+        this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
+      }
     }
     if (live.length > 0) {
       try {
         this.queries++;
-        const seen = await this.executor.observe(live.map((j) => j.schedulerId as string));
+        const seen = await this.executor.observe(live.map(j => j.schedulerId as string));
         for (const job of live) {
           const o = seen.get(job.schedulerId as string);
-          if (o) this.observations.set(job.id, o);
+          if (o) {
+            this.observations.set(job.id, o);
+          }
         }
         this.setReachable(true);
         this.delayMs = this.intervalMs;
       } catch (e) {
-        if (!(e instanceof SchedulerUnreachableError)) throw e;
+        if (!(e instanceof SchedulerUnreachableError)) {
+          throw e;
+        }
         this.setReachable(false, e.message);
         this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
       }
     }
-    for (const job of live) await this.refresh(job, true);
+    for (const job of live) {
+      await this.refresh(job, true);
+    }
   }
 
   /** Between queries: only the job's own files, and only when they changed. */
   async scanFiles(): Promise<void> {
     for (const job of this.store.live()) {
       const dir = this.store.jobDir(job.id);
-      const stamp = (await Promise.all(['status.json', 'progress.json'].map((f) => stampOf(join(dir, f))))).join('|');
-      if (this.stamps.get(job.id) === stamp) continue;
+      const stamp = (
+        await Promise.all(['status.json', 'progress.json'].map(f => stampOf(join(dir, f))))
+      ).join('|');
+      if (this.stamps.get(job.id) === stamp) {
+        continue;
+      }
       this.stamps.set(job.id, stamp);
       await this.refresh(job, false);
     }
@@ -135,13 +161,18 @@ export class Poller {
 
   /** Applies the job's own report and the scheduler's last word; publishes a change. */
   async refresh(job: JobRecord, fromScheduler: boolean): Promise<void> {
-    if (isFinal(job)) return;
+    if (isFinal(job)) {
+      return;
+    }
     const dir = this.store.jobDir(job.id);
     const [status, progress] = await Promise.all([readJobStatus(dir), readProgress(dir)]);
-    const observation = fromScheduler || status?.phase === 'ended' ? this.observations.get(job.id) : undefined;
+    const observation =
+      fromScheduler || status?.phase === 'ended' ? this.observations.get(job.id) : undefined;
     const terminated = status?.phase === 'ended' && status.outcome === 'terminated';
     const endedUnexplained =
-      status?.phase !== 'ended' && (observation?.phase === 'gone' || (observation?.phase === 'ended' && observation.endState !== 'completed'));
+      status?.phase !== 'ended' &&
+      (observation?.phase === 'gone' ||
+        (observation?.phase === 'ended' && observation.endState !== 'completed'));
     const patch = reconcile(job, status, progress, observation, {
       cancelRequested: Boolean(job.cancelRequested),
       schedulerReachable: this.reachable,
@@ -153,7 +184,9 @@ export class Poller {
       this.watch(job.id);
     }
     const endedByScheduler =
-      patch.state !== undefined && ['completed', 'failed', 'cancelled', 'timeout'].includes(patch.state) && status?.phase !== 'ended';
+      patch.state !== undefined &&
+      ['completed', 'failed', 'cancelled', 'timeout'].includes(patch.state) &&
+      status?.phase !== 'ended';
     if (endedByScheduler && !this.endSeenOnce.has(job.id)) {
       // The job's own end record may still be on its way over a network
       // filesystem; it says more (the failing cell, the GPU guard), so wait one poll.
@@ -163,7 +196,9 @@ export class Poller {
       delete patch.endedAt;
       delete patch.exitCode;
     }
-    if (Object.keys(patch).length === 0) return;
+    if (Object.keys(patch).length === 0) {
+      return;
+    }
     applyPatch(job, patch);
     if (isFinal(job)) {
       this.observations.delete(job.id);
@@ -179,7 +214,9 @@ export class Poller {
   }
 
   private setReachable(reachable: boolean, message?: string): void {
-    if (reachable === this.reachable && message === this.message) return;
+    if (reachable === this.reachable && message === this.message) {
+      return;
+    }
     this.reachable = reachable;
     this.message = reachable ? undefined : message;
     this.log(reachable ? 'scheduler answers again' : `scheduler unreachable: ${message}`);
@@ -187,7 +224,9 @@ export class Poller {
   }
 
   private scheduleScheduler(delay: number): void {
-    if (this.stopped) return;
+    if (this.stopped) {
+      return;
+    }
     this.schedulerTimer = setTimeout(async () => {
       try {
         await this.pollScheduler();
@@ -202,8 +241,11 @@ export class Poller {
 /** Sets the patch's fields on the job; a field patched to undefined is removed. */
 export function applyPatch(job: Job, patch: Partial<Job>): void {
   for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete (job as unknown as Record<string, unknown>)[key];
-    else (job as unknown as Record<string, unknown>)[key] = value;
+    if (value === undefined) {
+      delete (job as unknown as Record<string, unknown>)[key];
+    } else {
+      (job as unknown as Record<string, unknown>)[key] = value;
+    }
   }
 }
 

@@ -4,13 +4,13 @@
  */
 import { realpathSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
-import type { Job, JobList } from '../src/wire';
-import { FINAL_STATES } from '../src/wire';
+import type { Job, JobList } from '../../contract/wire';
+import { FINAL_STATES } from '../../contract/wire';
 import { connect } from './client';
 import { doctor, formatFindings } from './doctor';
-import type { ExecutorMode } from './executors';
-import { defaultStateDir, serve } from './serve';
-import { VERSION } from './version';
+import type { ExecutorMode } from '../executors';
+import { defaultStateDir, serve } from '../serve';
+import { VERSION } from '../version';
 
 const USAGE = `usage: hpc-submit <command> [options]
 
@@ -32,7 +32,18 @@ interface Parsed {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(['executor', 'root-dir', 'state-dir', 'profiles', 'unix-socket', 'port', 'token', 'profile', 'poll-interval', 'max-concurrent']);
+const VALUE_FLAGS = new Set([
+  'executor',
+  'root-dir',
+  'state-dir',
+  'profiles',
+  'unix-socket',
+  'port',
+  'token',
+  'profile',
+  'poll-interval',
+  'max-concurrent'
+]);
 
 export function parseArgs(argv: string[]): Parsed {
   const [command = 'help', ...rest] = argv;
@@ -47,7 +58,9 @@ export function parseArgs(argv: string[]): Parsed {
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (VALUE_FLAGS.has(name)) {
       const value = inline ?? rest[++i];
-      if (value === undefined) throw new Error(`--${name} needs a value`);
+      if (value === undefined) {
+        throw new Error(`--${name} needs a value`);
+      }
       flags.set(name, value);
     } else if (['wait', 'follow', 'help'].includes(name)) {
       flags.set(name, true);
@@ -65,7 +78,9 @@ function str(p: Parsed, name: string, fallback?: string): string | undefined {
 
 function executorMode(p: Parsed): ExecutorMode {
   const mode = str(p, 'executor', process.env.HPC_SUBMIT_EXECUTOR || 'auto') as string;
-  if (!['auto', 'slurm', 'local'].includes(mode)) throw new Error(`--executor must be auto, slurm or local, not ${mode}`);
+  if (!['auto', 'slurm', 'local'].includes(mode)) {
+    throw new Error(`--executor must be auto, slurm or local, not ${mode}`);
+  }
   return mode as ExecutorMode;
 }
 
@@ -85,7 +100,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
-  const stateDir = resolve(str(p, 'state-dir', process.env.HPC_SUBMIT_STATE_DIR || defaultStateDir()) as string);
+  const stateDir = resolve(
+    str(p, 'state-dir', process.env.HPC_SUBMIT_STATE_DIR || defaultStateDir()) as string
+  );
   const rootDir = resolve(str(p, 'root-dir', process.cwd()) as string);
   const profilesFile = str(p, 'profiles', process.env.HPC_SUBMIT_PROFILES || undefined);
 
@@ -116,28 +133,40 @@ async function main(argv: string[]): Promise<number> {
   if (p.command === 'doctor') {
     const found = await doctor({ executor: executorMode(p), stateDir, rootDir, profilesFile });
     console.log(formatFindings(found));
-    return found.every((f) => f.ok) ? 0 : 1;
+    return found.every(f => f.ok) ? 0 : 1;
   }
 
-  const serveArgs = ['--executor', executorMode(p), ...(profilesFile ? ['--profiles', profilesFile] : [])];
+  const serveArgs = [
+    '--executor',
+    executorMode(p),
+    ...(profilesFile ? ['--profiles', profilesFile] : [])
+  ];
   const client = await connect({ stateDir, rootDir, serveArgs });
   const id = p.positional[0];
   const needId = () => {
-    if (!id) throw new Error(`${p.command} needs a job id (see hpc-submit list)`);
+    if (!id) {
+      throw new Error(`${p.command} needs a job id (see hpc-submit list)`);
+    }
     return encodeURIComponent(id);
   };
   switch (p.command) {
     case 'run': {
-      if (!id) throw new Error('run needs a notebook path');
+      if (!id) {
+        throw new Error('run needs a notebook path');
+      }
       const root = realpathSync(client.info.rootDir);
       const notebook = relative(root, realpathSync(resolve(id)));
-      if (notebook.startsWith('..')) throw new Error(`${id} is outside the companion's root ${root}`);
+      if (notebook.startsWith('..')) {
+        throw new Error(`${id} is outside the companion's root ${root}`);
+      }
       const job = await client.json<Job>('POST', '/api/jobs', {
         notebook: notebook.split(sep).join('/'),
         profile: str(p, 'profile', 'gpu')
       });
       console.log(describe(job));
-      if (!p.flags.has('wait')) return 0;
+      if (!p.flags.has('wait')) {
+        return 0;
+      }
       return waitFor(client, job.id);
     }
     case 'list': {
@@ -158,13 +187,21 @@ async function main(argv: string[]): Promise<number> {
       let offset = 0;
       for (;;) {
         const reply = await client.request('GET', `/api/jobs/${needId()}/log?offset=${offset}`);
-        if (reply.status >= 400) throw new Error(JSON.parse(reply.body).error);
+        if (reply.status >= 400) {
+          throw new Error(JSON.parse(reply.body).error);
+        }
         process.stdout.write(reply.body);
         offset = Number(reply.headers['x-log-offset'] ?? offset);
-        if (!p.flags.has('follow')) return 0;
+        if (!p.flags.has('follow')) {
+          return 0;
+        }
         const job = await client.json<Job>('GET', `/api/jobs/${needId()}`);
-        if (FINAL_STATES.includes(job.state) && reply.body === '') return 0;
-        if (reply.body === '') await new Promise((r) => setTimeout(r, 1000));
+        if (FINAL_STATES.includes(job.state) && reply.body === '') {
+          return 0;
+        }
+        if (reply.body === '') {
+          await new Promise(r => setTimeout(r, 1000));
+        }
       }
     }
     default:
@@ -180,13 +217,15 @@ async function waitFor(client: Awaited<ReturnType<typeof connect>>, id: string):
       console.log(describe(job));
       return job.state === 'completed' ? 0 : 1;
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise(r => setTimeout(r, 1000));
   }
 }
 
 main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
+  code => {
+    if (code >= 0) {
+      process.exit(code);
+    }
   },
   (e: Error) => {
     console.error(`hpc-submit: ${e.message}`);

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../src/wire';
-import { FINAL_STATES } from '../src/wire';
-import { HttpError } from './httpError';
+import type { Job } from '../../contract/wire';
+import { FINAL_STATES } from '../../contract/wire';
+import { HttpError } from '../http/httpError';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
 export interface JobRecord extends Job {
@@ -50,16 +50,27 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
 
 /** A clear sentence for a failed write to the state directory. */
 export function storageError(e: NodeJS.ErrnoException, path: string): HttpError {
-  if (e instanceof HttpError) return e;
+  if (e instanceof HttpError) {
+    return e;
+  }
   switch (e.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new HttpError(507, `the state directory is full (writing ${path}): free some space or set --state-dir`);
+      return new HttpError(
+        507,
+        `the state directory is full (writing ${path}): free some space or set --state-dir`
+      );
     case 'EROFS':
-      return new HttpError(507, `the state directory is read-only (writing ${path}): set --state-dir to a writable one`);
+      return new HttpError(
+        507,
+        `the state directory is read-only (writing ${path}): set --state-dir to a writable one`
+      );
     case 'EACCES':
     case 'EPERM':
-      return new HttpError(507, `no permission to write ${path}: check the state directory's owner and mode`);
+      return new HttpError(
+        507,
+        `no permission to write ${path}: check the state directory's owner and mode`
+      );
     default:
       return new HttpError(500, `cannot write ${path}: ${e.code ?? e.message}`);
   }
@@ -83,7 +94,9 @@ export class JobStore {
     mkdirSync(this.jobsDir, { recursive: true, mode: 0o700 });
     const skipped: string[] = [];
     for (const id of readdirSync(this.jobsDir)) {
-      if (!JOB_ID.test(id)) continue;
+      if (!JOB_ID.test(id)) {
+        continue;
+      }
       const file = join(this.jobsDir, id, 'job.json');
       if (!existsSync(file)) {
         skipped.push(id);
@@ -91,7 +104,9 @@ export class JobStore {
       }
       try {
         const record = JSON.parse(readFileSync(file, 'utf8')) as JobRecord;
-        if (record.id !== id || typeof record.state !== 'string') throw new Error('not a job record');
+        if (record.id !== id || typeof record.state !== 'string') {
+          throw new Error('not a job record');
+        }
         this.index(record);
       } catch {
         skipped.push(id);
@@ -117,14 +132,20 @@ export class JobStore {
   list(): JobRecord[] {
     if (!this.sorted) {
       this.sorted = [...this.jobs.values()].sort((a, b) =>
-        a.submittedAt === b.submittedAt ? (a.id < b.id ? 1 : -1) : a.submittedAt < b.submittedAt ? 1 : -1
+        a.submittedAt === b.submittedAt
+          ? a.id < b.id
+            ? 1
+            : -1
+          : a.submittedAt < b.submittedAt
+            ? 1
+            : -1
       );
     }
     return this.sorted;
   }
 
   live(): JobRecord[] {
-    return this.list().filter((j) => !isFinal(j));
+    return this.list().filter(j => !isFinal(j));
   }
 
   /** Claims an id in memory before any I/O, so concurrent requests see it at once. */
@@ -135,7 +156,9 @@ export class JobStore {
   /** Forgets a reservation whose creation failed. */
   unreserve(id: string): void {
     const record = this.jobs.get(id);
-    if (record?.idempotencyKey) this.byKey.delete(record.idempotencyKey);
+    if (record?.idempotencyKey) {
+      this.byKey.delete(record.idempotencyKey);
+    }
     this.jobs.delete(id);
     this.sorted = null;
     this.version++;
@@ -152,7 +175,10 @@ export class JobStore {
 
   async save(record: JobRecord): Promise<void> {
     this.index(record);
-    await writeFileAtomic(join(this.jobDir(record.id), 'job.json'), JSON.stringify(record, null, 1) + '\n');
+    await writeFileAtomic(
+      join(this.jobDir(record.id), 'job.json'),
+      JSON.stringify(record, null, 1) + '\n'
+    );
   }
 
   async remove(id: string): Promise<void> {
@@ -162,7 +188,9 @@ export class JobStore {
 
   private index(record: JobRecord): void {
     this.jobs.set(record.id, record);
-    if (record.idempotencyKey) this.byKey.set(record.idempotencyKey, record.id);
+    if (record.idempotencyKey) {
+      this.byKey.set(record.idempotencyKey, record.id);
+    }
     this.sorted = null;
     this.version++;
   }

@@ -5,10 +5,10 @@
  * its profile.
  */
 import { readFileSync } from 'node:fs';
-import type { Profile, Resources } from '../src/wire';
-import { badRequest } from './httpError';
-import { runtimeFile } from './jobScript';
-import { parseSlurmTime } from './slurmTime';
+import type { Profile, Resources } from '../../contract/wire';
+import { badRequest } from '../http/httpError';
+import { runtimeFile } from '../runtime/jobScript';
+import { parseSlurmTime } from '../executors/slurmTime';
 
 export const DEFAULT_PROFILES: Profile[] = [
   {
@@ -30,7 +30,9 @@ export const DEFAULT_PROFILES: Profile[] = [
 
 /** Loads and validates a profiles file; throws an Error with every problem named. */
 export function loadProfiles(file: string | undefined): Profile[] {
-  if (!file) return DEFAULT_PROFILES;
+  if (!file) {
+    return DEFAULT_PROFILES;
+  }
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
@@ -42,18 +44,22 @@ export function loadProfiles(file: string | undefined): Profile[] {
 
 export function validateProfiles(data: unknown, source = 'profiles'): Profile[] {
   // Loaded only here: most of a companion's life needs no schema validator in memory.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
   const Ajv = (require('ajv') as typeof import('ajv')).default;
   const ajv = new Ajv({ allErrors: true });
-  const validate = ajv.compile(JSON.parse(readFileSync(runtimeFile('profiles.schema.json'), 'utf8')));
+  const validate = ajv.compile(
+    JSON.parse(readFileSync(runtimeFile('profiles.schema.json'), 'utf8'))
+  );
   if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+    const problems = (validate.errors ?? []).map(e => `${e.instancePath || '/'} ${e.message}`);
     throw new Error(`${source} does not match the profiles schema: ${problems.join('; ')}`);
   }
   const profiles = (data as { profiles: Profile[] }).profiles;
   const seen = new Set<string>();
   for (const p of profiles) {
-    if (seen.has(p.id)) throw new Error(`${source}: the profile id "${p.id}" is used twice`);
+    if (seen.has(p.id)) {
+      throw new Error(`${source}: the profile id "${p.id}" is used twice`);
+    }
     seen.add(p.id);
   }
   return profiles;
@@ -74,7 +80,9 @@ export function memoryMegabytes(memory: string): number | null {
  * defaults when it has none). Pure; throws a 400 HttpError naming the field.
  */
 export function resolveResources(profile: Profile, requested: unknown): Resources {
-  if (requested === undefined || requested === null) return { ...profile.resources };
+  if (requested === undefined || requested === null) {
+    return { ...profile.resources };
+  }
   if (typeof requested !== 'object' || Array.isArray(requested)) {
     throw badRequest('"resources" must be an object such as {"gpus": 1, "time": "02:00:00"}');
   }
@@ -89,16 +97,22 @@ export function resolveResources(profile: Profile, requested: unknown): Resource
   if (r.partition !== undefined) {
     const allowed = [profile.resources.partition, profile.limits?.partition].filter(Boolean);
     if (typeof r.partition !== 'string' || !allowed.includes(r.partition)) {
-      throw badRequest(`the profile "${profile.id}" runs on partition ${allowed.join(' or ') || '(default)'}, not ${JSON.stringify(r.partition)}`);
+      throw badRequest(
+        `the profile "${profile.id}" runs on partition ${allowed.join(' or ') || '(default)'}, not ${JSON.stringify(r.partition)}`
+      );
     }
     out.partition = r.partition;
   }
   for (const key of ['gpus', 'cpus'] as const) {
     const v = r[key];
-    if (v === undefined) continue;
+    if (v === undefined) {
+      continue;
+    }
     const least = key === 'gpus' ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < least) {
-      throw badRequest(`"${key}" must be a whole number of at least ${least}, not ${JSON.stringify(v)}`);
+      throw badRequest(
+        `"${key}" must be a whole number of at least ${least}, not ${JSON.stringify(v)}`
+      );
     }
     const most = limits[key] ?? (key === 'gpus' ? 0 : undefined);
     if (most !== undefined && v > most) {
@@ -108,19 +122,29 @@ export function resolveResources(profile: Profile, requested: unknown): Resource
   }
   if (r.memory !== undefined) {
     const asked = typeof r.memory === 'string' ? memoryMegabytes(r.memory) : null;
-    if (asked === null) throw badRequest(`"memory" must look like "32G" or "512M", not ${JSON.stringify(r.memory)}`);
+    if (asked === null) {
+      throw badRequest(`"memory" must look like "32G" or "512M", not ${JSON.stringify(r.memory)}`);
+    }
     const most = limits.memory ? memoryMegabytes(limits.memory) : null;
     if (most !== null && asked > most) {
-      throw badRequest(`the profile "${profile.id}" allows at most ${limits.memory} of memory, not ${r.memory}`);
+      throw badRequest(
+        `the profile "${profile.id}" allows at most ${limits.memory} of memory, not ${r.memory}`
+      );
     }
     out.memory = r.memory as string;
   }
   if (r.time !== undefined) {
     const asked = typeof r.time === 'string' ? parseSlurmTime(r.time) : null;
-    if (asked === null) throw badRequest(`"time" must look like "04:00:00", "1-00:00:00" or "30", not ${JSON.stringify(r.time)}`);
+    if (asked === null) {
+      throw badRequest(
+        `"time" must look like "04:00:00", "1-00:00:00" or "30", not ${JSON.stringify(r.time)}`
+      );
+    }
     const most = parseSlurmTime(limits.time);
     if (most !== null && asked > most) {
-      throw badRequest(`the profile "${profile.id}" allows at most ${limits.time} of run time, not ${r.time}`);
+      throw badRequest(
+        `the profile "${profile.id}" allows at most ${limits.time} of run time, not ${r.time}`
+      );
     }
     out.time = r.time as string;
   }

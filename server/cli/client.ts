@@ -27,7 +27,12 @@ export class Client {
     private readonly token: string | null
   ) {}
 
-  request(method: string, path: string, body?: unknown, onData?: (chunk: string) => void): Promise<Reply> {
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    onData?: (chunk: string) => void
+  ): Promise<Reply> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const target = this.info.socket
       ? { socketPath: this.info.socket }
@@ -40,14 +45,18 @@ export class Client {
           path,
           headers: {
             ...(this.token ? { Authorization: `token ${this.token}` } : {}),
-            ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {})
+            ...(payload
+              ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }
+              : {})
           }
         },
-        (res) => {
+        res => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (onData ? onData(c) : (text += c)));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text })
+          );
         }
       );
       req.on('error', reject);
@@ -95,28 +104,47 @@ async function answers(client: Client): Promise<boolean> {
 }
 
 /** A client of the running companion, starting one (local port + token) when none answers. */
-export async function connect(opts: { stateDir: string; rootDir: string; serveArgs: string[] }): Promise<Client> {
+export async function connect(opts: {
+  stateDir: string;
+  rootDir: string;
+  serveArgs: string[];
+}): Promise<Client> {
   const known = readInfo(opts.stateDir);
   if (known) {
     const client = new Client(known, known.socket ? null : readToken(opts.stateDir));
-    if (await answers(client)) return client;
+    if (await answers(client)) {
+      return client;
+    }
   }
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(opts.stateDir, 'companion.log'), 'a', 0o600);
   const child = spawn(
     process.execPath,
     // execArgv too: run from source, node needs its TypeScript loader again.
-    [...process.execArgv, process.argv[1], 'serve', '--port', '0', '--state-dir', opts.stateDir, '--root-dir', opts.rootDir, ...opts.serveArgs],
+    [
+      ...process.execArgv,
+      process.argv[1],
+      'serve',
+      '--port',
+      '0',
+      '--state-dir',
+      opts.stateDir,
+      '--root-dir',
+      opts.rootDir,
+      ...opts.serveArgs
+    ],
     { detached: true, stdio: ['ignore', logFd, logFd] }
   );
   child.unref();
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise(r => setTimeout(r, 100));
     const info = readInfo(opts.stateDir);
     if (info && info.pid === child.pid && existsSync(join(opts.stateDir, 'token'))) {
       const client = new Client(info, readToken(opts.stateDir));
-      if (await answers(client)) return client;
+      if (await answers(client)) {
+        return client;
+      }
     }
   }
   throw new Error(`could not start a companion; see ${join(opts.stateDir, 'companion.log')}`);

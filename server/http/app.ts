@@ -3,13 +3,13 @@
  * and answer; the job service decides. Every error is {"error": sentence}.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { HealthInfo, Profile, ProfileStatus } from '../src/wire';
+import type { HealthInfo, Profile, ProfileStatus } from '../../contract/wire';
 import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
-import type { Executor } from './executors/executor';
+import type { Executor } from '../executors/executor';
 import { HttpError } from './httpError';
-import type { JobService, SchedulerHealth } from './jobService';
-import type { KernelChecker } from './kernels';
+import type { JobService, SchedulerHealth } from '../jobs/jobService';
+import type { KernelChecker } from '../jobs/kernels';
 
 export interface AppDeps {
   service: JobService;
@@ -63,11 +63,18 @@ export function createApp(deps: AppDeps): express.Express {
     route(async (_req, res) => {
       const [info] = await Promise.all([deps.executor.describe()]);
       const profiles: ProfileStatus[] = await Promise.all(
-        deps.profiles.map((p) => {
+        deps.profiles.map(p => {
           const extra = [];
           if (!info.reachable) {
-            extra.push({ code: 'scheduler-unreachable' as const, message: info.message ?? 'the scheduler is not answering' });
-          } else if (deps.executor.name === 'slurm' && p.resources.partition && !info.partitions.includes(p.resources.partition)) {
+            extra.push({
+              code: 'scheduler-unreachable' as const,
+              message: info.message ?? 'the scheduler is not answering'
+            });
+          } else if (
+            deps.executor.name === 'slurm' &&
+            p.resources.partition &&
+            !info.partitions.includes(p.resources.partition)
+          ) {
             extra.push({
               code: 'partition-unknown' as const,
               message: `the partition "${p.resources.partition}" does not exist on this cluster (it has ${info.partitions.join(', ') || 'none'})`
@@ -161,7 +168,9 @@ export function createApp(deps: AppDeps): express.Express {
     } else {
       deps.log?.(`error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
     }
-    if (res.headersSent) return res.end();
+    if (res.headersSent) {
+      return res.end();
+    }
     res.status(status).json({ error: message });
   });
   return app;

@@ -6,8 +6,8 @@
  * before the click.
  */
 import { execFile } from 'node:child_process';
-import type { Profile, ProfileProblem, ProfileStatus } from '../src/wire';
-import { shellQuote } from './shellQuote';
+import type { Profile, ProfileProblem, ProfileStatus } from '../../contract/wire';
+import { shellQuote } from '../runtime/shellQuote';
 
 const CHECK_TIMEOUT_MS = 60_000;
 const CACHE_MS = 60_000;
@@ -29,12 +29,23 @@ interface RunResult {
   stderr: string;
 }
 
-function run(argv: string[], env: NodeJS.ProcessEnv, timeout = CHECK_TIMEOUT_MS): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), { env, timeout, maxBuffer: 8 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? ((error as NodeJS.ErrnoException).code ?? (error as { code?: number }).code ?? 1) : 0;
-      resolve({ code: code as number | string, stdout: String(stdout), stderr: String(stderr) });
-    });
+function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  timeout = CHECK_TIMEOUT_MS
+): Promise<RunResult> {
+  return new Promise(resolve => {
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { env, timeout, maxBuffer: 8 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error
+          ? ((error as NodeJS.ErrnoException).code ?? (error as { code?: number }).code ?? 1)
+          : 0;
+        resolve({ code: code as number | string, stdout: String(stdout), stderr: String(stderr) });
+      }
+    );
   });
 }
 
@@ -42,32 +53,48 @@ function run(argv: string[], env: NodeJS.ProcessEnv, timeout = CHECK_TIMEOUT_MS)
 export function kernelProblems(profile: Profile, result: RunResult): ProfileProblem[] {
   const launcher = profile.launcher[0] ?? profile.python ?? 'python';
   if (result.code === 'ENOENT') {
-    return [{
-      code: 'launcher-missing',
-      message: `"${launcher}" is not on PATH of the companion, so the profile's environment cannot be entered`,
-      fix: profile.launcher[0] === 'pixi' ? 'curl -fsSL https://pixi.sh/install.sh | bash' : undefined
-    }];
+    return [
+      {
+        code: 'launcher-missing',
+        message: `"${launcher}" is not on PATH of the companion, so the profile's environment cannot be entered`,
+        fix:
+          profile.launcher[0] === 'pixi'
+            ? 'curl -fsSL https://pixi.sh/install.sh | bash'
+            : undefined
+      }
+    ];
   }
   if (result.code !== 0) {
     const detail = (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(0, 300);
-    return [{
-      code: 'environment-broken',
-      message: `the environment does not run jupyter: ${detail}`,
-      fix: displayCommand(launchCommand(profile, ['-m', 'pip', 'install', 'ipykernel', 'nbconvert']))
-    }];
+    return [
+      {
+        code: 'environment-broken',
+        message: `the environment does not run jupyter: ${detail}`,
+        fix: displayCommand(
+          launchCommand(profile, ['-m', 'pip', 'install', 'ipykernel', 'nbconvert'])
+        )
+      }
+    ];
   }
   let names: string[] = [];
   try {
     names = Object.keys((JSON.parse(result.stdout) as { kernelspecs?: object }).kernelspecs ?? {});
   } catch {
-    return [{ code: 'environment-broken', message: 'the environment answered no kernel list (jupyter kernelspec list --json)' }];
+    return [
+      {
+        code: 'environment-broken',
+        message: 'the environment answered no kernel list (jupyter kernelspec list --json)'
+      }
+    ];
   }
   if (!names.includes(profile.kernel)) {
-    return [{
-      code: 'kernel-missing',
-      message: `the kernel "${profile.kernel}" is not installed in this profile's environment`,
-      fix: displayCommand(kernelInstallCommand(profile))
-    }];
+    return [
+      {
+        code: 'kernel-missing',
+        message: `the kernel "${profile.kernel}" is not installed in this profile's environment`,
+        fix: displayCommand(kernelInstallCommand(profile))
+      }
+    ];
   }
   return [];
 }
@@ -80,10 +107,13 @@ export class KernelChecker {
   problems(profile: Profile): Promise<ProfileProblem[]> {
     const key = JSON.stringify([profile.launcher, profile.python, profile.kernel]);
     const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit.problems;
-    const problems = run(launchCommand(profile, ['-m', 'jupyter', 'kernelspec', 'list', '--json']), this.env()).then(
-      (result) => kernelProblems(profile, result)
-    );
+    if (hit && Date.now() - hit.at < CACHE_MS) {
+      return hit.problems;
+    }
+    const problems = run(
+      launchCommand(profile, ['-m', 'jupyter', 'kernelspec', 'list', '--json']),
+      this.env()
+    ).then(result => kernelProblems(profile, result));
     this.cache.set(key, { at: Date.now(), problems });
     return problems;
   }
@@ -98,7 +128,10 @@ export class KernelChecker {
     const result = await run(kernelInstallCommand(profile), this.env(), 5 * 60_000);
     this.cache.clear();
     if (result.code !== 0) {
-      const detail = (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(0, 300);
+      const detail = (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(
+        0,
+        300
+      );
       throw new Error(`creating the kernel "${profile.kernel}" failed: ${detail}`);
     }
   }

@@ -10,8 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FINAL_STATES, type Job, type JobState, type Progress } from '../src/wire';
-import type { Observation } from './executors/executor';
+import { FINAL_STATES, type Job, type JobState, type Progress } from '../../contract/wire';
+import type { Observation } from '../executors/executor';
 
 export type { Progress };
 
@@ -60,15 +60,23 @@ const OUTCOMES: readonly string[] = ['completed', 'failed', 'timeout', 'terminat
 /** Validates status.json content; null when it is missing, partial or foreign. */
 export function parseJobStatus(text: string): JobStatusFile | null {
   const raw = parseJson(text) as Record<string, unknown> | null;
-  if (!raw || typeof raw !== 'object') return null;
+  if (!raw || typeof raw !== 'object') {
+    return null;
+  }
   const host = typeof raw.host === 'string' ? raw.host : '';
-  const gpus = Array.isArray(raw.gpus) ? raw.gpus.filter((g): g is string => typeof g === 'string') : [];
+  const gpus = Array.isArray(raw.gpus)
+    ? raw.gpus.filter((g): g is string => typeof g === 'string')
+    : [];
   const startedAt = typeof raw.startedAt === 'string' ? raw.startedAt : '';
   const jobId = typeof raw.jobId === 'string' ? raw.jobId : undefined;
   if (raw.phase === 'started') {
     const status: JobStatusStarted = { phase: 'started', host, gpus, startedAt };
-    if (jobId !== undefined) status.jobId = jobId;
-    if (typeof raw.pid === 'number') status.pid = raw.pid;
+    if (jobId !== undefined) {
+      status.jobId = jobId;
+    }
+    if (typeof raw.pid === 'number') {
+      status.pid = raw.pid;
+    }
     return status;
   }
   if (raw.phase === 'ended' && typeof raw.outcome === 'string' && OUTCOMES.includes(raw.outcome)) {
@@ -81,9 +89,15 @@ export function parseJobStatus(text: string): JobStatusFile | null {
       exitCode: typeof raw.exitCode === 'number' ? raw.exitCode : -1,
       outcome: raw.outcome as JobOutcome
     };
-    if (jobId !== undefined) status.jobId = jobId;
-    if (typeof raw.reason === 'string' && raw.reason) status.reason = raw.reason;
-    if (typeof raw.signal === 'string' && raw.signal) status.signal = raw.signal;
+    if (jobId !== undefined) {
+      status.jobId = jobId;
+    }
+    if (typeof raw.reason === 'string' && raw.reason) {
+      status.reason = raw.reason;
+    }
+    if (typeof raw.signal === 'string' && raw.signal) {
+      status.signal = raw.signal;
+    }
     return status;
   }
   return null;
@@ -91,10 +105,16 @@ export function parseJobStatus(text: string): JobStatusFile | null {
 
 export function parseProgress(text: string): Progress | null {
   const raw = parseJson(text) as Record<string, unknown> | null;
-  if (!raw || typeof raw !== 'object') return null;
+  if (!raw || typeof raw !== 'object') {
+    return null;
+  }
   const { cell, total } = raw;
-  if (!Number.isInteger(cell) || !Number.isInteger(total)) return null;
-  if ((cell as number) < 0 || (total as number) < 0) return null;
+  if (!Number.isInteger(cell) || !Number.isInteger(total)) {
+    return null;
+  }
+  if ((cell as number) < 0 || (total as number) < 0) {
+    return null;
+  }
   return { cell: Math.min(cell as number, total as number), total: total as number };
 }
 
@@ -147,7 +167,9 @@ const END_CAUSES: Record<string, string> = {
 
 /** The scheduler's reason codes, in words. */
 export function describeSchedulerReason(reason: string | undefined): string | undefined {
-  if (!reason) return undefined;
+  if (!reason) {
+    return undefined;
+  }
   return END_CAUSES[reason] ?? reason;
 }
 
@@ -158,11 +180,21 @@ export function describeSchedulerReason(reason: string | undefined): string | un
  * only the log says it was out of memory. Pure.
  */
 export function endCauseInLog(logTail: string): string | undefined {
-  if (/exceeded (job )?memory limit|oom[-_]kill event/i.test(logTail)) return 'OutOfMemory';
-  const due = /\*\*\* JOB \S+ ON \S+ CANCELLED AT \S+ DUE TO ([A-Z ]+?)(,| \*\*\*)/.exec(logTail)?.[1];
-  if (due === 'NODE FAILURE') return 'NodeFail';
-  if (due === 'TIME LIMIT') return 'TimeLimit';
-  if (due === 'PREEMPTION') return 'Preempted';
+  if (/exceeded (job )?memory limit|oom[-_]kill event/i.test(logTail)) {
+    return 'OutOfMemory';
+  }
+  const due = /\*\*\* JOB \S+ ON \S+ CANCELLED AT \S+ DUE TO ([A-Z ]+?)(,| \*\*\*)/.exec(
+    logTail
+  )?.[1];
+  if (due === 'NODE FAILURE') {
+    return 'NodeFail';
+  }
+  if (due === 'TIME LIMIT') {
+    return 'TimeLimit';
+  }
+  if (due === 'PREEMPTION') {
+    return 'Preempted';
+  }
   return undefined;
 }
 
@@ -204,14 +236,21 @@ export const TERMINATED_WAIT_MS = 60_000;
 /** The scheduler's specific reason for the end, else the log's, else undefined. */
 function endCause(observation: Observation | undefined, ctx: ReconcileContext): string | undefined {
   // A running job's reason counts too: squeue says TimeLimit while it still winds down.
-  const said = observation?.phase === 'ended' || observation?.phase === 'running' ? observation.reason : undefined;
-  if (said && said in END_CAUSES) return said;
+  const said =
+    observation?.phase === 'ended' || observation?.phase === 'running'
+      ? observation.reason
+      : undefined;
+  if (said && said in END_CAUSES) {
+    return said;
+  }
   return ctx.logCause;
 }
 
 /** The end a scheduler's cause means: a time limit is a timeout, any other a failure, in words. */
 function endFor(cause: string): { state: JobState; reason: string } {
-  if (cause === 'TimeLimit') return { state: 'timeout', reason: END_CAUSES.TimeLimit };
+  if (cause === 'TimeLimit') {
+    return { state: 'timeout', reason: END_CAUSES.TimeLimit };
+  }
   return { state: 'failed', reason: describeSchedulerReason(cause) ?? cause };
 }
 
@@ -235,16 +274,24 @@ export function reconcile(
   let reason: string | undefined = job.reason;
 
   if (status) {
-    if (status.host) next.node = status.host;
+    if (status.host) {
+      next.node = status.host;
+    }
     next.gpus = status.gpus;
-    if (status.startedAt) next.startedAt = status.startedAt;
+    if (status.startedAt) {
+      next.startedAt = status.startedAt;
+    }
   } else if (observation?.phase === 'running' && observation.node) {
     next.node = observation.node;
   }
-  if (progress) next.progress = progress;
+  if (progress) {
+    next.progress = progress;
+  }
 
   if (status?.phase === 'ended') {
-    if (status.endedAt) next.endedAt = status.endedAt;
+    if (status.endedAt) {
+      next.endedAt = status.endedAt;
+    }
     next.exitCode = status.exitCode;
     switch (status.outcome) {
       case 'completed':
@@ -261,9 +308,17 @@ export function reconcile(
         break;
       case 'terminated': {
         const cause = endCause(observation, ctx);
-        const sinceEnd = Date.parse(ctx.now ?? new Date().toISOString()) - Date.parse(status.endedAt);
-        const schedulerStillAtIt = !observation || observation.phase === 'pending' || observation.phase === 'running';
-        if (!ctx.cancelRequested && !cause && ctx.schedulerReachable && schedulerStillAtIt && !(sinceEnd > TERMINATED_WAIT_MS)) {
+        const sinceEnd =
+          Date.parse(ctx.now ?? new Date().toISOString()) - Date.parse(status.endedAt);
+        const schedulerStillAtIt =
+          !observation || observation.phase === 'pending' || observation.phase === 'running';
+        if (
+          !ctx.cancelRequested &&
+          !cause &&
+          ctx.schedulerReachable &&
+          schedulerStillAtIt &&
+          !(sinceEnd > TERMINATED_WAIT_MS)
+        ) {
           // A TERM alone does not say who sent it: wait for the scheduler's word.
           delete next.endedAt;
           delete next.exitCode;
@@ -272,7 +327,10 @@ export function reconcile(
         if (ctx.cancelRequested) {
           state = 'cancelled';
           reason = 'cancelled';
-        } else if (cause === 'TimeLimit' || (observation?.phase === 'ended' && observation.endState === 'timeout')) {
+        } else if (
+          cause === 'TimeLimit' ||
+          (observation?.phase === 'ended' && observation.endState === 'timeout')
+        ) {
           state = 'timeout';
           reason = 'time limit reached';
         } else if (observation?.phase === 'ended' && observation.endState === 'cancelled') {
@@ -280,7 +338,10 @@ export function reconcile(
           reason = 'cancelled outside hpc-submit';
         } else {
           state = 'failed';
-          reason = describeSchedulerReason(cause) ?? status.reason ?? `stopped by signal ${status.signal ?? 'TERM'}`;
+          reason =
+            describeSchedulerReason(cause) ??
+            status.reason ??
+            `stopped by signal ${status.signal ?? 'TERM'}`;
         }
         break;
       }
@@ -305,10 +366,14 @@ export function reconcile(
       case 'running':
         state = 'running';
         reason = undefined;
-        if (observation.node) next.node = status?.host || observation.node;
+        if (observation.node) {
+          next.node = status?.host || observation.node;
+        }
         break;
       case 'ended': {
-        if (observation.exitCode !== undefined) next.exitCode = observation.exitCode;
+        if (observation.exitCode !== undefined) {
+          next.exitCode = observation.exitCode;
+        }
         const cause = endCause(observation, ctx);
         if (ctx.cancelRequested && observation.endState !== 'completed') {
           state = 'cancelled';
@@ -359,13 +424,19 @@ export function reconcile(
     // Final is final; only fill in what is missing.
     const fill: Partial<Job> = {};
     for (const key of ['node', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'progress'] as const) {
-      if (job[key] === undefined && next[key] !== undefined) (fill as Record<string, unknown>)[key] = next[key];
+      if (job[key] === undefined && next[key] !== undefined) {
+        (fill as Record<string, unknown>)[key] = next[key];
+      }
     }
     return fill;
   }
 
-  if (state !== job.state) next.state = state;
-  if (reason !== job.reason) next.reason = reason;
+  if (state !== job.state) {
+    next.state = state;
+  }
+  if (reason !== job.reason) {
+    next.reason = reason;
+  }
   if (FINAL_STATES.includes(state) && !next.endedAt && !job.endedAt) {
     next.endedAt = ctx.now ?? new Date().toISOString();
   }
@@ -376,11 +447,17 @@ function pruneUnchanged(job: Job, next: Partial<Job>): Partial<Job> {
   const out: Partial<Job> = {};
   for (const [key, value] of Object.entries(next) as [keyof Job, unknown][]) {
     if (key === 'reason' && 'reason' in next) {
-      if (value !== job.reason) (out as Record<string, unknown>)[key] = value;
+      if (value !== job.reason) {
+        (out as Record<string, unknown>)[key] = value;
+      }
       continue;
     }
-    if (value === undefined) continue;
-    if (JSON.stringify(value) !== JSON.stringify(job[key])) (out as Record<string, unknown>)[key] = value;
+    if (value === undefined) {
+      continue;
+    }
+    if (JSON.stringify(value) !== JSON.stringify(job[key])) {
+      (out as Record<string, unknown>)[key] = value;
+    }
   }
   return out;
 }

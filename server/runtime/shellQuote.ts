@@ -16,5 +16,5 @@ export function shellQuote(value: string): string {
   if (value !== '' && /^[A-Za-z0-9_\-+=.,/:@%]+$/.test(value)) {
     return value;
   }
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  return `'${value.replace(/'/g, "'\\''")}'`;
 }

@@ -6,12 +6,12 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Job, Profile } from '../src/wire';
-import { jobEnvironment } from './env';
-import type { EventHub } from './events';
-import { SchedulerUnreachableError, type Executor } from './executors/executor';
-import { HttpError, badRequest } from './httpError';
-import { renderJobScript, runtimeFile } from './jobScript';
+import type { Job, Profile } from '../../contract/wire';
+import { jobEnvironment } from '../env';
+import type { EventHub } from '../http/events';
+import { SchedulerUnreachableError, type Executor } from '../executors/executor';
+import { HttpError, badRequest } from '../http/httpError';
+import { renderJobScript, runtimeFile } from '../runtime/jobScript';
 import { resolveNotebook } from './paths';
 import { resolveResources } from './profiles';
 import { JOB_ID, type JobRecord, type JobStore, isFinal, newJobId, toWire } from './store';
@@ -41,9 +41,9 @@ export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
   profile(id: unknown): Profile {
-    const profile = this.deps.profiles.find((p) => p.id === id);
+    const profile = this.deps.profiles.find(p => p.id === id);
     if (!profile) {
-      const known = this.deps.profiles.map((p) => p.id).join(', ');
+      const known = this.deps.profiles.map(p => p.id).join(', ');
       throw badRequest(`unknown profile ${JSON.stringify(id)}: this site has ${known}`);
     }
     return profile;
@@ -52,18 +52,26 @@ export class JobService {
   /** Answers the job and whether it was created now (false: an idempotent replay). */
   async submit(body: unknown): Promise<{ job: Job; created: boolean }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest('the request body must be a JSON object: {"notebook": "...", "profile": "..."}');
+      throw badRequest(
+        'the request body must be a JSON object: {"notebook": "...", "profile": "..."}'
+      );
     }
     const req = body as Record<string, unknown>;
-    const unknownKeys = Object.keys(req).filter((k) => !['notebook', 'profile', 'resources', 'idempotencyKey'].includes(k));
-    if (unknownKeys.length) throw badRequest(`unknown field ${JSON.stringify(unknownKeys[0])} in the request`);
+    const unknownKeys = Object.keys(req).filter(
+      k => !['notebook', 'profile', 'resources', 'idempotencyKey'].includes(k)
+    );
+    if (unknownKeys.length) {
+      throw badRequest(`unknown field ${JSON.stringify(unknownKeys[0])} in the request`);
+    }
     const key = req.idempotencyKey;
     if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
       throw badRequest('"idempotencyKey" must be a string of 1 to 200 characters');
     }
     if (typeof key === 'string') {
       const earlier = this.deps.store.byIdempotencyKey(key);
-      if (earlier) return { job: toWire(earlier), created: false };
+      if (earlier) {
+        return { job: toWire(earlier), created: false };
+      }
     }
     const profile = this.profile(req.profile);
     const resources = resolveResources(profile, req.resources);
@@ -72,9 +80,11 @@ export class JobService {
     // Checked again after the awaits above: another request may have won meanwhile.
     if (typeof key === 'string') {
       const earlier = this.deps.store.byIdempotencyKey(key);
-      if (earlier) return { job: toWire(earlier), created: false };
+      if (earlier) {
+        return { job: toWire(earlier), created: false };
+      }
     }
-    const running = this.deps.store.live().find((j) => j.output === nb.outputRelative);
+    const running = this.deps.store.live().find(j => j.output === nb.outputRelative);
     if (running) {
       throw new HttpError(
         409,
@@ -83,9 +93,14 @@ export class JobService {
       );
     }
     let health = this.deps.scheduler();
-    if (!health.reachable && this.deps.recheckScheduler) health = await this.deps.recheckScheduler();
+    if (!health.reachable && this.deps.recheckScheduler) {
+      health = await this.deps.recheckScheduler();
+    }
     if (!health.reachable) {
-      throw new HttpError(503, `the scheduler is not answering${health.message ? ` (${health.message})` : ''}: nothing was submitted; try again in a minute`);
+      throw new HttpError(
+        503,
+        `the scheduler is not answering${health.message ? ` (${health.message})` : ''}: nothing was submitted; try again in a minute`
+      );
     }
 
     const id = newJobId();
@@ -140,13 +155,21 @@ export class JobService {
     } catch (e) {
       // Nothing half-made stays behind: the job never existed.
       await this.deps.store.remove(id).catch(() => this.deps.store.unreserve(id));
-      if (e instanceof HttpError) throw e;
+      if (e instanceof HttpError) {
+        throw e;
+      }
       if (e instanceof SchedulerUnreachableError) {
-        throw new HttpError(503, `the scheduler is not answering (${e.message}): nothing was submitted; try again in a minute`);
+        throw new HttpError(
+          503,
+          `the scheduler is not answering (${e.message}): nothing was submitted; try again in a minute`
+        );
       }
       const err = e as NodeJS.ErrnoException;
       if (err.code && ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'].includes(err.code)) {
-        throw new HttpError(507, `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`);
+        throw new HttpError(
+          507,
+          `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`
+        );
       }
       throw new HttpError(502, `the scheduler refused the job: ${err.message}`);
     }
@@ -167,7 +190,9 @@ export class JobService {
   listJson(notebook?: unknown): string {
     const key = typeof notebook === 'string' ? notebook : '';
     const c = this.listCache;
-    if (c && c.version === this.deps.store.version && c.notebook === key) return c.json;
+    if (c && c.version === this.deps.store.version && c.notebook === key) {
+      return c.json;
+    }
     const json = JSON.stringify({ jobs: this.list(key) });
     this.listCache = { version: this.deps.store.version, notebook: key, json };
     return json;
@@ -175,14 +200,21 @@ export class JobService {
 
   list(notebook?: unknown): Job[] {
     const all = this.deps.store.list();
-    const picked = typeof notebook === 'string' && notebook !== '' ? all.filter((j) => j.notebook === notebook) : all;
+    const picked =
+      typeof notebook === 'string' && notebook !== ''
+        ? all.filter(j => j.notebook === notebook)
+        : all;
     return picked.map(toWire);
   }
 
   record(id: string): JobRecord {
-    if (!JOB_ID.test(id)) throw badRequest(`${JSON.stringify(id.slice(0, 80))} is not a job id`);
+    if (!JOB_ID.test(id)) {
+      throw badRequest(`${JSON.stringify(id.slice(0, 80))} is not a job id`);
+    }
     const record = this.deps.store.get(id);
-    if (!record) throw new HttpError(404, `no job ${id}`);
+    if (!record) {
+      throw new HttpError(404, `no job ${id}`);
+    }
     return record;
   }
 
@@ -192,7 +224,12 @@ export class JobService {
 
   async cancel(id: string): Promise<Job> {
     const record = this.record(id);
-    if (isFinal(record)) throw new HttpError(409, `job ${id} already ended (${record.state}); there is nothing to cancel`);
+    if (isFinal(record)) {
+      throw new HttpError(
+        409,
+        `job ${id} already ended (${record.state}); there is nothing to cancel`
+      );
+    }
     record.cancelRequested = true;
     await this.deps.store.save(record);
     if (record.schedulerId) {
@@ -200,9 +237,15 @@ export class JobService {
         await this.deps.executor.cancel(record.schedulerId);
       } catch (e) {
         if (e instanceof SchedulerUnreachableError) {
-          throw new HttpError(503, `the scheduler is not answering (${e.message}); the cancel was not delivered, try again`);
+          throw new HttpError(
+            503,
+            `the scheduler is not answering (${e.message}); the cancel was not delivered, try again`
+          );
         }
-        throw new HttpError(502, `the scheduler refused to cancel job ${id}: ${(e as Error).message}`);
+        throw new HttpError(
+          502,
+          `the scheduler refused to cancel job ${id}: ${(e as Error).message}`
+        );
       }
     }
     this.deps.watch?.(id);
@@ -211,7 +254,12 @@ export class JobService {
 
   async forget(id: string): Promise<void> {
     const record = this.record(id);
-    if (!isFinal(record)) throw new HttpError(409, `job ${id} is still ${record.state}: cancel it before forgetting it`);
+    if (!isFinal(record)) {
+      throw new HttpError(
+        409,
+        `job ${id} is still ${record.state}: cancel it before forgetting it`
+      );
+    }
     await this.deps.store.remove(id);
     this.deps.events.publish({ type: 'forget', id });
   }
@@ -220,7 +268,9 @@ export class JobService {
   async log(id: string, offset: unknown): Promise<{ text: string; next: number }> {
     this.record(id);
     const start = offset === undefined ? 0 : Number(offset);
-    if (!Number.isInteger(start) || start < 0) throw badRequest('"offset" must be a whole number of bytes');
+    if (!Number.isInteger(start) || start < 0) {
+      throw badRequest('"offset" must be a whole number of bytes');
+    }
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(join(this.deps.store.jobDir(id), 'log.txt'), 'r');
@@ -232,8 +282,14 @@ export class JobService {
       const { bytesRead } = await handle.read(buffer, 0, LOG_CHUNK, start);
       // Never cut a UTF-8 character in two: stop before an incomplete one.
       let end = bytesRead;
-      if (end === LOG_CHUNK) while (end > 0 && (buffer[end - 1] & 0xc0) === 0x80) end--;
-      if (end < bytesRead && end > 0 && (buffer[end - 1] & 0xc0) === 0xc0) end--;
+      if (end === LOG_CHUNK) {
+        while (end > 0 && (buffer[end - 1] & 0xc0) === 0x80) {
+          end--;
+        }
+      }
+      if (end < bytesRead && end > 0 && (buffer[end - 1] & 0xc0) === 0xc0) {
+        end--;
+      }
       return { text: buffer.subarray(0, end).toString('utf8'), next: start + end };
     } finally {
       await handle.close();
