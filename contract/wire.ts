@@ -102,6 +102,27 @@ export interface SubmitRequest {
   idempotencyKey?: string;
 }
 
+/** Whether the scheduler answers: one value, owned by the companion's poller. */
+export interface SchedulerHealth {
+  reachable: boolean;
+  /** Why it does not answer, in words; absent while it answers. */
+  message?: string;
+}
+
+/**
+ * `companion.json` in the state directory: how the CLI (and a second host)
+ * finds the running companion. Written by `serve`, read by the CLI's client.
+ */
+export interface CompanionFile {
+  /** `unix:/path/to/socket` or `http://127.0.0.1:PORT/`. */
+  url: string;
+  socket: string | null;
+  pid: number;
+  /** The Jupyter root (or working directory) the companion resolves notebooks against. */
+  rootDir: string;
+  version: string;
+}
+
 export interface HealthInfo {
   ok: boolean;
   version: string;
@@ -133,7 +154,7 @@ export interface ApiError {
 export type ServerEvent =
   | { type: 'job'; job: Job }
   | { type: 'forget'; id: string }
-  | { type: 'scheduler'; reachable: boolean; message?: string };
+  | ({ type: 'scheduler' } & SchedulerHealth);
 
 /** Name of the notebook-metadata key holding the per-notebook choice. */
 export const NOTEBOOK_METADATA_KEY = 'hpc_submit';

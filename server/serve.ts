@@ -27,6 +27,7 @@ import { Poller } from './jobs/poller';
 import { loadProfiles } from './jobs/profiles';
 import { JobStore, writeFileAtomic } from './jobs/store';
 import { VERSION } from './version';
+import type { CompanionFile } from '../contract/wire';
 
 export interface ServeOptions {
   executor: ExecutorMode;
@@ -152,7 +153,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
       pid: process.pid,
       rootDir,
       version: VERSION
-    }) + '\n'
+    } satisfies CompanionFile) + '\n'
   );
 
   // Runs still going from before a restart are found again; queued local runs start.

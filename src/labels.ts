@@ -1,10 +1,6 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
 import type { Job, JobState } from '../contract/wire';
-import { FINAL_STATES } from '../contract/wire';
-
-export function isLive(job: Pick<Job, 'state'>): boolean {
-  return !FINAL_STATES.includes(job.state);
-}
+export { isLive, sortJobs } from '../contract/rules';
 
 const WORDS: Record<JobState, string> = {
   queued: 'Queued',
@@ -65,19 +61,6 @@ export function baseName(path: string): string {
 export function dirName(path: string): string {
   const i = path.lastIndexOf('/');
   return i < 0 ? '' : path.slice(0, i);
-}
-
-/** Newest first, by submission time then id. */
-export function sortJobs(jobs: Job[]): Job[] {
-  return [...jobs].sort((a, b) =>
-    a.submittedAt === b.submittedAt
-      ? a.id < b.id
-        ? 1
-        : -1
-      : a.submittedAt < b.submittedAt
-        ? 1
-        : -1
-  );
 }
 
 /** The notification when a run ends: "b.ipynb finished: Completed". */

@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
 import type { Job, JobList } from '../../contract/wire';
-import { FINAL_STATES } from '../../contract/wire';
+import { isFinal } from '../../contract/rules';
 import { connect } from './client';
 import { doctor, formatFindings } from './doctor';
 import type { ExecutorMode } from '../executors';
@@ -196,7 +196,7 @@ async function main(argv: string[]): Promise<number> {
           return 0;
         }
         const job = await client.json<Job>('GET', `/api/jobs/${needId()}`);
-        if (FINAL_STATES.includes(job.state) && reply.body === '') {
+        if (isFinal(job) && reply.body === '') {
           return 0;
         }
         if (reply.body === '') {
@@ -213,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
 async function waitFor(client: Awaited<ReturnType<typeof connect>>, id: string): Promise<number> {
   for (;;) {
     const job = await client.json<Job>('GET', `/api/jobs/${encodeURIComponent(id)}`);
-    if (FINAL_STATES.includes(job.state)) {
+    if (isFinal(job)) {
       console.log(describe(job));
       return job.state === 'completed' ? 0 : 1;
     }

@@ -8,12 +8,9 @@ import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 
-export interface CompanionInfo {
-  url: string;
-  socket: string | null;
-  pid: number;
-  rootDir: string;
-}
+import type { CompanionFile } from '../../contract/wire';
+
+export type CompanionInfo = CompanionFile;
 
 export interface Reply {
   status: number;

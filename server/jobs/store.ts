@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { Job } from '../../contract/wire';
-import { FINAL_STATES } from '../../contract/wire';
+import { isFinal, sortJobs } from '../../contract/rules';
 import { HttpError } from '../http/httpError';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
@@ -26,9 +26,7 @@ export function newJobId(now = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex').slice(0, 6)}`;
 }
 
-export function isFinal(job: Job): boolean {
-  return FINAL_STATES.includes(job.state);
-}
+export { isFinal };
 
 /** The wire form: internal fields left out. */
 export function toWire(record: JobRecord): Job {
@@ -131,15 +129,7 @@ export class JobStore {
   /** Newest first. */
   list(): JobRecord[] {
     if (!this.sorted) {
-      this.sorted = [...this.jobs.values()].sort((a, b) =>
-        a.submittedAt === b.submittedAt
-          ? a.id < b.id
-            ? 1
-            : -1
-          : a.submittedAt < b.submittedAt
-            ? 1
-            : -1
-      );
+      this.sorted = sortJobs([...this.jobs.values()]);
     }
     return this.sorted;
   }
