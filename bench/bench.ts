@@ -59,7 +59,7 @@ async function sbatchHeld(n: number, cwd: string): Promise<string[]> {
   return ids;
 }
 
-function seedJobs(state: string, schedulerIds: string[], live: boolean): void {
+function fillHistory(state: string, schedulerIds: string[], live: boolean): void {
   const now = Date.now();
   schedulerIds.forEach((sid, i) => {
     const t = new Date(now - (schedulerIds.length - i) * 1000);
@@ -99,7 +99,7 @@ async function schedulerLoad(): Promise<void> {
       for (const tabs of [1, 10]) {
         const dir = tempTree('bench-load-');
         const state = join(dir, 'state');
-        seedJobs(state, held.slice(0, jobs), true);
+        fillHistory(state, held.slice(0, jobs), true);
         writeProfiles(join(dir, 'profiles.json'));
         chownTree(dir, user.uid, user.gid);
         const c = await companion({
@@ -188,7 +188,7 @@ async function slurmLatency(): Promise<void> {
     }
     api.push(r.ms);
     jobIds.push(r.body.id);
-    // The same script, submitted by hand as the seed does it, held so it never runs.
+    // The same script, submitted by hand as a researcher would (sbatch job.sh), held so it never runs.
     const script = join(state, 'jobs', r.body.id, 'job.sh');
     const t = performance.now();
     const out = spawnSync(
@@ -374,7 +374,7 @@ async function footprint(): Promise<void> {
     met: median(starts) < 300
   });
   const state = join(dir, 'big');
-  seedJobs(
+  fillHistory(
     state,
     Array.from({ length: 10_000 }, (_, i) => `local-${i}`),
     false

@@ -5,7 +5,11 @@ prebuilt labextension is, and tells jupyter-server-proxy how to start the
 bundled Node companion (see ``proxy.py``).
 """
 
-__version__ = "0.1.0"
+try:
+    # Written by every build from package.json's version (pyproject.toml).
+    from ._version import __version__
+except ImportError:  # a checkout that was never built
+    __version__ = "dev"
 
 
 def _jupyter_labextension_paths():

@@ -15,19 +15,23 @@ import {
 } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { createApp } from './http/app';
 import { EventHub } from './http/events';
 import { createExecutor, type ExecutorMode } from './executors';
+import type { Executor } from './executors/executor';
 import { jobEnvironment } from './env';
 import { JobService } from './jobs/jobService';
 import { KernelChecker } from './jobs/kernels';
 import { Poller } from './jobs/poller';
+import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfiles } from './jobs/profiles';
 import { JobStore, writeFileAtomic } from './jobs/store';
 import { VERSION } from './version';
-import type { CompanionFile } from '../contract/wire';
+import type { CompanionFile, Profile } from '../contract/wire';
+import { exitWhenIdle, type IdleExitOptions } from './idleExit';
 
 export interface ServeOptions {
   executor: ExecutorMode;
@@ -39,6 +43,8 @@ export interface ServeOptions {
   token?: string;
   pollIntervalMs?: number;
   maxConcurrent?: number;
+  /** Given for a companion the CLI started: exit when no job is live and no request comes. */
+  idleExit?: IdleExitOptions;
 }
 
 export interface RunningCompanion {
@@ -93,19 +99,93 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   privateDirectory(stateDir);
   const profiles = loadProfiles(opts.profilesFile);
+  const store = openStore(stateDir);
+  const executor = await createExecutor(opts.executor, {
+    stateDir,
+    maxConcurrent: opts.maxConcurrent
+  });
+  const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
+  const { app, poller, events } = assemble({ opts, rootDir, store, executor, profiles, token });
+
+  const server = await listen(app, opts);
+  const url = opts.unixSocket
+    ? `unix:${opts.unixSocket}`
+    : `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  await writeFileAtomic(
+    join(stateDir, 'companion.json'),
+    JSON.stringify({
+      url,
+      socket: opts.unixSocket ?? null,
+      pid: process.pid,
+      rootDir,
+      version: VERSION
+    } satisfies CompanionFile) + '\n'
+  );
+  await adoptRuns(store, executor);
+  poller.start();
+  if (opts.idleExit) {
+    exitWhenIdle(server, () => store.live().length > 0, opts.idleExit);
+  }
+
+  return {
+    url,
+    async close() {
+      poller.stop();
+      events.close();
+      await new Promise<void>(ok => server.close(() => ok()));
+      server.closeAllConnections?.();
+      await executor.close?.();
+      await removeCompanionFileIfOurs(stateDir);
+    }
+  };
+}
+
+/**
+ * A companion started while this one was shutting down has written its own
+ * companion.json: removing that would send the next command to start a third.
+ */
+async function removeCompanionFileIfOurs(stateDir: string): Promise<void> {
+  const file = join(stateDir, 'companion.json');
+  try {
+    const written = JSON.parse(await fs.readFile(file, 'utf8')) as CompanionFile;
+    if (written.pid === process.pid) {
+      await fs.rm(file, { force: true });
+    }
+  } catch {
+    // gone already, or unreadable: nothing of ours to remove
+  }
+}
+
+/** The job index, rebuilt from the state directory; unreadable records are named and skipped. */
+function openStore(stateDir: string): JobStore {
   const store = new JobStore(stateDir);
   const { skipped } = store.load();
   if (skipped.length) {
     log(`skipped ${skipped.length} unreadable job record(s): ${skipped.slice(0, 5).join(', ')}`);
   }
+  return store;
+}
 
-  const executor = await createExecutor(opts.executor, {
-    stateDir,
-    maxConcurrent: opts.maxConcurrent
+interface Parts {
+  opts: ServeOptions;
+  rootDir: string;
+  store: JobStore;
+  executor: Executor;
+  profiles: Profile[];
+  token: string | null;
+}
+
+/**
+ * The companion's parts, each given what it reads and writes. The poller is
+ * the only writer of the scheduler's health; the others read it.
+ */
+function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
+  const scheduler = new SchedulerHealthHolder();
+  const events = new EventHub(scheduler);
+  const poller = new Poller(store, executor, events, scheduler, {
+    intervalMs: opts.pollIntervalMs,
+    log
   });
-  const events = new EventHub();
-  const poller = new Poller(store, executor, events, { intervalMs: opts.pollIntervalMs, log });
-  const scheduler = () => ({ reachable: poller.reachable, message: poller.message });
   const service = new JobService({
     rootDir,
     store,
@@ -114,10 +194,9 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     profiles,
     scheduler,
     recheckScheduler: () => poller.recheck(),
-    watch: id => poller.watch(id)
+    pollSoon: () => poller.pollSoon()
   });
   const kernels = new KernelChecker(() => jobEnvironment(process.env));
-  const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
   const app = createApp({
     service,
     events,
@@ -129,51 +208,30 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     token,
     log
   });
+  return { app, poller, events };
+}
 
-  const server: Server = await new Promise((ok, fail) => {
+function listen(app: Express, opts: ServeOptions): Promise<Server> {
+  return new Promise((ok, fail) => {
     const where = listenTarget(opts);
     const s =
       typeof where === 'string'
-        ? app.listen(where, () => ok(s))
+        ? app.listen(where, () => {
+            // Only its owner may connect; the Jupyter server proxies for the browser.
+            chmodSync(where, 0o600);
+            ok(s);
+          })
         : app.listen(where.port, where.host, () => ok(s));
     s.once('error', fail);
   });
-  let url: string;
-  if (opts.unixSocket) {
-    chmodSync(opts.unixSocket, 0o600);
-    url = `unix:${opts.unixSocket}`;
-  } else {
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  }
-  await writeFileAtomic(
-    join(stateDir, 'companion.json'),
-    JSON.stringify({
-      url,
-      socket: opts.unixSocket ?? null,
-      pid: process.pid,
-      rootDir,
-      version: VERSION
-    } satisfies CompanionFile) + '\n'
-  );
+}
 
-  // Runs still going from before a restart are found again; queued local runs start.
+/** Runs still going from before a restart are found again; queued local runs start. */
+async function adoptRuns(store: JobStore, executor: Executor): Promise<void> {
   const live = store.live().filter(j => j.schedulerId && j.executor === executor.name);
   if (executor.adopt && live.length) {
     await executor.adopt(live.map(j => j.schedulerId as string));
   }
-  poller.start();
-
-  return {
-    url,
-    async close() {
-      poller.stop();
-      events.close();
-      await new Promise<void>(ok => server.close(() => ok()));
-      server.closeAllConnections?.();
-      await executor.close?.();
-      await fs.rm(join(stateDir, 'companion.json'), { force: true });
-    }
-  };
 }
 
 function listenTarget(opts: ServeOptions): string | { port: number; host: string } {

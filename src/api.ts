@@ -1,4 +1,4 @@
-/** The companion's routes (DESIGN.md), typed with the shared wire types. */
+/** The companion's HTTP routes, typed with the shared wire types (contract/wire.ts). */
 import type {
   HealthInfo,
   Job,
@@ -16,7 +16,7 @@ export interface LogChunk {
   next: number;
 }
 
-/** What the model and the widgets call; an interface so the model is tested against a stand-in. */
+/** What the model calls; an interface so the model is tested against a stand-in transport. */
 export interface CompanionApi {
   health(): Promise<HealthInfo>;
   profiles(): Promise<ProfileStatus[]>;
@@ -27,8 +27,7 @@ export interface CompanionApi {
     resources?: Resources,
     idempotencyKey?: string
   ): Promise<Job>;
-  jobs(notebook?: string): Promise<Job[]>;
-  job(jobId: string): Promise<Job>;
+  jobs(): Promise<Job[]>;
   log(jobId: string, offset: number): Promise<LogChunk>;
   cancel(jobId: string): Promise<Job>;
   forget(jobId: string): Promise<unknown>;
@@ -39,15 +38,14 @@ const json = (body: unknown): RequestInit => ({
   body: JSON.stringify(body),
   headers: { 'Content-Type': 'application/json' }
 });
+const POST: RequestInit = { method: 'POST' };
 const id = (jobId: string) => encodeURIComponent(jobId);
 
 export const api: CompanionApi = {
   health: () => requestCompanion<HealthInfo>('api/health'),
   profiles: () => requestCompanion<ProfileList>('api/profiles').then(r => r.profiles),
   createKernel: profile =>
-    requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, {
-      method: 'POST'
-    }),
+    requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, POST),
   submit: (notebook, profile, resources, idempotencyKey) => {
     const body: SubmitRequest = {
       notebook,
@@ -57,11 +55,7 @@ export const api: CompanionApi = {
     };
     return requestCompanion<Job>('api/jobs', json(body));
   },
-  jobs: notebook =>
-    requestCompanion<JobList>(
-      notebook ? `api/jobs?notebook=${encodeURIComponent(notebook)}` : 'api/jobs'
-    ).then(r => r.jobs),
-  job: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}`),
+  jobs: () => requestCompanion<JobList>('api/jobs').then(r => r.jobs),
   log: async (jobId, offset) => {
     const { text, headers } = await requestCompanionText(
       `api/jobs/${id(jobId)}/log?offset=${offset}`
@@ -76,6 +70,6 @@ export const api: CompanionApi = {
           : offset + new TextEncoder().encode(text).length
     };
   },
-  cancel: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, { method: 'POST' }),
+  cancel: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, POST),
   forget: jobId => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
 };

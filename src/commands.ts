@@ -3,11 +3,13 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { isLive, runLabel } from './labels';
+import { runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
+import { notifyError } from './notify';
 import type { NotebookRunner } from './runner';
 import { CommandIDs, SIDEBAR_ID } from './tokens';
+import { isLive } from '../contract/rules';
 import type { Job } from '../contract/wire';
 
 export interface CommandDeps {
@@ -19,125 +21,123 @@ export interface CommandDeps {
 }
 
 export function registerCommands(deps: CommandDeps): void {
-  const { app, model, runner, tracker } = deps;
-  const { commands, shell } = app;
+  addNotebookCommands(deps);
+  addJobCommands(deps);
+  addSidebarCommands(deps);
+}
 
-  /** The job named by args, else the newest of the current notebook, else the newest of all. */
-  const jobOf = (args: { id?: unknown }): Job | undefined => {
-    if (typeof args.id === 'string') {
-      return model.job(args.id);
-    }
-    const path = tracker.currentWidget?.context.path;
-    return (path ? model.latestFor(path) : undefined) ?? model.jobs[0];
-  };
-  const withJob = (fn: (job: Job) => unknown) => (args: { id?: unknown }) => {
-    const job = jobOf(args);
-    if (!job) {
-      Notification.warning('No job to act on: run a notebook first.', { autoClose: 5000 });
-      return;
-    }
-    return fn(job);
-  };
-
-  commands.addCommand(CommandIDs.run, {
+/** Run the current notebook; create its profile's kernel. */
+function addNotebookCommands(deps: CommandDeps): void {
+  const { app, runner, tracker } = deps;
+  app.commands.addCommand(CommandIDs.run, {
     label: () => runLabel(runner.chosenProfile(tracker.currentWidget)?.label),
     caption: "Execute the current notebook as a batch job with its profile's kernel",
     isEnabled: () => tracker.currentWidget !== null,
     execute: () => (tracker.currentWidget ? runner.run(tracker.currentWidget) : undefined)
   });
-
-  commands.addCommand(CommandIDs.openSidebar, {
-    label: 'Show GPU Jobs',
-    execute: () => shell.activateById(SIDEBAR_ID)
-  });
-
-  commands.addCommand(CommandIDs.refresh, {
-    label: 'Refresh GPU Jobs and Profiles',
-    execute: () =>
-      Promise.all([model.refreshProfiles(), model.refreshJobs(), model.refreshHealth()])
-  });
-
-  commands.addCommand(CommandIDs.cancel, {
-    label: 'Cancel GPU Job',
-    execute: withJob(async job => {
-      if (!isLive(job)) {
-        return Notification.info(`${job.notebook}: the run already ended (${job.state}).`, {
-          autoClose: 5000
-        });
-      }
-      try {
-        model.upsert(await model.api.cancel(job.id));
-      } catch (e) {
-        Notification.error(`Could not cancel: ${(e as Error).message}`, { autoClose: 10_000 });
-      }
-    })
-  });
-
-  commands.addCommand(CommandIDs.openOutput, {
-    label: 'Open Output of GPU Job',
-    execute: withJob(job => openOutput(deps, job))
-  });
-
-  commands.addCommand(CommandIDs.showLog, {
-    label: 'Show Log of GPU Job',
-    execute: withJob(job => {
-      const id = `jp-hpc-submit-log-${job.id}`;
-      const open = [...shell.widgets('main')].find(w => w.id === id);
-      if (open) {
-        return shell.activateById(id);
-      }
-      shell.add(openLogPanel(job.id, model), 'main', { mode: 'split-right' });
-    })
-  });
-
-  commands.addCommand(CommandIDs.rerun, {
-    label: 'Run GPU Job Again',
-    execute: withJob(job => runner.submit(job.notebook, job.profile, job.resources))
-  });
-
-  commands.addCommand(CommandIDs.forget, {
-    label: 'Forget GPU Job',
-    execute: withJob(async job => {
-      if (isLive(job)) {
-        return Notification.info(`${job.notebook}: cancel the run before forgetting it.`, {
-          autoClose: 5000
-        });
-      }
-      try {
-        await model.api.forget(job.id);
-        model.remove(job.id);
-      } catch (e) {
-        Notification.error(`Could not forget the job: ${(e as Error).message}`, {
-          autoClose: 10_000
-        });
-      }
-    })
-  });
-
-  commands.addCommand(CommandIDs.createKernel, {
-    label: args =>
-      `Create Kernel for Profile ${typeof args.profile === 'string' ? args.profile : ''}`.trim(),
-    execute: async args => {
-      const profile =
-        typeof args.profile === 'string'
-          ? args.profile
-          : runner.chosenProfile(tracker.currentWidget)?.id;
-      if (!profile) {
-        return;
-      }
-      try {
-        await model.api.createKernel(profile);
-        Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, {
-          autoClose: 4000
-        });
-        // A --user kernelspec is visible to the hub too: its display name shows in the sidebar.
-        void app.serviceManager.kernelspecs.refreshSpecs().catch(() => undefined);
-      } catch (e) {
-        Notification.error((e as Error).message, { autoClose: 10_000 });
-      }
-      await model.refreshProfiles();
+  app.commands.addCommand(CommandIDs.createKernel, {
+    label: args => `Create Kernel for Profile ${profileArg(args) ?? ''}`.trim(),
+    execute: args => {
+      const profile = profileArg(args) ?? runner.chosenProfile(tracker.currentWidget)?.id;
+      return profile ? createKernel(deps, profile) : undefined;
     }
   });
+}
+
+/** What a sidebar row's buttons do, also from the palette (see withJob). */
+function addJobCommands(deps: CommandDeps): void {
+  const { model, runner } = deps;
+  const add = (id: string, label: string, act: (job: Job) => unknown) =>
+    deps.app.commands.addCommand(id, { label, execute: withJob(deps, act) });
+  add(CommandIDs.openOutput, 'Open Output of GPU Job', job => openOutput(deps, job));
+  add(CommandIDs.showLog, 'Show Log of GPU Job', job => showLog(deps, job));
+  add(CommandIDs.cancel, 'Cancel GPU Job', job => cancelJob(model, job));
+  add(CommandIDs.rerun, 'Run GPU Job Again', job => runner.rerun(job));
+  add(CommandIDs.forget, 'Forget GPU Job', job => forgetJob(model, job));
+}
+
+function addSidebarCommands({ app, model }: CommandDeps): void {
+  app.commands.addCommand(CommandIDs.openSidebar, {
+    label: 'Show GPU Jobs',
+    execute: () => app.shell.activateById(SIDEBAR_ID)
+  });
+  app.commands.addCommand(CommandIDs.refresh, {
+    label: 'Refresh GPU Jobs and Profiles',
+    execute: () => model.refresh()
+  });
+}
+
+/** Runs `act` on the job named by args, else the newest of the current notebook, else the newest of all. */
+function withJob(
+  { model, tracker }: CommandDeps,
+  act: (job: Job) => unknown
+): (args: { id?: unknown }) => unknown {
+  return args => {
+    const path = tracker.currentWidget?.context.path;
+    const job =
+      typeof args.id === 'string'
+        ? model.job(args.id)
+        : ((path ? model.latestFor(path) : undefined) ?? model.jobs[0]);
+    if (!job) {
+      Notification.warning('No job to act on: run a notebook first.', { autoClose: 5000 });
+      return;
+    }
+    return act(job);
+  };
+}
+
+function profileArg(args: { profile?: unknown }): string | undefined {
+  return typeof args.profile === 'string' ? args.profile : undefined;
+}
+
+function cancelJob(model: JobsModel, job: Job): Promise<void> {
+  const ended = isLive(job) ? undefined : `${job.notebook}: the run already ended (${job.state}).`;
+  return changeJob(ended, 'Could not cancel', () => model.cancel(job.id));
+}
+
+function forgetJob(model: JobsModel, job: Job): Promise<void> {
+  const live = isLive(job) ? `${job.notebook}: cancel the run before forgetting it.` : undefined;
+  return changeJob(live, 'Could not forget the job', () => model.forget(job.id));
+}
+
+/** Says why the job's state rules the change out, or makes it and shows a refusal. */
+async function changeJob(
+  ruledOut: string | undefined,
+  failure: string,
+  change: () => Promise<unknown>
+): Promise<void> {
+  if (ruledOut) {
+    Notification.info(ruledOut, { autoClose: 5000 });
+    return;
+  }
+  try {
+    await change();
+  } catch (e) {
+    notifyError(`${failure}: ${(e as Error).message}`);
+  }
+}
+
+/** One log panel per job: a second click brings the open one forward. */
+function showLog({ app, model }: CommandDeps, job: Job): void {
+  const id = `jp-hpc-submit-log-${job.id}`;
+  if ([...app.shell.widgets('main')].some(w => w.id === id)) {
+    app.shell.activateById(id);
+    return;
+  }
+  app.shell.add(openLogPanel(job.id, model), 'main', { mode: 'split-right' });
+}
+
+async function createKernel({ app, model }: CommandDeps, profile: string): Promise<void> {
+  try {
+    await model.createKernel(profile);
+    Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, {
+      autoClose: 4000
+    });
+    // A --user kernelspec is visible to the hub too: its display name shows in the sidebar.
+    void app.serviceManager.kernelspecs.refreshSpecs().catch(() => undefined);
+  } catch (e) {
+    notifyError((e as Error).message);
+  }
 }
 
 /** Opens the executed notebook; a failed run's at its first error. */

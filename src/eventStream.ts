@@ -1,56 +1,103 @@
 /**
- * The companion's pushed events (GET api/events), fed into the model. The
- * browser's EventSource retries on its own after a dropped connection; when
- * it gives up (an HTTP error, a proxy that answers HTML) this reconnects with
- * backoff, and after repeated failures polls GET api/jobs every 10 s, which
- * the companion answers from memory without asking the scheduler.
+ * The companion's pushed events (GET api/events), fed into the model.
+ *
+ * The browser's EventSource retries on its own after a dropped connection.
+ * When it gives up (an HTTP error, a proxy that answers HTML), a Poll opens a
+ * new one with backoff, as JupyterLab's EventManager does for its socket.
+ * After repeated errors a second Poll reads GET api/jobs every 10 s, which
+ * the companion answers from memory without asking the scheduler, until the
+ * stream opens again.
  */
+import { Poll } from '@lumino/polling';
 import type { JobsModel } from './model';
 import { eventsUrl } from './request';
 import type { Job } from '../contract/wire';
 
+/** Errors in a row before updates come by polling. */
 const FALLBACK_AFTER_FAILURES = 3;
 const FALLBACK_POLL_MS = 10_000;
+const RECONNECT_MS = 2000;
 const MAX_BACKOFF_MS = 60_000;
 
 export class JobEventStream {
   private source: EventSource | null = null;
   private failures = 0;
-  private reconnectTimer: number | null = null;
-  private pollTimer: number | null = null;
-  private disposed = false;
+  /** Opens the stream, and again with backoff each time the browser gives up on it. */
+  private readonly connection: Poll;
+  /** Catch-up by polling, only while the stream is down. */
+  private readonly fallback: Poll;
 
   constructor(
     private readonly model: JobsModel,
     private readonly url: () => string = () => eventsUrl()
-  ) {}
-
-  /** True while updates come by polling instead of events. */
-  get polling(): boolean {
-    return this.pollTimer !== null;
+  ) {
+    this.connection = new Poll({
+      auto: false,
+      factory: () => this.subscribe(),
+      // JupyterLab's own growth: jittered, so many tabs do not reconnect in step.
+      frequency: { interval: RECONNECT_MS, backoff: true, max: MAX_BACKOFF_MS },
+      name: 'jupyterlab-hpc-submit:events',
+      standby: 'never'
+    });
+    this.fallback = new Poll({
+      auto: false,
+      factory: () => model.catchUp(),
+      frequency: { interval: FALLBACK_POLL_MS, backoff: false },
+      name: 'jupyterlab-hpc-submit:fallback',
+      standby: 'never'
+    });
   }
 
   connect(): void {
-    if (this.disposed || this.source) {
-      return;
-    }
-    const source = new EventSource(this.url(), { withCredentials: true });
-    this.source = source;
-    source.addEventListener('open', () => {
-      this.failures = 0;
-      this.stopPolling();
-      // Catch up with what happened while disconnected (or before the first open).
-      void this.model.refreshJobs();
-      void this.model.refreshHealth();
+    void this.connection.start();
+  }
+
+  dispose(): void {
+    this.connection.dispose();
+    this.fallback.dispose();
+    this.source?.close();
+    this.source = null;
+  }
+
+  /**
+   * One EventSource for as long as the browser keeps it. Settles when the
+   * browser gives up: resolved if it had opened (reconnect soon), rejected if
+   * it never did (the poll backs off).
+   */
+  private subscribe(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const source = new EventSource(this.url(), { withCredentials: true });
+      let opened = false;
+      this.source = source;
+      source.addEventListener('open', () => {
+        opened = true;
+        this.onOpen();
+      });
+      this.listen(source);
+      source.addEventListener('error', () => {
+        this.onError();
+        if (source.readyState === EventSource.CLOSED) {
+          source.close();
+          this.source = null;
+          if (opened) {
+            resolve();
+          } else {
+            reject(new Error('the event stream closed before it opened'));
+          }
+        }
+      });
     });
+  }
+
+  private listen(source: EventSource): void {
     source.addEventListener('job', e =>
-      this.parse(e, (job: Job) => this.model.apply({ type: 'job', job }))
+      parse(e, (job: Job) => this.model.apply({ type: 'job', job }))
     );
     source.addEventListener('forget', e =>
-      this.parse(e, (d: { id: string }) => this.model.apply({ type: 'forget', id: d.id }))
+      parse(e, (d: { id: string }) => this.model.apply({ type: 'forget', id: d.id }))
     );
     source.addEventListener('scheduler', e =>
-      this.parse(e, (d: { reachable: boolean; message?: string }) =>
+      parse(e, (d: { reachable: boolean; message?: string }) =>
         this.model.apply({
           type: 'scheduler',
           reachable: d.reachable,
@@ -58,66 +105,27 @@ export class JobEventStream {
         })
       )
     );
-    source.addEventListener('error', () => this.onError(source));
   }
 
-  dispose(): void {
-    this.disposed = true;
-    this.source?.close();
-    this.source = null;
-    if (this.reconnectTimer !== null) {
-      window.clearTimeout(this.reconnectTimer);
-    }
-    this.stopPolling();
+  private onOpen(): void {
+    this.failures = 0;
+    void this.fallback.stop();
+    // Catch up with what happened while disconnected (or before the first open).
+    void this.model.catchUp();
   }
 
-  private parse<T>(e: Event, then: (data: T) => void): void {
-    try {
-      then(JSON.parse((e as MessageEvent<string>).data) as T);
-    } catch (error) {
-      console.warn('jupyterlab-hpc-submit: unreadable event', error);
-    }
-  }
-
-  private onError(source: EventSource): void {
-    if (source !== this.source) {
-      return;
-    }
+  private onError(): void {
     this.failures++;
     if (this.failures >= FALLBACK_AFTER_FAILURES) {
-      this.startPolling();
-    }
-    if (source.readyState === EventSource.CLOSED) {
-      // The browser stopped retrying: try again later ourselves.
-      source.close();
-      this.source = null;
-      const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(this.failures, 6));
-      if (this.reconnectTimer !== null) {
-        window.clearTimeout(this.reconnectTimer);
-      }
-      this.reconnectTimer = window.setTimeout(() => {
-        this.reconnectTimer = null;
-        this.connect();
-      }, delay);
+      void this.fallback.start();
     }
   }
+}
 
-  private startPolling(): void {
-    if (this.pollTimer !== null || this.disposed) {
-      return;
-    }
-    const poll = () => {
-      void this.model.refreshJobs();
-      void this.model.refreshHealth();
-    };
-    poll();
-    this.pollTimer = window.setInterval(poll, FALLBACK_POLL_MS);
-  }
-
-  private stopPolling(): void {
-    if (this.pollTimer !== null) {
-      window.clearInterval(this.pollTimer);
-    }
-    this.pollTimer = null;
+function parse<T>(e: Event, then: (data: T) => void): void {
+  try {
+    then(JSON.parse((e as Event & { data: string }).data) as T);
+  } catch (error) {
+    console.warn('jupyterlab-hpc-submit: unreadable event', error);
   }
 }

@@ -20,7 +20,7 @@ import { endedMessage } from './labels';
 import { JobsModel } from './model';
 import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
-import { JobsSidebar } from './sidebar';
+import { JobsSidebar, type SidebarActions } from './sidebar';
 import { ProfilePickerItem, RunButtonItem } from './toolbar';
 import {
   CommandIDs,
@@ -31,6 +31,14 @@ import {
   TOOLBAR_RUN
 } from './tokens';
 import type { Job } from '../contract/wire';
+
+/** What a run's end touches besides the model. */
+interface EndDeps {
+  app: JupyterFrontEnd;
+  docManager: IDocumentManager | null;
+  browser: IDefaultFileBrowser | null;
+  settings: () => SubmitSettings;
+}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -45,104 +53,132 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IDefaultFileBrowser,
     IToolbarWidgetRegistry
   ],
-  activate: (
-    app: JupyterFrontEnd,
-    tracker: INotebookTracker,
-    palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null,
-    settingRegistry: ISettingRegistry | null,
-    docManager: IDocumentManager | null,
-    browser: IDefaultFileBrowser | null,
-    toolbarRegistry: IToolbarWidgetRegistry | null
-  ) => {
-    let settings: SubmitSettings = DEFAULT_SETTINGS;
-    const model = new JobsModel(api);
-    const reveal = () => app.shell.activateById(SIDEBAR_ID);
-    const runner = new NotebookRunner(model, () => settings, reveal);
-    registerCommands({ app, model, runner, tracker, docManager });
-
-    const run = (id: string) => (job: Job) => void app.commands.execute(id, { id: job.id });
-    const sidebar = new JobsSidebar(
-      model,
-      tracker,
-      runner,
-      app.serviceManager.kernelspecs,
-      {
-        openOutput: run(CommandIDs.openOutput),
-        showLog: run(CommandIDs.showLog),
-        cancel: run(CommandIDs.cancel),
-        rerun: run(CommandIDs.rerun),
-        forget: run(CommandIDs.forget)
-      },
-      profile => app.commands.execute(CommandIDs.createKernel, { profile }) as Promise<void>
-    );
-    app.shell.add(sidebar, 'right', { rank: 600 });
-    restorer?.add(sidebar, SIDEBAR_ID);
-
-    if (toolbarRegistry) {
-      toolbarRegistry.addFactory<NotebookPanel>(
-        'Notebook',
-        TOOLBAR_PICKER,
-        panel => new ProfilePickerItem(panel, model, runner)
-      );
-      toolbarRegistry.addFactory<NotebookPanel>(
-        'Notebook',
-        TOOLBAR_RUN,
-        panel => new RunButtonItem(panel, model, runner)
-      );
-    }
-
-    for (const command of Object.values(CommandIDs)) {
-      palette?.addItem({ command, category: PALETTE_CATEGORY });
-    }
-
-    model.jobEnded.connect((_, job) => {
-      void showOutput(job);
-      const actions = [
-        { label: 'Open output', callback: () => void openOutput({ docManager, app }, job) }
-      ];
-      const message = endedMessage(job);
-      if (job.state === 'completed') {
-        Notification.success(message, { actions, autoClose: 8000 });
-        if (settings.openOutputOnCompletion) {
-          void openOutput({ docManager, app }, job);
-        }
-      } else if (job.state === 'cancelled') {
-        Notification.info(message, { actions, autoClose: 5000 });
-      } else {
-        Notification.error(message, { actions, autoClose: false });
-      }
-    });
-
-    /** The executed notebook is new on disk: show it in the file browser, and in its tab if open and unchanged. */
-    async function showOutput(job: Job): Promise<void> {
-      await browser?.model.refresh().catch(() => undefined);
-      const widget = docManager?.findWidget(job.output);
-      const context = widget ? docManager?.contextForWidget(widget) : undefined;
-      if (context && !context.model.dirty) {
-        await context.revert().catch(() => undefined);
-      }
-    }
-
-    if (settingRegistry) {
-      settingRegistry
-        .load(PLUGIN_ID)
-        .then(s => {
-          const apply = () => {
-            settings = readSettings(s.composite as Record<string, unknown>);
-            model.changedSettings();
-          };
-          s.changed.connect(apply);
-          apply();
-        })
-        .catch(e => console.warn('jupyterlab-hpc-submit: settings not loaded', e));
-    }
-
-    void model.refreshProfiles();
-    void model.refreshJobs();
-    void model.refreshHealth();
-    new JobEventStream(model).connect();
-  }
+  activate
 };
+
+function activate(
+  app: JupyterFrontEnd,
+  tracker: INotebookTracker,
+  palette: ICommandPalette | null,
+  restorer: ILayoutRestorer | null,
+  settingRegistry: ISettingRegistry | null,
+  docManager: IDocumentManager | null,
+  browser: IDefaultFileBrowser | null,
+  toolbarRegistry: IToolbarWidgetRegistry | null
+): void {
+  const model = new JobsModel(api);
+  const settings = watchSettings(settingRegistry, model);
+  const runner = new NotebookRunner(model, settings, () => app.shell.activateById(SIDEBAR_ID));
+  registerCommands({ app, model, runner, tracker, docManager });
+
+  addSidebar(
+    app,
+    restorer,
+    new JobsSidebar(model, tracker, runner, app.serviceManager.kernelspecs, sidebarActions(app))
+  );
+  if (toolbarRegistry) {
+    addToolbarItems(toolbarRegistry, model, runner);
+  }
+  if (palette) {
+    addToPalette(palette);
+  }
+
+  const ends: EndDeps = { app, docManager, browser, settings };
+  model.jobEnded.connect((_, job) => onJobEnded(ends, job));
+  void model.refresh();
+  new JobEventStream(model).connect();
+}
+
+/** The settings as last loaded; the model re-renders when they change. */
+function watchSettings(registry: ISettingRegistry | null, model: JobsModel): () => SubmitSettings {
+  let settings = DEFAULT_SETTINGS;
+  registry
+    ?.load(PLUGIN_ID)
+    .then(loaded => {
+      const apply = () => {
+        settings = readSettings(loaded.composite as Record<string, unknown>);
+        model.changedSettings();
+      };
+      loaded.changed.connect(apply);
+      apply();
+    })
+    .catch(e => console.warn('jupyterlab-hpc-submit: settings not loaded', e));
+  return () => settings;
+}
+
+function addSidebar(
+  app: JupyterFrontEnd,
+  restorer: ILayoutRestorer | null,
+  sidebar: JobsSidebar
+): void {
+  app.shell.add(sidebar, 'right', { rank: 600 });
+  restorer?.add(sidebar, SIDEBAR_ID);
+}
+
+/** The sidebar's buttons run the commands, so they act as the palette does. */
+function sidebarActions(app: JupyterFrontEnd): SidebarActions {
+  const run = (id: string) => (job: Job) => void app.commands.execute(id, { id: job.id });
+  return {
+    actions: {
+      openOutput: run(CommandIDs.openOutput),
+      showLog: run(CommandIDs.showLog),
+      cancel: run(CommandIDs.cancel),
+      rerun: run(CommandIDs.rerun),
+      forget: run(CommandIDs.forget)
+    },
+    createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile })
+  };
+}
+
+function addToPalette(palette: ICommandPalette): void {
+  for (const command of Object.values(CommandIDs)) {
+    palette.addItem({ command, category: PALETTE_CATEGORY });
+  }
+}
+
+function addToolbarItems(
+  registry: IToolbarWidgetRegistry,
+  model: JobsModel,
+  runner: NotebookRunner
+): void {
+  registry.addFactory<NotebookPanel>(
+    'Notebook',
+    TOOLBAR_PICKER,
+    panel => new ProfilePickerItem(panel, model, runner)
+  );
+  registry.addFactory<NotebookPanel>(
+    'Notebook',
+    TOOLBAR_RUN,
+    panel => new RunButtonItem(panel, model, runner)
+  );
+}
+
+/** A toast that stays as long as its news matters, and the output shown fresh. */
+function onJobEnded(deps: EndDeps, job: Job): void {
+  void showOutput(deps, job);
+  const open = () => void openOutput(deps, job);
+  const actions = [{ label: 'Open output', callback: open }];
+  const message = endedMessage(job);
+  if (job.state === 'completed') {
+    Notification.success(message, { actions, autoClose: 8000 });
+    if (deps.settings().openOutputOnCompletion) {
+      open();
+    }
+  } else if (job.state === 'cancelled') {
+    Notification.info(message, { actions, autoClose: 5000 });
+  } else {
+    Notification.error(message, { actions, autoClose: false });
+  }
+}
+
+/** The executed notebook is new on disk: show it in the file browser, and in its tab if open and unchanged. */
+async function showOutput({ browser, docManager }: EndDeps, job: Job): Promise<void> {
+  await browser?.model.refresh().catch(() => undefined);
+  const widget = docManager?.findWidget(job.output);
+  const context = widget ? docManager?.contextForWidget(widget) : undefined;
+  if (context && !context.model.dirty) {
+    await context.revert().catch(() => undefined);
+  }
+}
 
 export default plugin;

@@ -65,8 +65,6 @@ export interface KernelSummary {
   notebook: string;
   /** "convcnp-gpu on gpu": the profile's kernel on its partition (or its label without one). */
   run: string;
-  /** True when the notebook's kernel differs from the profile's (the usual, expected case on a hub). */
-  differs: boolean;
   /** The kernel-missing problem of the profile, if any. */
   missing?: { message: string; fix?: string };
 }
@@ -81,7 +79,7 @@ export function summarizeKernels(
       ? `${kernelText(notebook.name, notebook.displayName)} on the hub`
       : 'no kernel on the hub';
   if (!profile) {
-    return { notebook: nb, run: 'no profile', differs: false };
+    return { notebook: nb, run: 'no profile' };
   }
   const where = profile.resources.partition || profile.label;
   const missing = profile.problems.find(p => p.code === 'kernel-missing');
@@ -90,7 +88,6 @@ export function summarizeKernels(
   return {
     notebook: nb,
     run: `${runKernel} on ${where}`,
-    differs: !notebook || notebook.name !== profile.kernel,
     ...(missing ? { missing: { message: missing.message, fix: missing.fix } } : {})
   };
 }

@@ -1,6 +1,5 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
 import type { Job, JobState } from '../contract/wire';
-export { isLive, sortJobs } from '../contract/rules';
 
 const WORDS: Record<JobState, string> = {
   queued: 'Queued',
@@ -55,12 +54,6 @@ export function runLabel(profileLabel: string | undefined): string {
 /** The file name of a path: "a/b/c.ipynb" -> "c.ipynb". */
 export function baseName(path: string): string {
   return path.split('/').pop() ?? path;
-}
-
-/** The directory of a path relative to the root ("" for the root). */
-export function dirName(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
 }
 
 /** The notification when a run ends: "b.ipynb finished: Completed". */

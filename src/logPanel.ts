@@ -2,10 +2,13 @@
 import { MainAreaWidget } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import { hpcIcon } from './icons';
-import { baseName, isLive } from './labels';
+import { baseName } from './labels';
 import type { JobsModel } from './model';
+import { isLive } from '../contract/rules';
 
 const FOLLOW_MS = 2000;
+/** After the end, for what was written as the job stopped. */
+const FINAL_READ_MS = 500;
 
 class LogView extends Widget {
   private offset = 0;
@@ -38,44 +41,59 @@ class LogView extends Widget {
     if (this.isDisposed) {
       return;
     }
-    let more = false;
+    let more: boolean;
     try {
-      const chunk = await this.model.api.log(this.jobId, this.offset);
-      if (this.isDisposed) {
-        return;
-      }
-      if (chunk.text) {
-        const atBottom = this.node.scrollTop + this.node.clientHeight >= this.node.scrollHeight - 8;
-        this.pre.append(chunk.text);
-        if (atBottom) {
-          this.node.scrollTop = this.node.scrollHeight;
-        }
-        // A long log comes in pieces: read on at once while pieces arrive.
-        more = chunk.next > this.offset;
-      }
-      this.offset = chunk.next;
+      more = await this.readMore();
     } catch (e) {
       if (!this.isDisposed) {
         this.pre.append(`\n[hpc-submit] ${(e as Error).message}\n`);
       }
       return;
     }
+    if (!this.isDisposed) {
+      this.scheduleNext(more);
+    }
+  }
+
+  /** Appends the next piece; true when there may be more at once. */
+  private async readMore(): Promise<boolean> {
+    const chunk = await this.model.readLog(this.jobId, this.offset);
+    if (this.isDisposed) {
+      return false;
+    }
+    // A long log comes in pieces: read on at once while pieces arrive.
+    const more = chunk.text !== '' && chunk.next > this.offset;
+    this.append(chunk.text);
+    this.offset = chunk.next;
+    return more;
+  }
+
+  /** Keeps the view at the bottom if it was there. */
+  private append(text: string): void {
+    if (!text) {
+      return;
+    }
+    const atBottom = this.node.scrollTop + this.node.clientHeight >= this.node.scrollHeight - 8;
+    this.pre.append(text);
+    if (atBottom) {
+      this.node.scrollTop = this.node.scrollHeight;
+    }
+  }
+
+  private scheduleNext(more: boolean): void {
     const job = this.model.job(this.jobId);
     if (more) {
       this.schedule(0);
     } else if (job && isLive(job)) {
       this.schedule(FOLLOW_MS);
     } else if (!this.finalRead) {
-      // One last read after the end, for what was written as the job stopped.
       this.finalRead = true;
-      this.schedule(500);
+      this.schedule(FINAL_READ_MS);
     }
   }
 
   private schedule(ms: number): void {
-    if (!this.isDisposed) {
-      this.timer = window.setTimeout(() => void this.fetch(), ms);
-    }
+    this.timer = window.setTimeout(() => void this.fetch(), ms);
   }
 }
 

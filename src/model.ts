@@ -1,13 +1,16 @@
 /**
  * The jobs model: the state the sidebar and toolbar render (profiles, jobs,
- * scheduler reachability, the filter), kept current by the companion's pushed
- * events (see eventStream.ts). It renders nothing and touches no DOM, so the
- * unit tests run it in node with a stand-in for the companion's API.
+ * scheduler reachability, the filter), and the actions that change it
+ * (submit, rerun, cancel, forget, create a kernel). Each action calls the
+ * companion, then updates the state and emits; a refused call rejects with
+ * the companion's word and changes nothing. The companion's pushed events
+ * (eventStream.ts) keep the state current between actions. It renders nothing
+ * and touches no DOM, so the unit tests run it against a stand-in transport.
  */
 import { type ISignal, Signal } from '@lumino/signaling';
-import type { CompanionApi } from './api';
-import { isLive, sortJobs } from './labels';
-import type { Job, ProfileStatus, ServerEvent } from '../contract/wire';
+import type { CompanionApi, LogChunk } from './api';
+import { isLive, sortJobs } from '../contract/rules';
+import type { Job, ProfileStatus, Resources, ServerEvent } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
 
@@ -24,7 +27,7 @@ export class JobsModel {
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
 
-  constructor(readonly api: CompanionApi) {}
+  constructor(private readonly api: CompanionApi) {}
 
   /** Any change of what is shown. */
   get changed(): ISignal<this, void> {
@@ -120,74 +123,79 @@ export class JobsModel {
     return this._sorted.find(j => j.notebook === notebook);
   }
 
-  async refreshProfiles(): Promise<void> {
-    try {
+  /** Everything the companion knows: profiles, jobs and the scheduler's reachability. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.refreshProfiles(), this.catchUp()]);
+  }
+
+  /** Jobs and reachability after a gap in the events (or before the first). */
+  async catchUp(): Promise<void> {
+    await Promise.all([this.refreshJobs(), this.refreshHealth()]);
+  }
+
+  refreshProfiles(): Promise<void> {
+    return this.readCompanion(async () => {
       this._profiles = await this.api.profiles();
-      this._companionError = undefined;
-    } catch (e) {
-      this._companionError = (e as Error).message;
-    }
-    this.emit();
+    });
   }
 
   /** Reachability of the scheduler as the companion last saw it (events carry changes after this). */
-  async refreshHealth(): Promise<void> {
-    try {
+  refreshHealth(): Promise<void> {
+    return this.readCompanion(async () => {
       const health = await this.api.health();
-      this._companionError = undefined;
-      this.setScheduler(health.schedulerReachable !== false, health.schedulerMessage);
-    } catch (e) {
-      this._companionError = (e as Error).message;
-      this.emit();
-    }
+      this.storeScheduler(health.schedulerReachable !== false, health.schedulerMessage);
+    });
   }
 
   /** The whole list from the companion (its memory, never the scheduler): catch-up after a gap. */
-  async refreshJobs(): Promise<void> {
+  refreshJobs(): Promise<void> {
+    return this.readCompanion(async () => {
+      this.replaceJobs(await this.api.jobs());
+    });
+  }
+
+  /** Submits a notebook; the job is shown at once, the companion's event for it follows. */
+  async submit(notebook: string, profile: string, resources?: Resources): Promise<Job> {
+    const job = await this.api.submit(notebook, profile, resources, newIdempotencyKey());
+    this.upsert(job);
+    return job;
+  }
+
+  /** The same notebook again, with the same profile and resources. */
+  rerun(job: Job): Promise<Job> {
+    return this.submit(job.notebook, job.profile, job.resources);
+  }
+
+  async cancel(id: string): Promise<Job> {
+    const job = await this.api.cancel(id);
+    this.upsert(job);
+    return job;
+  }
+
+  /** Drops an ended job from the companion's list and from this one. */
+  async forget(id: string): Promise<void> {
+    await this.api.forget(id);
+    this.remove(id);
+  }
+
+  /** Registers a profile's kernel; the profiles are read again either way, so its problem clears or stays. */
+  async createKernel(profile: string): Promise<void> {
     try {
-      const jobs = await this.api.jobs();
-      const seen = new Set<string>();
-      for (const job of jobs) {
-        seen.add(job.id);
-        this.upsert(job, false);
-      }
-      for (const id of [...this._jobs.keys()]) {
-        if (!seen.has(id)) {
-          this._jobs.delete(id);
-        }
-      }
-      this._companionError = undefined;
-      this.resort();
-    } catch (e) {
-      this._companionError = (e as Error).message;
-      this.emit();
+      await this.api.createKernel(profile);
+    } finally {
+      await this.refreshProfiles();
     }
+  }
+
+  /** A piece of a job's log from `offset` on. */
+  readLog(id: string, offset: number): Promise<LogChunk> {
+    return this.api.log(id, offset);
   }
 
   /** A job from a response or an event; emits jobEnded on a live -> final change. */
-  upsert(job: Job, emit = true): void {
-    const before = this._jobs.get(job.id);
-    this._jobs.set(job.id, job);
-    if (before && isLive(before) && !isLive(job)) {
-      this._jobEnded.emit(job);
-    }
-    if (emit) {
-      this.resort();
-    }
-  }
-
-  remove(id: string): void {
-    if (this._jobs.delete(id)) {
-      this.resort();
-    }
-  }
-
-  setScheduler(reachable: boolean, message?: string): void {
-    if (reachable === this._reachable && message === this._schedulerMessage) {
-      return;
-    }
-    this._reachable = reachable;
-    this._schedulerMessage = reachable ? undefined : message;
+  upsert(job: Job): void {
+    this.store(job);
+    this.resort();
     this.emit();
   }
 
@@ -201,7 +209,9 @@ export class JobsModel {
         this.remove(event.id);
         break;
       case 'scheduler':
-        this.setScheduler(event.reachable, event.message);
+        if (this.storeScheduler(event.reachable, event.message)) {
+          this.emit();
+        }
         break;
     }
   }
@@ -214,6 +224,55 @@ export class JobsModel {
     Signal.clearData(this);
   }
 
+  /** A read whose failure is kept as companionError for the sidebar, not thrown. */
+  private async readCompanion(read: () => Promise<void>): Promise<void> {
+    try {
+      await read();
+      this._companionError = undefined;
+    } catch (e) {
+      this._companionError = (e as Error).message;
+    }
+    this.emit();
+  }
+
+  private store(job: Job): void {
+    const before = this._jobs.get(job.id);
+    this._jobs.set(job.id, job);
+    if (before && isLive(before) && !isLive(job)) {
+      this._jobEnded.emit(job);
+    }
+  }
+
+  /** The companion's whole list: what it no longer has was forgotten. */
+  private replaceJobs(jobs: Job[]): void {
+    const seen = new Set(jobs.map(j => j.id));
+    for (const id of [...this._jobs.keys()]) {
+      if (!seen.has(id)) {
+        this._jobs.delete(id);
+      }
+    }
+    jobs.forEach(job => this.store(job));
+    this.resort();
+  }
+
+  private remove(id: string): void {
+    if (this._jobs.delete(id)) {
+      this.resort();
+      this.emit();
+    }
+  }
+
+  /** Returns whether anything changed. */
+  private storeScheduler(reachable: boolean, message?: string): boolean {
+    const shown = reachable ? undefined : message;
+    if (reachable === this._reachable && shown === this._schedulerMessage) {
+      return false;
+    }
+    this._reachable = reachable;
+    this._schedulerMessage = shown;
+    return true;
+  }
+
   private emit(): void {
     if (!this._disposed) {
       this._changed.emit();
@@ -222,6 +281,12 @@ export class JobsModel {
 
   private resort(): void {
     this._sorted = sortJobs([...this._jobs.values()]);
-    this.emit();
   }
+}
+
+/** One key per click: a retried request never submits twice. */
+function newIdempotencyKey(): string {
+  return typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -52,21 +52,22 @@ export async function requestCompanionText(
   }
   const text = await response.text();
   if (!response.ok) {
-    let message: string;
-    try {
-      const body = JSON.parse(text) as { error?: unknown };
-      message =
-        typeof body.error === 'string' && body.error ? body.error : `HTTP ${response.status}`;
-    } catch {
-      // jupyter-server-proxy's own HTML error page: say what it means
-      message =
-        response.status >= 500
-          ? `the hpc-submit companion is not answering (HTTP ${response.status})`
-          : `HTTP ${response.status}`;
-    }
-    throw new CompanionError(message, response.status);
+    throw new CompanionError(refusal(response.status, text), response.status);
   }
   return { text, headers: response.headers };
+}
+
+/** The companion's own `{error}` sentence, else what the status means. */
+function refusal(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    return typeof body.error === 'string' && body.error ? body.error : `HTTP ${status}`;
+  } catch {
+    // jupyter-server-proxy's own HTML error page: say what it means
+    return status >= 500
+      ? `the hpc-submit companion is not answering (HTTP ${status})`
+      : `HTTP ${status}`;
+  }
 }
 
 /** JSON answers parsed, anything else as text. */

@@ -1,12 +1,13 @@
 /**
  * Running a notebook: the chosen profile (from its metadata), saving unsaved
  * changes first, refusing early when the profile cannot run, and telling the
- * user what happened.
+ * user what happened. The submission itself is the model's.
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { chooseProfile, loadChoice, saveChoice } from './metadata';
 import type { JobsModel } from './model';
+import { notifyError } from './notify';
 import type { SubmitSettings } from './settings';
 import type { Job, ProfileStatus } from '../contract/wire';
 
@@ -54,16 +55,30 @@ export class NotebookRunner {
     }
   }
 
+  /** A job's notebook again, as it ran. */
+  rerun(job: Job): Promise<Job | undefined> {
+    return this.report(job.notebook, job.profile, this.model.rerun(job));
+  }
+
   private async runUnguarded(panel: NotebookPanel): Promise<Job | undefined> {
+    const profile = await this.runnableProfile(panel);
+    if (!profile || !(await this.confirmed(panel, profile)) || !(await this.saved(panel))) {
+      return;
+    }
     const path = panel.context.path;
+    const resources = loadChoice(panel.model).resources;
+    return this.report(path, profile.id, this.model.submit(path, profile.id, resources));
+  }
+
+  /** The notebook's profile, or undefined after telling the user why it cannot run. */
+  private async runnableProfile(panel: NotebookPanel): Promise<ProfileStatus | undefined> {
     if (this.model.profiles.length === 0) {
       await this.model.refreshProfiles();
     }
     const profile = this.chosenProfile(panel);
     if (!profile) {
-      Notification.error(
-        this.model.companionError ?? 'No hardware profiles are configured for this site.',
-        { autoClose: 10_000 }
+      notifyError(
+        this.model.companionError ?? 'No hardware profiles are configured for this site.'
       );
       return;
     }
@@ -71,47 +86,51 @@ export class NotebookRunner {
     if (blocking) {
       this.reveal();
       const fix = blocking.fix ? ` Fix: ${blocking.fix}` : '';
-      Notification.error(`${profile.label}: ${blocking.message.replace(/\.$/, '')}.${fix}`, {
-        autoClose: 10_000
-      });
+      notifyError(`${profile.label}: ${blocking.message.replace(/\.$/, '')}.${fix}`);
       return;
     }
-    if (this.settings().confirmBeforeSubmit) {
-      const where = profile.resources.partition
-        ? ` on partition ${profile.resources.partition}`
-        : '';
-      const answer = await showDialog({
-        title: `Run on ${profile.label}?`,
-        body: `${path} will run with kernel ${profile.kernel}${where}.${panel.context.model.dirty ? ' Unsaved changes are saved first.' : ''}`,
-        buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
-      });
-      if (!answer.button.accept) {
-        return;
-      }
-    }
-    // The job runs the file on disk: what the user sees must be what runs.
-    if (panel.context.model.dirty) {
-      try {
-        await panel.context.save();
-      } catch (e) {
-        Notification.error(`Could not save ${path} before running it: ${(e as Error).message}`, {
-          autoClose: 10_000
-        });
-        return;
-      }
-    }
-    return this.submit(path, profile.id, loadChoice(panel.model).resources);
+    return profile;
   }
 
-  async submit(
+  /** Asks first when the settings say so. */
+  private async confirmed(panel: NotebookPanel, profile: ProfileStatus): Promise<boolean> {
+    if (!this.settings().confirmBeforeSubmit) {
+      return true;
+    }
+    const where = profile.resources.partition ? ` on partition ${profile.resources.partition}` : '';
+    const saving = panel.context.model.dirty ? ' Unsaved changes are saved first.' : '';
+    const answer = await showDialog({
+      title: `Run on ${profile.label}?`,
+      body: `${panel.context.path} will run with kernel ${profile.kernel}${where}.${saving}`,
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Run' })]
+    });
+    return answer.button.accept;
+  }
+
+  /** The job runs the file on disk: what the user sees must be what runs. */
+  private async saved(panel: NotebookPanel): Promise<boolean> {
+    if (!panel.context.model.dirty) {
+      return true;
+    }
+    try {
+      await panel.context.save();
+      return true;
+    } catch (e) {
+      notifyError(
+        `Could not save ${panel.context.path} before running it: ${(e as Error).message}`
+      );
+      return false;
+    }
+  }
+
+  /** Says how a submission went; the sidebar comes forward to show the new job. */
+  private async report(
     notebook: string,
     profile: string,
-    resources?: Job['resources']
+    submission: Promise<Job>
   ): Promise<Job | undefined> {
     try {
-      const job = await this.model.api.submit(notebook, profile, resources, newIdempotencyKey());
-      // Shown at once; the companion's event for it follows.
-      this.model.upsert(job);
+      const job = await submission;
       this.reveal();
       Notification.info(
         `${notebook}: submitted to ${this.model.profile(profile)?.label ?? profile}`,
@@ -119,17 +138,8 @@ export class NotebookRunner {
       );
       return job;
     } catch (e) {
-      Notification.error(`Could not run ${notebook}: ${(e as Error).message}`, {
-        autoClose: 10_000
-      });
+      notifyError(`Could not run ${notebook}: ${(e as Error).message}`);
       return undefined;
     }
   }
-}
-
-/** One key per click: a retried request never submits twice. */
-function newIdempotencyKey(): string {
-  return typeof crypto !== 'undefined' && 'randomUUID' in crypto
-    ? crypto.randomUUID()
-    : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }

@@ -3,16 +3,28 @@ import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import type { KernelSpec } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
-import { type JobActions } from './components/JobRow';
+import type { JobActions } from './components/JobRow';
 import { JobsPanel } from './components/JobsPanel';
 import { hpcIcon } from './icons';
-import { type KernelSpecMap, resolveNotebookKernel, summarizeKernels } from './kernelInfo';
+import {
+  type KernelSpecMap,
+  type KernelSummary,
+  resolveNotebookKernel,
+  summarizeKernels
+} from './kernelInfo';
 import { baseName } from './labels';
 import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { SIDEBAR_ID } from './tokens';
+import type { ProfileStatus } from '../contract/wire';
 
 const TICK_MS = 1000;
+
+/** What the sidebar's buttons do. */
+export interface SidebarActions {
+  actions: JobActions;
+  createKernel(profile: string): Promise<void>;
+}
 
 export class JobsSidebar extends ReactWidget {
   private ticker: number | null = null;
@@ -24,8 +36,7 @@ export class JobsSidebar extends ReactWidget {
     private readonly tracker: INotebookTracker,
     private readonly runner: NotebookRunner,
     private readonly kernelspecs: KernelSpec.IManager,
-    private readonly actions: JobActions,
-    private readonly createKernel: (profile: string) => Promise<void>
+    private readonly buttons: SidebarActions
   ) {
     super();
     this.id = SIDEBAR_ID;
@@ -104,26 +115,6 @@ export class JobsSidebar extends ReactWidget {
   protected render(): JSX.Element {
     const panel = this.tracker.currentWidget;
     const profile = panel ? this.runner.chosenProfile(panel) : undefined;
-    const specs = (this.kernelspecs.specs?.kernelspecs ?? null) as KernelSpecMap | null;
-    let kernels = null;
-    if (panel) {
-      const session = panel.sessionContext;
-      const fileSpec = panel.model?.getMetadata('kernelspec') as { name?: unknown } | undefined;
-      const notebook = resolveNotebookKernel(
-        {
-          running: session.session?.kernel?.name,
-          preferred: session.kernelPreference.name,
-          metadata: typeof fileSpec?.name === 'string' ? fileSpec.name : undefined,
-          displayName: session.kernelDisplayName
-        },
-        specs
-      );
-      kernels = summarizeKernels(notebook, profile, specs);
-    }
-    const labels: Record<string, string> = {};
-    for (const p of this.model.profiles) {
-      labels[p.id] = p.label;
-    }
     return (
       <JobsPanel
         jobs={this.model.visibleJobs}
@@ -131,25 +122,49 @@ export class JobsSidebar extends ReactWidget {
         filter={this.model.filter}
         notebookName={panel ? baseName(panel.context.path) : null}
         profile={profile}
-        kernels={kernels}
-        profileLabels={labels}
+        kernels={panel ? this.kernels(panel, profile) : null}
+        profileLabels={this.profileLabels()}
         schedulerReachable={this.model.schedulerReachable}
         schedulerMessage={this.model.schedulerMessage}
         companionError={this.model.companionError}
         creatingKernel={this.creatingKernel}
-        actions={this.actions}
+        actions={this.buttons.actions}
         onFilter={f => (this.model.filter = f)}
-        onCreateKernel={async id => {
-          this.creatingKernel = true;
-          this.update();
-          try {
-            await this.createKernel(id);
-          } finally {
-            this.creatingKernel = false;
-            this.update();
-          }
-        }}
+        onCreateKernel={id => void this.createKernel(id)}
       />
     );
+  }
+
+  /** The notebook's kernel on the hub next to the one its run will use. */
+  private kernels(panel: NotebookPanel, profile: ProfileStatus | undefined): KernelSummary {
+    const specs = (this.kernelspecs.specs?.kernelspecs ?? null) as KernelSpecMap | null;
+    const session = panel.sessionContext;
+    const fileSpec = panel.model?.getMetadata('kernelspec') as { name?: unknown } | undefined;
+    const notebook = resolveNotebookKernel(
+      {
+        running: session.session?.kernel?.name,
+        preferred: session.kernelPreference.name,
+        metadata: typeof fileSpec?.name === 'string' ? fileSpec.name : undefined,
+        displayName: session.kernelDisplayName
+      },
+      specs
+    );
+    return summarizeKernels(notebook, profile, specs);
+  }
+
+  private profileLabels(): Record<string, string> {
+    return Object.fromEntries(this.model.profiles.map(p => [p.id, p.label]));
+  }
+
+  /** The button says "Creating kernel…" until the command is done. */
+  private async createKernel(profile: string): Promise<void> {
+    this.creatingKernel = true;
+    this.update();
+    try {
+      await this.buttons.createKernel(profile);
+    } finally {
+      this.creatingKernel = false;
+      this.update();
+    }
   }
 }

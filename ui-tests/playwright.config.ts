@@ -3,9 +3,12 @@
  * installed extension and its companion behind jupyter-server-proxy) and
  * Debian's Chromium. Run from the repository root:
  *   npx playwright test -c ui-tests/playwright.config.ts
+ * Other JupyterLab releases: scripts/ui-matrix.sh. The README's pictures
+ * (docs/*.png): scripts/screenshots.sh, never part of a test run.
  */
+import * as path from 'node:path';
 import { defineConfig } from '@playwright/test';
-import { UI_PORT, UI_WORK_DIR } from './tests/env';
+import { REPO_ROOT, SCREENSHOTS, UI_PORT, UI_VENV, UI_WORK_DIR } from './tests/env';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
@@ -15,6 +18,7 @@ const baseURL = `http://127.0.0.1:${UI_PORT}`;
 export default defineConfig({
   ...baseConfig,
   testDir: './tests',
+  ...(SCREENSHOTS ? { testMatch: 'screenshots.spec.ts' } : { testIgnore: 'screenshots.spec.ts' }),
   outputDir: './test-results',
   // One JupyterLab and one companion for all tests; 2 cores.
   workers: 1,
@@ -46,12 +50,17 @@ export default defineConfig({
   },
   webServer: {
     command: './start-jupyter.sh',
+    cwd: path.join(REPO_ROOT, 'ui-tests'),
     url: `${baseURL}/lab`,
     timeout: 120_000,
     // A server started by hand lacks the test profiles and kernels.
     reuseExistingServer: false,
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { HPC_SUBMIT_UI_DIR: UI_WORK_DIR, HPC_SUBMIT_UI_PORT: String(UI_PORT) }
+    env: {
+      HPC_SUBMIT_UI_DIR: UI_WORK_DIR,
+      HPC_SUBMIT_UI_PORT: String(UI_PORT),
+      HPC_SUBMIT_VENV: UI_VENV
+    }
   }
 });

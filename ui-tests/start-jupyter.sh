@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts the one JupyterLab that all UI tests share (playwright.config.ts runs
-# this as its webServer): the extension as `pip install .` put it into .venv,
-# the companion behind jupyter-server-proxy, a fresh temporary root dir with
-# the sample notebook, test profiles whose "environment" is .venv, and the
+# this as its webServer): the extension as `pip install .` put it into .venv
+# (or HPC_SUBMIT_VENV: scripts/ui-matrix.sh's venv of another JupyterLab), the
+# companion behind jupyter-server-proxy, a fresh temporary root dir with the
+# sample notebook, test profiles whose "environment" is that venv, and the
 # local executor (the slurm one with HPC_SUBMIT_TEST_SLURM=1).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -1,224 +1,586 @@
 /**
  * hpc-submit: the companion (serve) and its command line for terminal and
- * VS Code users on the login node.
+ * VS Code users on the login node. Arguments are checked in full before
+ * anything starts: help, a typo or a missing argument never leaves a
+ * companion behind.
  */
 import { realpathSync } from 'node:fs';
 import { relative, resolve, sep } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Job, JobList } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
-import { connect } from './client';
+import { type Client, connect } from './client';
 import { doctor, formatFindings } from './doctor';
 import type { ExecutorMode } from '../executors';
-import { defaultStateDir, serve } from '../serve';
+import { defaultStateDir, serve, type RunningCompanion } from '../serve';
 import { VERSION } from '../version';
 
-const USAGE = `usage: hpc-submit <command> [options]
+interface Option {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** The value's name in the help, for a string option. */
+  value?: string;
+  help: string;
+}
+type Options = Record<string, Option>;
+type Values = Record<string, string | boolean | undefined>;
 
-  serve [--executor auto|slurm|local] [--root-dir DIR] [--state-dir DIR]
-        [--profiles FILE] (--unix-socket PATH | --port N [--token T])
-        [--poll-interval SECONDS] [--max-concurrent N]
-  run NOTEBOOK [--profile ID] [--wait]
-  list
-  status ID
-  logs ID [--follow]
-  cancel ID
-  doctor
+/** A command line that makes no sense: said with the usage line, exit status 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string
+  ) {
+    super(message);
+  }
+}
 
-Environment: HPC_SUBMIT_EXECUTOR, HPC_SUBMIT_PROFILES, HPC_SUBMIT_STATE_DIR.`;
-
-interface Parsed {
+interface Invocation {
   command: string;
-  positional: string[];
-  flags: Map<string, string | true>;
+  args: string[];
+  values: Values;
 }
 
-const VALUE_FLAGS = new Set([
-  'executor',
-  'root-dir',
-  'state-dir',
-  'profiles',
-  'unix-socket',
-  'port',
-  'token',
-  'profile',
-  'poll-interval',
-  'max-concurrent'
-]);
+/** Where the state is, and how a companion is started: checked before anything starts. */
+interface Settings {
+  stateDir: string;
+  rootDir: string;
+  profilesFile?: string;
+  executor: ExecutorMode;
+}
 
-export function parseArgs(argv: string[]): Parsed {
-  const [command = 'help', ...rest] = argv;
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
+interface Command {
+  /** Positional arguments; a name in brackets is optional. */
+  args: string[];
+  summary: string;
+  options: Options;
+  /** Refuses what is plainly wrong before a companion is started for it. */
+  check?: (inv: Invocation) => void;
+  /** Runs without a companion (help, serve, doctor)... */
+  local?: (inv: Invocation) => Promise<number>;
+  /** ...or with one, found or started in the background. */
+  withCompanion?: (client: Client, inv: Invocation) => Promise<number>;
+}
+
+const HELP: Options = { help: { type: 'boolean', short: 'h', help: 'show this help' } };
+
+const TOP_LEVEL: Options = {
+  ...HELP,
+  version: { type: 'boolean', help: 'print the version' }
+};
+
+const STATE: Options = {
+  'state-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: "jobs, logs and the companion's files (default: $HPC_SUBMIT_STATE_DIR, else $XDG_DATA_HOME/jupyterlab-hpc-submit)"
+  },
+  'root-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: 'the folder notebook paths are under (default: the current folder)'
+  },
+  profiles: {
+    type: 'string',
+    value: 'FILE',
+    help: 'resource profiles, JSON (default: $HPC_SUBMIT_PROFILES, else the built-in gpu and cpu)'
+  },
+  executor: {
+    type: 'string',
+    value: 'MODE',
+    help: 'auto, slurm or local (default: $HPC_SUBMIT_EXECUTOR, else auto: Slurm when sbatch is on PATH)'
+  }
+};
+
+const STARTS_COMPANION =
+  'Talks to the companion, started in the background when none answers: --root-dir, ' +
+  '--profiles and --executor are its settings then.';
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    args: ['NOTEBOOK'],
+    summary: "submit a notebook; prints the job's id and state",
+    options: {
+      profile: { type: 'string', value: 'ID', help: 'resource profile (default: gpu)' },
+      wait: {
+        type: 'boolean',
+        help: 'wait until the job ends; exit status 0 only when it completed'
+      },
+      ...STATE,
+      ...HELP
+    },
+    check: inv => notebookFile(inv.args[0]),
+    withCompanion: runNotebook
+  },
+  list: {
+    args: [],
+    summary: 'list the jobs, newest first',
+    options: { ...STATE, ...HELP },
+    withCompanion: async client => {
+      const { jobs } = await client.json<JobList>('GET', '/api/jobs');
+      console.log(jobs.length ? jobs.map(describeJob).join('\n') : 'no jobs');
+      return 0;
     }
-    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (VALUE_FLAGS.has(name)) {
-      const value = inline ?? rest[++i];
-      if (value === undefined) {
-        throw new Error(`--${name} needs a value`);
-      }
-      flags.set(name, value);
-    } else if (['wait', 'follow', 'help'].includes(name)) {
-      flags.set(name, true);
+  },
+  status: {
+    args: ['ID'],
+    summary: 'show one job in full, as JSON',
+    options: { ...STATE, ...HELP },
+    withCompanion: async (client, inv) => {
+      const job = await client.json<Job>('GET', jobPath(inv));
+      console.log(JSON.stringify(job, null, 2));
+      return 0;
+    }
+  },
+  logs: {
+    args: ['ID'],
+    summary: "print a job's log",
+    options: {
+      follow: { type: 'boolean', help: 'keep printing until the job ends' },
+      ...STATE,
+      ...HELP
+    },
+    withCompanion: printLog
+  },
+  cancel: {
+    args: ['ID'],
+    summary: 'cancel a queued or running job',
+    options: { ...STATE, ...HELP },
+    withCompanion: async (client, inv) => {
+      console.log(describeJob(await client.json<Job>('POST', `${jobPath(inv)}/cancel`)));
+      return 0;
+    }
+  },
+  doctor: {
+    args: [],
+    summary: 'check what a run needs here, and say how to fix each problem',
+    options: { ...STATE, ...HELP },
+    local: async inv => {
+      const found = await doctor(settingsOf(inv));
+      console.log(formatFindings(found));
+      return found.every(f => f.ok) ? 0 : 1;
+    }
+  },
+  serve: {
+    args: [],
+    summary: 'run the companion (the API of the extension and the CLI) in the foreground',
+    options: {
+      'unix-socket': {
+        type: 'string',
+        value: 'PATH',
+        help: 'listen on this Unix socket, without a token (as behind jupyter-server-proxy)'
+      },
+      port: {
+        type: 'string',
+        value: 'N',
+        help: 'listen on 127.0.0.1:N with a token (default: 0, a free port)'
+      },
+      token: {
+        type: 'string',
+        value: 'TOKEN',
+        help: 'the token for --port (default: the one kept in the state directory)'
+      },
+      'poll-interval': {
+        type: 'string',
+        value: 'SECONDS',
+        help: 'how often the scheduler is asked about live jobs (default: 30)'
+      },
+      'max-concurrent': {
+        type: 'string',
+        value: 'N',
+        help: 'local executor: runs at once, the others wait (default: 2)'
+      },
+      'idle-exit': {
+        type: 'string',
+        value: 'MINUTES',
+        help: 'exit after MINUTES with no live job and no request (default: never; 30 for a companion the CLI starts)'
+      },
+      ...STATE,
+      ...HELP
+    },
+    local: startCompanion
+  },
+  help: {
+    args: ['[COMMAND]'],
+    summary: "show this help, or a command's",
+    options: HELP,
+    local: async inv => {
+      console.log(helpFor(inv.args[0]));
+      return 0;
+    }
+  }
+};
+
+const USAGE = 'usage: hpc-submit <command> [options]';
+
+const ENVIRONMENT: [string, string][] = [
+  ['HPC_SUBMIT_STATE_DIR', 'default of --state-dir'],
+  ['HPC_SUBMIT_PROFILES', 'default of --profiles'],
+  ['HPC_SUBMIT_EXECUTOR', 'default of --executor'],
+  [
+    'HPC_SUBMIT_IDLE_EXIT_MINUTES',
+    'idle minutes after which a companion the CLI started exits (default: 30; 0: never)'
+  ]
+];
+
+const LINE_WIDTH = 80;
+
+/** Greedy word wrap. */
+function wrap(text: string, width: number): string[] {
+  const lines = [''];
+  for (const word of text.split(' ')) {
+    const last = lines[lines.length - 1];
+    if (last && last.length + 1 + word.length > width) {
+      lines.push(word);
     } else {
-      throw new Error(`unknown option --${name}`);
+      lines[lines.length - 1] = last ? `${last} ${word}` : word;
     }
   }
-  return { command, positional, flags };
+  return lines;
 }
 
-function str(p: Parsed, name: string, fallback?: string): string | undefined {
-  const v = p.flags.get(name);
-  return typeof v === 'string' ? v : fallback;
-}
-
-function executorMode(p: Parsed): ExecutorMode {
-  const mode = str(p, 'executor', process.env.HPC_SUBMIT_EXECUTOR || 'auto') as string;
-  if (!['auto', 'slurm', 'local'].includes(mode)) {
-    throw new Error(`--executor must be auto, slurm or local, not ${mode}`);
+/** Names and their help; a name too long for the column has its help on the lines below. */
+function columns(rows: [string, string][]): string {
+  const indent = Math.min(Math.max(...rows.map(([name]) => name.length)), 24) + 4;
+  const lines: string[] = [];
+  for (const [name, help] of rows) {
+    const text = wrap(help, LINE_WIDTH - indent);
+    const head = `  ${name}`;
+    if (head.length + 2 > indent) {
+      lines.push(head);
+    } else {
+      lines.push(head.padEnd(indent) + text.shift());
+    }
+    lines.push(...text.map(t => ' '.repeat(indent) + t));
   }
-  return mode as ExecutorMode;
+  return lines.join('\n');
 }
 
-function describe(job: Job): string {
+function optionRows(options: Options): [string, string][] {
+  return Object.entries(options).map(([name, o]) => [
+    `${o.short ? `-${o.short}, ` : ''}--${name}${o.value ? ` ${o.value}` : ''}`,
+    o.help
+  ]);
+}
+
+function commandUsage(name: string | undefined): string {
+  if (!name) {
+    return USAGE;
+  }
+  const args = COMMANDS[name].args.map(a => ` ${a}`).join('');
+  return `usage: hpc-submit ${name}${args} [options]`;
+}
+
+function generalHelp(): string {
+  const commands = Object.entries(COMMANDS).map(([name, c]): [string, string] => [
+    [name, ...c.args].join(' '),
+    c.summary
+  ]);
+  return [
+    USAGE,
+    '',
+    ...wrap(
+      'Runs notebooks as batch jobs on the cluster (Slurm, else local processes) and keeps ' +
+        'track of them. run, list, status, logs and cancel talk to a companion process, ' +
+        'started in the background when none answers; it exits by itself after 30 idle minutes.',
+      LINE_WIDTH
+    ),
+    '',
+    'commands:',
+    columns(commands),
+    '',
+    'options:',
+    columns(optionRows(TOP_LEVEL)),
+    '',
+    'environment:',
+    columns(ENVIRONMENT),
+    '',
+    "`hpc-submit help COMMAND` shows a command's options."
+  ].join('\n');
+}
+
+function helpFor(name: string | undefined): string {
+  if (name === undefined) {
+    return generalHelp();
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    throw new UsageError(`unknown command ${name}`);
+  }
+  const summary = command.summary[0].toUpperCase() + command.summary.slice(1) + '.';
+  return [
+    commandUsage(name),
+    '',
+    ...wrap(command.withCompanion ? `${summary} ${STARTS_COMPANION}` : summary, LINE_WIDTH),
+    '',
+    'options:',
+    columns(optionRows(command.options))
+  ].join('\n');
+}
+
+// Every option of every command, for the tokenizer: one name, one type.
+const ALL_OPTIONS: Options = Object.assign(
+  {},
+  TOP_LEVEL,
+  ...Object.values(COMMANDS).map(c => c.options)
+);
+
+function tokenize(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: ALL_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+      tokens: true
+    });
+  } catch (e) {
+    const message = parseErrorMessage(e as Error & { code?: string });
+    const command = commandOf(argv);
+    throw new UsageError(command ? `${command}: ${message}` : message, command);
+  }
+}
+
+/** The command of a line the strict parse refused, to name it and its usage in the error. */
+function commandOf(argv: string[]): string | undefined {
+  const [first] = parseArgs({
+    args: argv,
+    options: ALL_OPTIONS,
+    strict: false,
+    allowPositionals: true
+  }).positionals;
+  return first !== undefined && first in COMMANDS ? first : undefined;
+}
+
+/** parseArgs' sentences, shorter and in this CLI's words. */
+function parseErrorMessage({ code, message }: Error & { code?: string }): string {
+  const option = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    return `unknown option ${option}`;
+  }
+  if (/argument missing|argument is ambiguous/.test(message)) {
+    return `${option} needs a value`;
+  }
+  if (/does not take an argument/.test(message)) {
+    return `${option} takes no value`;
+  }
+  return message.split('\n')[0];
+}
+
+/** The invocation, checked against its command's table; throws UsageError. */
+function parseCommandLine(argv: string[]): Invocation {
+  const { values, positionals, tokens } = tokenize(argv);
+  const [command, ...args] = positionals;
+  if (command === undefined) {
+    if (!values.help) {
+      refuseOptionsOutside(tokens, TOP_LEVEL);
+    }
+    return { command: values.version && !values.help ? 'version' : 'help', args: [], values };
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    throw new UsageError(`unknown command ${command}`);
+  }
+  if (values.help) {
+    return { command: 'help', args: command === 'help' ? args : [command], values };
+  }
+  refuseOptionsOutside(tokens, spec.options, command);
+  const required = spec.args.filter(a => !a.startsWith('['));
+  if (args.length < required.length) {
+    throw new UsageError(`${command}: missing ${required.slice(args.length).join(' ')}`, command);
+  }
+  if (args.length > spec.args.length) {
+    const extra = args.slice(spec.args.length).join(' ');
+    throw new UsageError(`${command}: unexpected argument ${extra}`, command);
+  }
+  return { command, args, values };
+}
+
+function refuseOptionsOutside(
+  tokens: ReturnType<typeof tokenize>['tokens'],
+  allowed: Options,
+  command?: string
+): void {
+  for (const t of tokens) {
+    if (t.kind === 'option' && !(t.name in allowed)) {
+      const what = `unknown option ${t.rawName}`;
+      throw new UsageError(command ? `${command}: ${what}` : what, command);
+    }
+  }
+}
+
+function str(values: Values, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A number option, checked: NaN never reaches a timer or a listen(). */
+function numberOption(
+  values: Values,
+  name: string,
+  check: { min: number; max?: number; integer?: boolean }
+): number | undefined {
+  const text = str(values, name);
+  if (text === undefined) {
+    return undefined;
+  }
+  const n = Number(text);
+  const fits =
+    text.trim() !== '' &&
+    Number.isFinite(n) &&
+    n >= check.min &&
+    n <= (check.max ?? Infinity) &&
+    (!check.integer || Number.isInteger(n));
+  if (!fits) {
+    const kind = check.integer ? 'a whole number' : 'a number';
+    const range = check.max === undefined ? `>= ${check.min}` : `${check.min}..${check.max}`;
+    throw new UsageError(`--${name} must be ${kind} ${range}, not ${text}`, 'serve');
+  }
+  return n;
+}
+
+function settingsOf(inv: Invocation): Settings {
+  const executor = str(inv.values, 'executor') ?? (process.env.HPC_SUBMIT_EXECUTOR || 'auto');
+  if (!['auto', 'slurm', 'local'].includes(executor)) {
+    throw new UsageError(`--executor must be auto, slurm or local, not ${executor}`, inv.command);
+  }
+  return {
+    stateDir: resolve(
+      str(inv.values, 'state-dir') ?? (process.env.HPC_SUBMIT_STATE_DIR || defaultStateDir())
+    ),
+    rootDir: resolve(str(inv.values, 'root-dir') ?? process.cwd()),
+    profilesFile: str(inv.values, 'profiles') ?? (process.env.HPC_SUBMIT_PROFILES || undefined),
+    executor: executor as ExecutorMode
+  };
+}
+
+async function startCompanion(inv: Invocation): Promise<number> {
+  const s = settingsOf(inv);
+  const v = inv.values;
+  const port = numberOption(v, 'port', { min: 0, max: 65535, integer: true });
+  const poll = numberOption(v, 'poll-interval', { min: 0.1 });
+  const maxConcurrent = numberOption(v, 'max-concurrent', { min: 1, integer: true });
+  const idleMinutes = numberOption(v, 'idle-exit', { min: 0 });
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    await companion.close();
+    process.exit(0);
+  };
+  const companion: RunningCompanion = await serve({
+    ...s,
+    unixSocket: str(v, 'unix-socket'),
+    port: port ?? 0,
+    token: str(v, 'token'),
+    pollIntervalMs: poll === undefined ? undefined : poll * 1000,
+    maxConcurrent,
+    idleExit: idleMinutes
+      ? {
+          minutes: idleMinutes,
+          onIdle: () => {
+            process.stderr.write(
+              `[hpc-submit] no live job and no request for ${idleMinutes} min: exiting\n`
+            );
+            void stop();
+          }
+        }
+      : undefined
+  });
+  console.log(`hpc-submit listening on ${companion.url}`);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return -1; // keep running
+}
+
+function describeJob(job: Job): string {
   const progress = job.progress ? ` cell ${job.progress.cell}/${job.progress.total}` : '';
   const where = job.node ? ` on ${job.node}` : '';
   return `${job.id}  ${job.state.padEnd(9)} ${job.profile.padEnd(6)} ${job.notebook}${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const p = parseArgs(argv);
-  if (p.command === 'help' || p.flags.has('help')) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (p.command === 'version' || p.command === '--version') {
-    console.log(VERSION);
-    return 0;
-  }
-  const stateDir = resolve(
-    str(p, 'state-dir', process.env.HPC_SUBMIT_STATE_DIR || defaultStateDir()) as string
-  );
-  const rootDir = resolve(str(p, 'root-dir', process.cwd()) as string);
-  const profilesFile = str(p, 'profiles', process.env.HPC_SUBMIT_PROFILES || undefined);
+function jobPath(inv: Invocation): string {
+  return `/api/jobs/${encodeURIComponent(inv.args[0])}`;
+}
 
-  if (p.command === 'serve') {
-    const port = str(p, 'port');
-    const poll = str(p, 'poll-interval');
-    const companion = await serve({
-      executor: executorMode(p),
-      rootDir,
-      stateDir,
-      profilesFile,
-      unixSocket: str(p, 'unix-socket'),
-      port: port === undefined ? 0 : Number(port),
-      token: str(p, 'token'),
-      pollIntervalMs: poll ? Number(poll) * 1000 : undefined,
-      maxConcurrent: str(p, 'max-concurrent') ? Number(str(p, 'max-concurrent')) : undefined
-    });
-    console.log(`hpc-submit listening on ${companion.url}`);
-    const stop = async () => {
-      await companion.close();
-      process.exit(0);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    return -1; // keep running
+function notebookFile(given: string): string {
+  try {
+    return realpathSync(resolve(given));
+  } catch {
+    throw new UsageError(`run: no notebook at ${given}`, 'run');
   }
+}
 
-  if (p.command === 'doctor') {
-    const found = await doctor({ executor: executorMode(p), stateDir, rootDir, profilesFile });
-    console.log(formatFindings(found));
-    return found.every(f => f.ok) ? 0 : 1;
+async function runNotebook(client: Client, inv: Invocation): Promise<number> {
+  const given = inv.args[0];
+  const root = realpathSync(client.info.rootDir);
+  const notebook = relative(root, notebookFile(given));
+  if (notebook.startsWith('..')) {
+    throw new Error(`${given} is outside the companion's root ${root}`);
   }
+  const job = await client.json<Job>('POST', '/api/jobs', {
+    notebook: notebook.split(sep).join('/'),
+    profile: str(inv.values, 'profile') ?? 'gpu'
+  });
+  console.log(describeJob(job));
+  return inv.values.wait ? waitFor(client, job.id) : 0;
+}
 
-  const serveArgs = [
-    '--executor',
-    executorMode(p),
-    ...(profilesFile ? ['--profiles', profilesFile] : [])
-  ];
-  const client = await connect({ stateDir, rootDir, serveArgs });
-  const id = p.positional[0];
-  const needId = () => {
-    if (!id) {
-      throw new Error(`${p.command} needs a job id (see hpc-submit list)`);
+async function printLog(client: Client, inv: Invocation): Promise<number> {
+  let offset = 0;
+  for (;;) {
+    const reply = await client.request('GET', `${jobPath(inv)}/log?offset=${offset}`);
+    if (reply.status >= 400) {
+      throw new Error(JSON.parse(reply.body).error);
     }
-    return encodeURIComponent(id);
-  };
-  switch (p.command) {
-    case 'run': {
-      if (!id) {
-        throw new Error('run needs a notebook path');
-      }
-      const root = realpathSync(client.info.rootDir);
-      const notebook = relative(root, realpathSync(resolve(id)));
-      if (notebook.startsWith('..')) {
-        throw new Error(`${id} is outside the companion's root ${root}`);
-      }
-      const job = await client.json<Job>('POST', '/api/jobs', {
-        notebook: notebook.split(sep).join('/'),
-        profile: str(p, 'profile', 'gpu')
-      });
-      console.log(describe(job));
-      if (!p.flags.has('wait')) {
-        return 0;
-      }
-      return waitFor(client, job.id);
-    }
-    case 'list': {
-      const { jobs } = await client.json<JobList>('GET', '/api/jobs');
-      console.log(jobs.length ? jobs.map(describe).join('\n') : 'no jobs');
+    process.stdout.write(reply.body);
+    offset = Number(reply.headers['x-log-offset'] ?? offset);
+    if (!inv.values.follow) {
       return 0;
     }
-    case 'status': {
-      const job = await client.json<Job>('GET', `/api/jobs/${needId()}`);
-      console.log(JSON.stringify(job, null, 2));
+    const job = await client.json<Job>('GET', jobPath(inv));
+    if (isFinal(job) && reply.body === '') {
       return 0;
     }
-    case 'cancel': {
-      console.log(describe(await client.json<Job>('POST', `/api/jobs/${needId()}/cancel`)));
-      return 0;
+    if (reply.body === '') {
+      await new Promise(r => setTimeout(r, 1000));
     }
-    case 'logs': {
-      let offset = 0;
-      for (;;) {
-        const reply = await client.request('GET', `/api/jobs/${needId()}/log?offset=${offset}`);
-        if (reply.status >= 400) {
-          throw new Error(JSON.parse(reply.body).error);
-        }
-        process.stdout.write(reply.body);
-        offset = Number(reply.headers['x-log-offset'] ?? offset);
-        if (!p.flags.has('follow')) {
-          return 0;
-        }
-        const job = await client.json<Job>('GET', `/api/jobs/${needId()}`);
-        if (isFinal(job) && reply.body === '') {
-          return 0;
-        }
-        if (reply.body === '') {
-          await new Promise(r => setTimeout(r, 1000));
-        }
-      }
-    }
-    default:
-      throw new Error(`unknown command ${p.command}\n\n${USAGE}`);
   }
 }
 
 /** Waits until the job ends (the companion answers from memory); exit 0 only when it completed. */
-async function waitFor(client: Awaited<ReturnType<typeof connect>>, id: string): Promise<number> {
+async function waitFor(client: Client, id: string): Promise<number> {
   for (;;) {
     const job = await client.json<Job>('GET', `/api/jobs/${encodeURIComponent(id)}`);
     if (isFinal(job)) {
-      console.log(describe(job));
+      console.log(describeJob(job));
       return job.state === 'completed' ? 0 : 1;
     }
     await new Promise(r => setTimeout(r, 1000));
   }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const inv = parseCommandLine(argv);
+  if (inv.command === 'version') {
+    console.log(VERSION);
+    return 0;
+  }
+  const { local, check, withCompanion } = COMMANDS[inv.command];
+  if (local) {
+    return local(inv);
+  }
+  check?.(inv);
+  const s = settingsOf(inv);
+  const serveArgs = [
+    '--executor',
+    s.executor,
+    ...(s.profilesFile ? ['--profiles', s.profilesFile] : [])
+  ];
+  const client = await connect({ stateDir: s.stateDir, rootDir: s.rootDir, serveArgs });
+  return (withCompanion as NonNullable<typeof withCompanion>)(client, inv);
 }
 
 main(process.argv.slice(2)).then(
@@ -228,7 +590,12 @@ main(process.argv.slice(2)).then(
     }
   },
   (e: Error) => {
-    console.error(`hpc-submit: ${e.message}`);
+    if (e instanceof UsageError) {
+      const more = e.command ? `hpc-submit help ${e.command}` : 'hpc-submit --help';
+      console.error(`hpc-submit: ${e.message}\n${commandUsage(e.command)}\nTry '${more}'.`);
+    } else {
+      console.error(`hpc-submit: ${e.message}`);
+    }
     process.exit(2);
   }
 );

@@ -1,7 +1,9 @@
 /**
  * The CLI's side of the API: finds the running companion through the state
  * directory (companion.json, token), starts one in the background when none
- * answers, and makes requests over its socket or port.
+ * answers, and makes requests over its socket or port. A companion started
+ * here exits by itself when idle (HPC_SUBMIT_IDLE_EXIT_MINUTES, default 30):
+ * the next command starts another.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -100,6 +102,37 @@ async function answers(client: Client): Promise<boolean> {
   }
 }
 
+/** A live process of this user: signal 0 reaches no one else's (EPERM) and no dead one (ESRCH). */
+function isOwnProcess(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const DEFAULT_IDLE_EXIT_MINUTES = 30;
+
+/**
+ * How long a companion started here may sit idle. Only the CLI reads the
+ * variable: a companion under jupyter-server-proxy, which inherits the same
+ * environment, must keep running (the proxy does not start it again after a
+ * clean exit).
+ */
+function idleExitMinutes(): string {
+  const given = process.env.HPC_SUBMIT_IDLE_EXIT_MINUTES?.trim();
+  if (!given) {
+    return String(DEFAULT_IDLE_EXIT_MINUTES);
+  }
+  if (!(Number(given) >= 0)) {
+    throw new Error(
+      `HPC_SUBMIT_IDLE_EXIT_MINUTES must be a number of minutes (0: never), not ${given}`
+    );
+  }
+  return given;
+}
+
 /** A client of the running companion, starting one (local port + token) when none answers. */
 export async function connect(opts: {
   stateDir: string;
@@ -107,12 +140,15 @@ export async function connect(opts: {
   serveArgs: string[];
 }): Promise<Client> {
   const known = readInfo(opts.stateDir);
-  if (known) {
+  // A companion.json left by one that was killed names a pid that is gone, or
+  // someone else's: the token is not sent to whoever holds that port now.
+  if (known && isOwnProcess(known.pid)) {
     const client = new Client(known, known.socket ? null : readToken(opts.stateDir));
     if (await answers(client)) {
       return client;
     }
   }
+  const idleExit = idleExitMinutes();
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(opts.stateDir, 'companion.log'), 'a', 0o600);
   const child = spawn(
@@ -128,13 +164,17 @@ export async function connect(opts: {
       opts.stateDir,
       '--root-dir',
       opts.rootDir,
+      '--idle-exit',
+      idleExit,
       ...opts.serveArgs
     ],
     { detached: true, stdio: ['ignore', logFd, logFd] }
   );
   child.unref();
+  let exited: number | null = null;
+  child.once('exit', code => (exited = code ?? 1));
   const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && exited === null) {
     await new Promise(r => setTimeout(r, 100));
     const info = readInfo(opts.stateDir);
     if (info && info.pid === child.pid && existsSync(join(opts.stateDir, 'token'))) {
@@ -144,5 +184,8 @@ export async function connect(opts: {
       }
     }
   }
-  throw new Error(`could not start a companion; see ${join(opts.stateDir, 'companion.log')}`);
+  const why = exited === null ? 'it did not answer within 15 s' : `it exited with status ${exited}`;
+  throw new Error(
+    `could not start a companion (${why}); see ${join(opts.stateDir, 'companion.log')}`
+  );
 }

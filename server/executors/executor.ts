@@ -5,7 +5,7 @@
  * decide a job's final state alone: the job's own status.json (written by the
  * job script) is read by the job service and wins over what the scheduler says.
  */
-import type { ExecutorName, Resources } from '../../contract/wire';
+import type { ExecutorName, Resources, SchedulerHealth } from '../../contract/wire';
 
 /** Everything an executor needs to start one job. All paths are absolute. */
 export interface LaunchSpec {
@@ -49,11 +49,10 @@ export class SchedulerUnreachableError extends Error {
   }
 }
 
-export interface SchedulerInfo {
-  reachable: boolean;
+/** Whether the scheduler answers, and what it offers. */
+export interface SchedulerInfo extends SchedulerHealth {
   /** Partition names (slurm); empty for local. */
   partitions: string[];
-  message?: string;
 }
 
 export interface Executor {

@@ -8,14 +8,13 @@
  * for a slot), and the pid with the process's start time from /proc (so a
  * recycled pid is never mistaken for our run).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
   existsSync,
   mkdirSync,
   openSync,
   readFileSync,
-  readdirSync,
   renameSync,
   writeFileSync
 } from 'node:fs';
@@ -36,7 +35,6 @@ export interface LocalExecutorOptions {
 
 interface RunRecord {
   spec: LaunchSpec;
-  queuedAt: number;
   /** Order of submission, for the queue. */
   seq: number;
   pid?: number;
@@ -47,6 +45,10 @@ interface RunRecord {
   exitCode?: number;
   exitSignal?: string;
   ended?: boolean;
+  /**
+   * The executor's own memory of a cancel, kept in its run file: after a
+   * restart it still answers a cancelled run's end as 'cancelled'.
+   */
   cancelRequested?: boolean;
   /** A start that failed (e.g. the working directory is gone). */
   startError?: string;
@@ -54,39 +56,35 @@ interface RunRecord {
 
 /** Field 22 (starttime) of /proc/<pid>/stat, or null when there is no such process. */
 export function processStartTime(pid: number): string | null {
+  const fields = procStatFields(pid);
+  return fields ? (fields[19] ?? null) : null; // field 22 overall = index 19 after "pid (comm)"
+}
+
+/** The fields of /proc/<pid>/stat after "pid (comm)", or null when there is no such process. */
+function procStatFields(pid: number): string[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall = index 19 after "pid (comm)"
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
 }
 
-function hasProc(): boolean {
-  return existsSync('/proc/self/stat');
+/** Our process is still there: same pid, same start time, not a zombie. */
+function isAlive(pid: number, procStart?: string): boolean {
+  if (!existsSync('/proc/self/stat')) {
+    return signalZeroReaches(pid);
+  }
+  const fields = procStatFields(pid);
+  if (!fields || (procStart !== undefined && fields[19] !== procStart)) {
+    return false;
+  }
+  return fields[0] !== 'Z'; // a zombie has ended
 }
 
-function isAlive(pid: number, procStart?: string): boolean {
-  if (hasProc()) {
-    const now = processStartTime(pid);
-    if (now === null) {
-      return false;
-    }
-    if (procStart !== undefined && now !== procStart) {
-      return false;
-    }
-    try {
-      const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (state.slice(state.lastIndexOf(')') + 2).startsWith('Z')) {
-        return false;
-      } // a zombie has ended
-    } catch {
-      return false;
-    }
-    return true;
-  }
+/** Without /proc: whether the pid exists at all (a recycled pid cannot be told apart). */
+function signalZeroReaches(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -95,171 +93,265 @@ function isAlive(pid: number, procStart?: string): boolean {
   }
 }
 
-export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
-  const maxConcurrent = Math.max(1, Math.floor(opts.maxConcurrent ?? 2));
-  const killGraceMs = opts.killGraceMs ?? 10_000;
-  const recordDir = join(opts.stateDir, 'local-executor');
-  const runs = new Map<string, RunRecord>();
-  /** Runs this process spawned: their end is known by the 'exit' event, not by polling. */
-  const ours = new Set<string>();
-  const timers = new Set<NodeJS.Timeout>();
-  let seq = 0;
-  let checker: NodeJS.Timeout | null = null;
-  let closed = false;
+const runAlive = (record: RunRecord): boolean =>
+  record.pid !== undefined && isAlive(record.pid, record.procStart);
 
-  function recordPath(id: string): string {
-    return join(recordDir, `${encodeURIComponent(id)}.json`);
+function signalRun(record: RunRecord, signal: NodeJS.Signals, group = true): void {
+  if (record.pid === undefined || !runAlive(record)) {
+    return;
   }
+  try {
+    process.kill(group ? -record.pid : record.pid, signal);
+  } catch {
+    // already gone
+  }
+}
 
-  function save(id: string, record: RunRecord): void {
-    mkdirSync(recordDir, { recursive: true, mode: 0o700 });
-    const path = recordPath(id);
+/** The job script runs nbconvert in a process group of its own; a SIGKILL must reach it too. */
+function killChildGroup(record: RunRecord): void {
+  try {
+    const child = Number(readFileSync(join(record.spec.jobDir, 'child.pid'), 'utf8').trim());
+    if (Number.isInteger(child) && child > 1) {
+      process.kill(-child, 'SIGKILL');
+    }
+  } catch {
+    // no child group, or already gone
+  }
+}
+
+/** The job script as the leader of a new session, its output appended to the job's log. */
+function spawnScript(spec: LaunchSpec, logFd: number): ChildProcess {
+  return spawn(existsSync('/bin/bash') ? '/bin/bash' : 'bash', [spec.scriptPath], {
+    cwd: spec.cwd,
+    env: spec.env,
+    detached: true,
+    stdio: ['ignore', logFd, logFd]
+  });
+}
+
+/** How a run that has a pid but no longer runs ended, as far as this executor knows. */
+function endOf(record: RunRecord): Observation {
+  if (record.exitCode === undefined && record.exitSignal === undefined) {
+    // Ended while no companion watched it: only its status.json can tell how.
+    return { phase: 'gone' };
+  }
+  const o: Observation = { phase: 'ended', node: hostname() };
+  if (record.exitCode !== undefined) {
+    o.exitCode = record.exitCode;
+  }
+  if (record.exitCode === 0) {
+    o.endState = 'completed';
+  } else if (record.cancelRequested) {
+    o.endState = 'cancelled';
+  } else {
+    o.endState = 'failed';
+    if (record.exitSignal) {
+      o.reason = `killed by signal ${record.exitSignal}`;
+    }
+  }
+  return o;
+}
+
+/** One JSON file per run under <stateDir>/local-executor/, written atomically. */
+class RunFiles {
+  constructor(private readonly dir: string) {}
+
+  save(id: string, record: RunRecord): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const path = this.pathOf(id);
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
     renameSync(tmp, path);
   }
 
-  function load(id: string): RunRecord | undefined {
+  load(id: string): RunRecord | undefined {
     try {
-      const record = JSON.parse(readFileSync(recordPath(id), 'utf8')) as RunRecord;
-      if (!record || typeof record !== 'object' || !record.spec) {
-        return undefined;
-      }
-      return record;
+      const record = JSON.parse(readFileSync(this.pathOf(id), 'utf8')) as RunRecord;
+      return record && typeof record === 'object' && record.spec ? record : undefined;
     } catch {
       return undefined;
     }
   }
 
-  function get(id: string): RunRecord | undefined {
-    let record = runs.get(id);
+  private pathOf(id: string): string {
+    return join(this.dir, `${encodeURIComponent(id)}.json`);
+  }
+}
+
+export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
+  return new LocalExecutor(opts);
+}
+
+class LocalExecutor implements Executor {
+  readonly name = 'local';
+  private readonly maxConcurrent: number;
+  private readonly killGraceMs: number;
+  private readonly checkIntervalMs: number;
+  private readonly files: RunFiles;
+  private readonly runs = new Map<string, RunRecord>();
+  /** Runs this process spawned: their end is known by the 'exit' event, not by polling. */
+  private readonly ours = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private seq = 0;
+  private checker: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  constructor(opts: LocalExecutorOptions) {
+    this.maxConcurrent = Math.max(1, Math.floor(opts.maxConcurrent ?? 2));
+    this.killGraceMs = opts.killGraceMs ?? 10_000;
+    this.checkIntervalMs = opts.checkIntervalMs ?? 2000;
+    this.files = new RunFiles(join(opts.stateDir, 'local-executor'));
+  }
+
+  async submit(spec: LaunchSpec): Promise<string> {
+    if (this.closed) {
+      throw new Error('the local executor is shut down');
+    }
+    const id = spec.jobId;
+    if (this.get(id)) {
+      throw new Error(`job ${id} was already submitted`);
+    }
+    const record: RunRecord = { spec, seq: this.seq++ };
+    this.runs.set(id, record);
+    this.files.save(id, record);
+    this.pump();
+    if (record.startError) {
+      throw new Error(record.startError);
+    }
+    return id;
+  }
+
+  async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
+    this.pump();
+    return new Map(schedulerIds.map(id => [id, this.observeOne(id)]));
+  }
+
+  async cancel(schedulerId: string): Promise<void> {
+    const record = this.get(schedulerId);
     if (!record) {
-      record = load(id);
+      return;
+    }
+    record.cancelRequested = true;
+    if (record.pid === undefined) {
+      record.ended = true; // never started: nothing to stop
+    }
+    this.files.save(schedulerId, record);
+    if (runAlive(record)) {
+      signalRun(record, 'SIGTERM');
+      this.hardKillLater(record);
+    }
+  }
+
+  async describe(): Promise<SchedulerInfo> {
+    return { reachable: true, partitions: [] };
+  }
+
+  async adopt(schedulerIds: string[]): Promise<void> {
+    for (const id of schedulerIds) {
+      const record = this.get(id);
+      if (record && !record.ended && runAlive(record)) {
+        this.armTimeLimit(record);
+      }
+    }
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) {
+      clearTimeout(timer);
+    }
+    this.timers.clear();
+    if (this.checker) {
+      clearInterval(this.checker);
+    }
+    this.checker = null;
+    // The runs themselves go on: they belong to the user, not to this process.
+  }
+
+  /** The run in memory, or found on disk (a run of an earlier companion). */
+  private get(id: string): RunRecord | undefined {
+    let record = this.runs.get(id);
+    if (!record) {
+      record = this.files.load(id);
       if (record) {
-        runs.set(id, record);
-        seq = Math.max(seq, record.seq + 1);
+        this.runs.set(id, record);
+        this.seq = Math.max(this.seq, record.seq + 1);
       }
     }
     return record;
   }
 
-  function isRunning(record: RunRecord): boolean {
-    return record.pid !== undefined && !record.ended && isAlive(record.pid, record.procStart);
+  private isRunning(record: RunRecord): boolean {
+    return !record.ended && runAlive(record);
+  }
+
+  private waiting(): [string, RunRecord][] {
+    return [...this.runs.entries()].filter(([, r]) => r.pid === undefined && !r.ended);
+  }
+
+  /** Starts waiting runs, oldest first, while there are free slots. */
+  private pump(): void {
+    if (this.closed) {
+      return;
+    }
+    this.sweep();
+    const waiting = this.waiting().sort((a, b) => a[1].seq - b[1].seq);
+    let running = [...this.runs.values()].filter(r => this.isRunning(r)).length;
+    for (const [id, record] of waiting) {
+      if (running >= this.maxConcurrent) {
+        break;
+      }
+      this.start(id, record);
+      if (record.pid !== undefined) {
+        running++;
+      }
+    }
+    this.ensureChecker();
   }
 
   /** Marks runs this process did not start (adopted ones) ended once their process is gone. */
-  function sweep(): void {
-    for (const [id, record] of runs) {
-      if (ours.has(id)) {
-        continue;
-      }
-      if (record.pid !== undefined && !record.ended && !isAlive(record.pid, record.procStart)) {
+  private sweep(): void {
+    for (const [id, record] of this.runs) {
+      if (!this.ours.has(id) && record.pid !== undefined && !record.ended && !runAlive(record)) {
         record.ended = true;
-        save(id, record);
+        this.files.save(id, record);
       }
     }
   }
 
-  function later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      fn();
-    }, ms);
-    timer.unref();
-    timers.add(timer);
-  }
-
-  function signalRun(record: RunRecord, signal: NodeJS.Signals, group = true): void {
-    if (record.pid === undefined || !isAlive(record.pid, record.procStart)) {
-      return;
-    }
-    try {
-      process.kill(group ? -record.pid : record.pid, signal);
-    } catch {
-      // already gone
+  /** Runs adopted after a restart end without an 'exit' event: look at them now and then. */
+  private ensureChecker(): void {
+    const needed = [...this.runs.values()].some(
+      r => !r.ended && (r.pid === undefined || r.exitCode === undefined)
+    );
+    if (needed && !this.checker && !this.closed) {
+      this.checker = setInterval(() => this.pump(), this.checkIntervalMs);
+      this.checker.unref();
+    } else if (!needed && this.checker) {
+      clearInterval(this.checker);
+      this.checker = null;
     }
   }
 
-  /** The job script runs nbconvert in a process group of its own; a SIGKILL must reach it too. */
-  function killChildGroup(record: RunRecord): void {
-    try {
-      const child = Number(readFileSync(join(record.spec.jobDir, 'child.pid'), 'utf8').trim());
-      if (Number.isInteger(child) && child > 1) {
-        process.kill(-child, 'SIGKILL');
-      }
-    } catch {
-      // no child group, or already gone
-    }
-  }
-
-  function hardKillLater(record: RunRecord): void {
-    later(killGraceMs, () => {
-      if (record.pid !== undefined && isAlive(record.pid, record.procStart)) {
-        signalRun(record, 'SIGKILL');
-        killChildGroup(record);
-      }
-    });
-  }
-
-  function armTimeLimit(record: RunRecord): void {
-    const limit = parseSlurmTime(record.spec.resources?.time);
-    if (limit === null || record.startedAt === undefined) {
-      return;
-    }
-    const left = Math.max(0, record.startedAt + limit - Date.now());
-    later(left, () => {
-      if (record.ended || record.pid === undefined || !isAlive(record.pid, record.procStart)) {
-        return;
-      }
-      // As Slurm's --signal=B:USR1: the script records "timeout" and stops nbconvert.
-      signalRun(record, 'SIGUSR1', false);
-      hardKillLater(record);
-    });
-  }
-
-  function start(id: string, record: RunRecord): void {
-    const spec = record.spec;
+  private start(id: string, record: RunRecord): void {
     let logFd: number | null = null;
     try {
-      logFd = openSync(spec.logPath, 'a', 0o600);
-      const child = spawn(existsSync('/bin/bash') ? '/bin/bash' : 'bash', [spec.scriptPath], {
-        cwd: spec.cwd,
-        env: spec.env,
-        detached: true,
-        stdio: ['ignore', logFd, logFd]
-      });
+      logFd = openSync(record.spec.logPath, 'a', 0o600);
+      const child = spawnScript(record.spec, logFd);
       child.on('error', error => {
-        record.startError = `could not start the job: ${error.message}`;
-        record.ended = true;
-        save(id, record);
-        pump();
+        this.failedToStart(id, record, error);
+        this.pump();
       });
       if (child.pid === undefined) {
-        return;
-      } // 'error' follows
-      record.pid = child.pid;
-      ours.add(id);
-      record.procStart = processStartTime(child.pid) ?? undefined;
-      record.startedAt = Date.now();
-      save(id, record);
-      child.on('exit', (code, signal) => {
-        ours.delete(id);
-        record.ended = true;
-        if (code !== null) {
-          record.exitCode = code;
-        }
-        if (signal) {
-          record.exitSignal = signal;
-        }
-        save(id, record);
-        pump();
-      });
+        return; // 'error' follows
+      }
+      this.started(id, record, child.pid);
+      child.on('exit', (code, signal) => this.exited(id, record, code, signal));
       child.unref();
-      armTimeLimit(record);
+      this.armTimeLimit(record);
     } catch (error) {
-      record.startError = `could not start the job: ${(error as Error).message}`;
-      record.ended = true;
-      save(id, record);
+      this.failedToStart(id, record, error as Error);
     } finally {
       if (logFd !== null) {
         closeSync(logFd);
@@ -267,43 +359,74 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
     }
   }
 
-  function pump(): void {
-    if (closed) {
+  private started(id: string, record: RunRecord, pid: number): void {
+    record.pid = pid;
+    this.ours.add(id);
+    record.procStart = processStartTime(pid) ?? undefined;
+    record.startedAt = Date.now();
+    this.files.save(id, record);
+  }
+
+  private exited(
+    id: string,
+    record: RunRecord,
+    code: number | null,
+    signal: NodeJS.Signals | null
+  ): void {
+    this.ours.delete(id);
+    record.ended = true;
+    if (code !== null) {
+      record.exitCode = code;
+    }
+    if (signal) {
+      record.exitSignal = signal;
+    }
+    this.files.save(id, record);
+    this.pump();
+  }
+
+  private failedToStart(id: string, record: RunRecord, error: Error): void {
+    record.startError = `could not start the job: ${error.message}`;
+    record.ended = true;
+    this.files.save(id, record);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private hardKillLater(record: RunRecord): void {
+    this.later(this.killGraceMs, () => {
+      if (runAlive(record)) {
+        signalRun(record, 'SIGKILL');
+        killChildGroup(record);
+      }
+    });
+  }
+
+  private armTimeLimit(record: RunRecord): void {
+    const limit = parseSlurmTime(record.spec.resources?.time);
+    if (limit === null || record.startedAt === undefined) {
       return;
     }
-    sweep();
-    const waiting = [...runs.entries()]
-      .filter(([, r]) => r.pid === undefined && !r.ended)
-      .sort((a, b) => a[1].seq - b[1].seq);
-    let running = [...runs.values()].filter(isRunning).length;
-    for (const [id, record] of waiting) {
-      if (running >= maxConcurrent) {
-        break;
+    const left = Math.max(0, record.startedAt + limit - Date.now());
+    this.later(left, () => {
+      if (record.ended || !runAlive(record)) {
+        return;
       }
-      start(id, record);
-      if (record.pid !== undefined) {
-        running++;
-      }
-    }
-    ensureChecker();
+      // As Slurm's --signal=B:USR1: the script records "timeout" and stops nbconvert.
+      signalRun(record, 'SIGUSR1', false);
+      this.hardKillLater(record);
+    });
   }
 
-  /** Runs adopted after a restart end without an 'exit' event: look at them now and then. */
-  function ensureChecker(): void {
-    const needed = [...runs.values()].some(
-      r => !r.ended && (r.pid === undefined || r.exitCode === undefined)
-    );
-    if (needed && !checker && !closed) {
-      checker = setInterval(() => pump(), opts.checkIntervalMs ?? 2000);
-      checker.unref();
-    } else if (!needed && checker) {
-      clearInterval(checker);
-      checker = null;
-    }
-  }
-
-  function observeOne(id: string): Observation {
-    const record = get(id);
+  private observeOne(id: string): Observation {
+    const record = this.get(id);
     if (!record) {
       return { phase: 'gone' };
     }
@@ -311,129 +434,18 @@ export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
       return { phase: 'ended', endState: 'failed', reason: record.startError };
     }
     if (record.pid === undefined) {
-      if (record.cancelRequested || record.ended) {
-        return { phase: 'ended', endState: 'cancelled' };
-      }
-      const ahead = [...runs.values()].filter(
-        r => r.pid === undefined && !r.ended && r.seq < record.seq
-      ).length;
-      return {
-        phase: 'pending',
-        reason: ahead > 0 ? `waiting for a free slot (${ahead} ahead)` : 'waiting for a free slot'
-      };
+      return record.cancelRequested || record.ended
+        ? { phase: 'ended', endState: 'cancelled' }
+        : { phase: 'pending', reason: this.queuePlace(record) };
     }
-    if (ours.has(id) || isRunning(record)) {
+    if (this.ours.has(id) || this.isRunning(record)) {
       return { phase: 'running', node: hostname() };
     }
-    if (record.exitCode !== undefined || record.exitSignal !== undefined) {
-      const o: Observation = { phase: 'ended', node: hostname() };
-      if (record.exitCode !== undefined) {
-        o.exitCode = record.exitCode;
-      }
-      if (record.exitCode === 0) {
-        o.endState = 'completed';
-      } else if (record.cancelRequested) {
-        o.endState = 'cancelled';
-      } else {
-        o.endState = 'failed';
-        if (record.exitSignal) {
-          o.reason = `killed by signal ${record.exitSignal}`;
-        }
-      }
-      return o;
-    }
-    // Ended while no companion watched it: only its status.json can tell how.
-    return { phase: 'gone' };
+    return endOf(record);
   }
 
-  return {
-    name: 'local',
-
-    async submit(spec: LaunchSpec): Promise<string> {
-      if (closed) {
-        throw new Error('the local executor is shut down');
-      }
-      const id = spec.jobId;
-      if (get(id)) {
-        throw new Error(`job ${id} was already submitted`);
-      }
-      const record: RunRecord = { spec, queuedAt: Date.now(), seq: seq++ };
-      runs.set(id, record);
-      save(id, record);
-      pump();
-      if (record.startError) {
-        throw new Error(record.startError);
-      }
-      return id;
-    },
-
-    async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
-      pump();
-      const out = new Map<string, Observation>();
-      for (const id of schedulerIds) {
-        out.set(id, observeOne(id));
-      }
-      return out;
-    },
-
-    async cancel(schedulerId: string): Promise<void> {
-      const record = get(schedulerId);
-      if (!record) {
-        return;
-      }
-      record.cancelRequested = true;
-      if (record.pid === undefined) {
-        record.ended = true; // never started: nothing to stop
-        save(schedulerId, record);
-        return;
-      }
-      save(schedulerId, record);
-      if (!isAlive(record.pid, record.procStart)) {
-        return;
-      }
-      signalRun(record, 'SIGTERM');
-      hardKillLater(record);
-    },
-
-    async describe(): Promise<SchedulerInfo> {
-      return { reachable: true, partitions: [] };
-    },
-
-    async adopt(schedulerIds: string[]): Promise<void> {
-      for (const id of schedulerIds) {
-        const record = get(id);
-        if (!record) {
-          continue;
-        }
-        if (record.pid !== undefined && !record.ended && isAlive(record.pid, record.procStart)) {
-          armTimeLimit(record);
-        }
-      }
-      pump();
-    },
-
-    async close(): Promise<void> {
-      closed = true;
-      for (const timer of timers) {
-        clearTimeout(timer);
-      }
-      timers.clear();
-      if (checker) {
-        clearInterval(checker);
-      }
-      checker = null;
-      // The runs themselves go on: they belong to the user, not to this process.
-    }
-  };
-}
-
-/** Ids of the runs this executor knows on disk (for tools and tests). */
-export function listLocalRuns(stateDir: string): string[] {
-  try {
-    return readdirSync(join(stateDir, 'local-executor'))
-      .filter(f => f.endsWith('.json'))
-      .map(f => decodeURIComponent(f.slice(0, -'.json'.length)));
-  } catch {
-    return [];
+  private queuePlace(record: RunRecord): string {
+    const ahead = this.waiting().filter(([, r]) => r.seq < record.seq).length;
+    return ahead > 0 ? `waiting for a free slot (${ahead} ahead)` : 'waiting for a free slot';
   }
 }

@@ -18,7 +18,7 @@ import {
   SchedulerUnreachableError
 } from './executor';
 
-type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo' | 'scontrol';
+type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo';
 
 export interface SlurmExecutorOptions {
   /** Paths of the Slurm commands; default: found on PATH. */
@@ -216,173 +216,187 @@ function submitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return out;
 }
 
-export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
-  const timeoutMs = opts.timeoutMs ?? 20_000;
-  const lead = opts.signalLeadSeconds ?? 60;
-  const binOf = (c: SlurmCommand): string => opts.bin?.[c] ?? c;
+/** What a Slurm client said, on one line, short enough for a message. */
+const firstLine = (text: string): string =>
+  text
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean)
+    .join(' ')
+    .slice(0, 500);
 
-  function run(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
-    let file = binOf(command);
-    let argv = args;
-    if (opts.runAs) {
-      argv = ['-u', opts.runAs, '--', file, ...args];
-      file = 'runuser';
-    }
-    return new Promise((resolve, reject) => {
-      execFile(
-        file,
-        argv,
-        {
-          env: env ?? opts.env ?? process.env,
-          timeout: timeoutMs,
-          maxBuffer: 16 * 1024 * 1024,
-          encoding: 'utf8'
-        },
-        (error, stdout, stderr) => {
-          if (error) {
-            const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
-            if (e.code === 'ENOENT') {
-              reject(new CommandMissing(`${file} is not installed or not on PATH`));
-              return;
-            }
-            if (e.killed) {
-              reject(
-                new CommandTimedOut(
-                  `${command} did not answer within ${Math.round(timeoutMs / 1000)} s`
-                )
-              );
-              return;
-            }
-            resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });
-            return;
-          }
-          resolve({ stdout, stderr, code: 0 });
-        }
-      );
-    });
+const SLURM_JOB_ID = /^\d+(_\d+)?$/;
+
+const doesNotAnswer = (said: string): string => `Slurm does not answer: ${said}`;
+
+const unreachable = (said: string): SchedulerUnreachableError =>
+  new SchedulerUnreachableError(doesNotAnswer(said));
+
+export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
+  return new SlurmExecutor(opts);
+}
+
+class SlurmExecutor implements Executor {
+  readonly name = 'slurm';
+  private readonly timeoutMs: number;
+  private readonly lead: number;
+
+  constructor(private readonly opts: SlurmExecutorOptions) {
+    this.timeoutMs = opts.timeoutMs ?? 20_000;
+    this.lead = opts.signalLeadSeconds ?? 60;
   }
 
-  async function runOrUnreachable(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv) {
+  async submit(spec: LaunchSpec): Promise<string> {
+    const result = await this.runOrUnreachable(
+      'sbatch',
+      sbatchArgs(spec, this.lead),
+      submitEnv(spec.env)
+    );
+    if (result.code !== 0) {
+      const said =
+        firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
+      if (UNREACHABLE.test(said)) {
+        throw unreachable(said);
+      }
+      throw new Error(`Slurm refused the job: ${said.replace(/^sbatch: error: /, '')}`);
+    }
+    const id = parseSbatch(result.stdout);
+    if (!id) {
+      throw new Error(`sbatch answered no job id: ${firstLine(result.stdout) || '(nothing)'}`);
+    }
+    return id;
+  }
+
+  /** One squeue for all ids; an id that is not Slurm's is 'gone' without asking. */
+  async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
+    const ids = [...new Set(schedulerIds.filter(id => SLURM_JOB_ID.test(id)))];
+    const out = new Map<string, Observation>();
+    for (const id of schedulerIds) {
+      if (!ids.includes(id)) {
+        out.set(id, { phase: 'gone' });
+      }
+    }
+    if (ids.length === 0) {
+      return out;
+    }
+    const result = await this.runOrUnreachable('squeue', [
+      '-h',
+      '--states=all',
+      '-j',
+      ids.join(','),
+      '-o',
+      '%i|%T|%N|%r'
+    ]);
+    if (result.code !== 0) {
+      const said = firstLine(result.stderr) || `exit code ${result.code}`;
+      if (!/invalid job id/i.test(said)) {
+        throw unreachable(`squeue failed: ${said}`);
+      }
+      // Some Slurm versions refuse the whole list when an id left the queue:
+      // those that remain are then asked once each (rare: only after MinJobAge).
+      for (const [id, o] of await this.observeEach(ids)) {
+        out.set(id, o);
+      }
+      return out;
+    }
+    for (const [id, o] of parseSqueue(result.stdout, ids)) {
+      out.set(id, o);
+    }
+    return out;
+  }
+
+  async cancel(schedulerId: string): Promise<void> {
+    if (!SLURM_JOB_ID.test(schedulerId)) {
+      throw new Error(`not a Slurm job id: ${schedulerId}`);
+    }
+    const result = await this.runOrUnreachable('scancel', [schedulerId]);
+    if (result.code === 0) {
+      return;
+    }
+    const said = firstLine(result.stderr) || `exit code ${result.code}`;
+    if (/invalid job id|already completing or completed|job has already finished/i.test(said)) {
+      return;
+    }
+    if (UNREACHABLE.test(said)) {
+      throw unreachable(said);
+    }
+    throw new Error(
+      `Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`
+    );
+  }
+
+  async describe(): Promise<SchedulerInfo> {
+    let result: RunResult;
     try {
-      return await run(command, args, env);
+      result = await this.run('sinfo', ['-h', '-o', '%R']);
+    } catch (error) {
+      return { reachable: false, partitions: [], message: doesNotAnswer((error as Error).message) };
+    }
+    if (result.code !== 0) {
+      const said = firstLine(result.stderr) || `sinfo exit code ${result.code}`;
+      return { reachable: false, partitions: [], message: doesNotAnswer(said) };
+    }
+    return { reachable: true, partitions: parseSinfo(result.stdout) };
+  }
+
+  private async observeEach(ids: string[]): Promise<Map<string, Observation>> {
+    if (ids.length === 1) {
+      return new Map([[ids[0], { phase: 'gone' }]]);
+    }
+    const out = new Map<string, Observation>();
+    for (const id of ids) {
+      const one = await this.observe([id]);
+      out.set(id, one.get(id) ?? { phase: 'gone' });
+    }
+    return out;
+  }
+
+  /** A command that is missing or hangs means the scheduler does not answer. */
+  private async runOrUnreachable(
+    command: SlurmCommand,
+    args: string[],
+    env?: NodeJS.ProcessEnv
+  ): Promise<RunResult> {
+    try {
+      return await this.run(command, args, env);
     } catch (error) {
       if (error instanceof CommandMissing || error instanceof CommandTimedOut) {
-        throw new SchedulerUnreachableError(`Slurm does not answer: ${error.message}`);
+        throw unreachable(error.message);
       }
       throw error;
     }
   }
 
-  const firstLine = (text: string): string =>
-    text
-      .split('\n')
-      .map(l => l.trim())
-      .filter(Boolean)
-      .join(' ')
-      .slice(0, 500);
-
-  const executor: Executor = {
-    name: 'slurm',
-
-    async submit(spec: LaunchSpec): Promise<string> {
-      const result = await runOrUnreachable('sbatch', sbatchArgs(spec, lead), submitEnv(spec.env));
-      if (result.code !== 0) {
-        const said =
-          firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
-        if (UNREACHABLE.test(said)) {
-          throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
-        }
-        throw new Error(`Slurm refused the job: ${said.replace(/^sbatch: error: /, '')}`);
-      }
-      const id = parseSbatch(result.stdout);
-      if (!id) {
-        throw new Error(`sbatch answered no job id: ${firstLine(result.stdout) || '(nothing)'}`);
-      }
-      return id;
-    },
-
-    async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
-      const ids = [...new Set(schedulerIds.filter(id => /^\d+(_\d+)?$/.test(id)))];
-      const out = new Map<string, Observation>();
-      for (const id of schedulerIds) {
-        if (!ids.includes(id)) {
-          out.set(id, { phase: 'gone' });
-        }
-      }
-      if (ids.length === 0) {
-        return out;
-      }
-      const result = await runOrUnreachable('squeue', [
-        '-h',
-        '--states=all',
-        '-j',
-        ids.join(','),
-        '-o',
-        '%i|%T|%N|%r'
-      ]);
-      if (result.code !== 0) {
-        const said = firstLine(result.stderr) || `exit code ${result.code}`;
-        if (/invalid job id/i.test(said)) {
-          // Some Slurm versions refuse the whole list when an id left the queue:
-          // those that remain are then asked once each (rare: only after MinJobAge).
-          if (ids.length === 1) {
-            out.set(ids[0], { phase: 'gone' });
-            return out;
-          }
-          for (const id of ids) {
-            const one = await executor.observe([id]);
-            out.set(id, one.get(id) ?? { phase: 'gone' });
-          }
-          return out;
-        }
-        throw new SchedulerUnreachableError(`Slurm does not answer: squeue failed: ${said}`);
-      }
-      for (const [id, o] of parseSqueue(result.stdout, ids)) {
-        out.set(id, o);
-      }
-      return out;
-    },
-
-    async cancel(schedulerId: string): Promise<void> {
-      if (!/^\d+(_\d+)?$/.test(schedulerId)) {
-        throw new Error(`not a Slurm job id: ${schedulerId}`);
-      }
-      const result = await runOrUnreachable('scancel', [schedulerId]);
-      if (result.code === 0) {
-        return;
-      }
-      const said = firstLine(result.stderr) || `exit code ${result.code}`;
-      if (/invalid job id|already completing or completed|job has already finished/i.test(said)) {
-        return;
-      }
-      if (UNREACHABLE.test(said)) {
-        throw new SchedulerUnreachableError(`Slurm does not answer: ${said}`);
-      }
-      throw new Error(
-        `Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`
-      );
-    },
-
-    async describe(): Promise<SchedulerInfo> {
-      let result: RunResult;
-      try {
-        result = await run('sinfo', ['-h', '-o', '%R']);
-      } catch (error) {
-        return {
-          reachable: false,
-          partitions: [],
-          message: `Slurm does not answer: ${(error as Error).message}`
-        };
-      }
-      if (result.code !== 0) {
-        return {
-          reachable: false,
-          partitions: [],
-          message: `Slurm does not answer: ${firstLine(result.stderr) || `sinfo exit code ${result.code}`}`
-        };
-      }
-      return { reachable: true, partitions: parseSinfo(result.stdout) };
+  /** Runs one Slurm command (as opts.runAs, when given); a non-zero exit is an answer too. */
+  private run(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+    let file = this.opts.bin?.[command] ?? command;
+    let argv = args;
+    if (this.opts.runAs) {
+      argv = ['-u', this.opts.runAs, '--', file, ...args];
+      file = 'runuser';
     }
-  };
-  return executor;
+    const options = {
+      env: env ?? this.opts.env ?? process.env,
+      timeout: this.timeoutMs,
+      maxBuffer: 16 * 1024 * 1024,
+      encoding: 'utf8' as const
+    };
+    return new Promise((resolve, reject) => {
+      execFile(file, argv, options, (error, stdout, stderr) => {
+        if (!error) {
+          resolve({ stdout, stderr, code: 0 });
+          return;
+        }
+        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
+        if (e.code === 'ENOENT') {
+          reject(new CommandMissing(`${file} is not installed or not on PATH`));
+        } else if (e.killed) {
+          const seconds = Math.round(this.timeoutMs / 1000);
+          reject(new CommandTimedOut(`${command} did not answer within ${seconds} s`));
+        } else {
+          resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });
+        }
+      });
+    });
+  }
 }

@@ -1,15 +1,18 @@
 /**
- * The companion's HTTP API (the contract is in DESIGN.md): routes only parse
- * and answer; the job service decides. Every error is {"error": sentence}.
+ * The companion's HTTP API (docs/API.md): routes only parse and answer; the
+ * job service decides. Every error is {"error": sentence}: Express 5 passes
+ * what a handler throws, or its rejected promise, on to errorAnswer.
  */
-import express, { type NextFunction, type Request, type Response } from 'express';
-import type { HealthInfo, Profile, ProfileStatus } from '../../contract/wire';
+import express, { type NextFunction, type Request, type Response, Router } from 'express';
+import type { HealthInfo, Profile } from '../../contract/wire';
 import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
 import type { Executor } from '../executors/executor';
 import { HttpError } from './httpError';
-import type { JobService, SchedulerHealth } from '../jobs/jobService';
+import type { JobService } from '../jobs/jobService';
 import type { KernelChecker } from '../jobs/kernels';
+import { profileStatus } from '../jobs/profileStatus';
+import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 export interface AppDeps {
   service: JobService;
@@ -17,7 +20,7 @@ export interface AppDeps {
   kernels: KernelChecker;
   executor: Executor;
   profiles: Profile[];
-  scheduler: () => SchedulerHealth;
+  scheduler: SchedulerHealthView;
   version: string;
   /** Null behind jupyter-server-proxy (Unix socket): the Jupyter server authenticates. */
   token: string | null;
@@ -26,15 +29,7 @@ export interface AppDeps {
 
 const BODY_LIMIT = '64kb';
 
-type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => {
-  Promise.resolve()
-    .then(() => handler(req, res))
-    .catch(next);
-};
-
 export function createApp(deps: AppDeps): express.Express {
-  const { service } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -45,101 +40,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.get('/', (_req, res) => {
     res.type('text/plain').send('hpc-submit companion\n');
   });
-
   app.get('/api/health', (_req, res) => {
-    const s = deps.scheduler();
-    const body: HealthInfo = {
-      ok: true,
-      version: deps.version,
-      executor: deps.executor.name,
-      schedulerReachable: s.reachable,
-      ...(s.message ? { schedulerMessage: s.message } : {})
-    };
-    res.json(body);
+    res.json(healthInfo(deps));
   });
-
-  app.get(
-    '/api/profiles',
-    route(async (_req, res) => {
-      const [info] = await Promise.all([deps.executor.describe()]);
-      const profiles: ProfileStatus[] = await Promise.all(
-        deps.profiles.map(p => {
-          const extra = [];
-          if (!info.reachable) {
-            extra.push({
-              code: 'scheduler-unreachable' as const,
-              message: info.message ?? 'the scheduler is not answering'
-            });
-          } else if (
-            deps.executor.name === 'slurm' &&
-            p.resources.partition &&
-            !info.partitions.includes(p.resources.partition)
-          ) {
-            extra.push({
-              code: 'partition-unknown' as const,
-              message: `the partition "${p.resources.partition}" does not exist on this cluster (it has ${info.partitions.join(', ') || 'none'})`
-            });
-          }
-          return deps.kernels.status(p, extra);
-        })
-      );
-      res.json({ profiles });
-    })
-  );
-
-  app.post(
-    '/api/profiles/:id/kernel',
-    route(async (req, res) => {
-      const profile = service.profile(req.params.id);
-      try {
-        await deps.kernels.create(profile);
-      } catch (e) {
-        throw new HttpError(500, (e as Error).message);
-      }
-      res.json(await deps.kernels.status(profile));
-    })
-  );
-
-  app.post(
-    '/api/jobs',
-    route(async (req, res) => {
-      const { job, created } = await service.submit(req.body);
-      res.status(created ? 201 : 200).json(job);
-    })
-  );
-
-  app.get('/api/jobs', (req, res) => {
-    res.type('application/json').send(service.listJson(req.query.notebook));
-  });
-
-  app.get('/api/jobs/:id', (req, res) => {
-    res.json(service.get(String(req.params.id)));
-  });
-
-  app.get(
-    '/api/jobs/:id/log',
-    route(async (req, res) => {
-      const { text, next } = await service.log(String(req.params.id), req.query.offset);
-      res.setHeader('X-Log-Offset', String(next));
-      res.type('text/plain; charset=utf-8').send(text);
-    })
-  );
-
-  app.post(
-    '/api/jobs/:id/cancel',
-    route(async (req, res) => {
-      res.json(await service.cancel(String(req.params.id)));
-    })
-  );
-
-  app.delete(
-    '/api/jobs/:id',
-    route(async (req, res) => {
-      await service.forget(String(req.params.id));
-      res.status(204).end();
-    })
-  );
-
+  app.use('/api/profiles', profileRoutes(deps));
+  app.use('/api/jobs', jobRoutes(deps.service));
   app.get('/api/events', (_req, res) => {
     deps.events.subscribe(res);
   });
@@ -147,31 +52,98 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res) => {
     res.status(404).json({ error: `no route ${req.method} ${req.path}` });
   });
+  app.use(errorAnswer(deps.log));
+  return app;
+}
 
-  // Every failure answers a sentence, never a stack trace.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { status?: number; type?: string; message?: string };
-    let status = 500;
-    let message = 'internal error in the companion; see its log';
-    if (err instanceof HttpError) {
-      status = err.status;
-      message = err.message;
-    } else if (e.type === 'entity.too.large') {
-      status = 413;
-      message = `the request body is larger than ${BODY_LIMIT}`;
-    } else if (e.type === 'entity.parse.failed') {
-      status = 400;
-      message = 'the request body is not valid JSON';
-    } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      status = e.status;
-      message = `bad request: ${e.type ?? 'malformed'}`;
-    } else {
-      deps.log?.(`error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
+function healthInfo(deps: AppDeps): HealthInfo {
+  const { reachable, message } = deps.scheduler.current;
+  return {
+    ok: true,
+    version: deps.version,
+    executor: deps.executor.name,
+    schedulerReachable: reachable,
+    ...(message ? { schedulerMessage: message } : {})
+  };
+}
+
+function profileRoutes({ service, kernels, executor, profiles }: AppDeps): Router {
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const scheduler = await executor.describe();
+    res.json({
+      profiles: await Promise.all(
+        profiles.map(p => profileStatus(p, kernels, executor.name, scheduler))
+      )
+    });
+  });
+  router.post('/:id/kernel', async (req, res) => {
+    const profile = service.profile(req.params.id);
+    try {
+      await kernels.create(profile);
+    } catch (e) {
+      throw new HttpError(500, (e as Error).message);
+    }
+    res.json(await kernels.status(profile));
+  });
+  return router;
+}
+
+function jobRoutes(service: JobService): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const { job, created } = await service.submit(req.body);
+    res.status(created ? 201 : 200).json(job);
+  });
+  router.get('/', (req, res) => {
+    res.type('application/json').send(service.listJson(req.query.notebook));
+  });
+  router.get('/:id', (req, res) => {
+    res.json(service.get(req.params.id));
+  });
+  router.get('/:id/log', async (req, res) => {
+    const { text, next } = await service.log(req.params.id, req.query.offset);
+    res.setHeader('X-Log-Offset', String(next));
+    res.type('text/plain; charset=utf-8').send(text);
+  });
+  router.post('/:id/cancel', async (req, res) => {
+    res.json(await service.cancel(req.params.id));
+  });
+  router.delete('/:id', async (req, res) => {
+    await service.forget(req.params.id);
+    res.status(204).end();
+  });
+  return router;
+}
+
+/** Every failure answers a sentence, never a stack trace; the unexpected ones are logged. */
+function errorAnswer(log: AppDeps['log']) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const { status, message } = errorStatus(err);
+    if (status === 500 && !(err instanceof HttpError)) {
+      log?.(`error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
     }
     if (res.headersSent) {
-      return res.end();
+      res.end();
+      return;
     }
     res.status(status).json({ error: message });
-  });
-  return app;
+  };
+}
+
+function errorStatus(err: unknown): { status: number; message: string } {
+  if (err instanceof HttpError) {
+    return { status: err.status, message: err.message };
+  }
+  const e = err as { status?: number; type?: string };
+  if (e.type === 'entity.too.large') {
+    return { status: 413, message: `the request body is larger than ${BODY_LIMIT}` };
+  }
+  if (e.type === 'entity.parse.failed') {
+    return { status: 400, message: 'the request body is not valid JSON' };
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return { status: e.status, message: `bad request: ${e.type ?? 'malformed'}` };
+  }
+  return { status: 500, message: 'internal error in the companion; see its log' };
 }

@@ -92,9 +92,18 @@ export function refuseCrossSiteWrites() {
     if (xsrfAllows(req.method, req.headers.cookie, typeof given === 'string' ? given : undefined)) {
       return next();
     }
-    res.status(403).json({
-      error:
-        'refused a write without its XSRF token: a request from the browser must send X-XSRFToken equal to its _xsrf cookie (JupyterLab does); this guards against other sites acting as you'
-    });
+    // Answer once the body is read: a proxy still sending it (jupyter-server-proxy)
+    // turns an answer that closes the connection mid-body into a 500 of its own.
+    const refuse = () =>
+      res.status(403).json({
+        error:
+          'refused a write without its XSRF token: a request from the browser must send X-XSRFToken equal to its _xsrf cookie (JupyterLab does); this guards against other sites acting as you'
+      });
+    if (req.readableEnded) {
+      refuse();
+    } else {
+      req.once('end', refuse);
+      req.resume();
+    }
   };
 }

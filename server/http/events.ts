@@ -4,18 +4,16 @@
  * a scheduler query of their own.
  */
 import type { Response } from 'express';
-import type { ServerEvent } from '../../contract/wire';
+import type { SchedulerHealth, ServerEvent } from '../../contract/wire';
+import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 const HEARTBEAT_MS = 15_000;
 
 export class EventHub {
   private readonly streams = new Set<Response>();
   private heartbeat: NodeJS.Timeout | null = null;
-  private last: { reachable: boolean; message?: string } = { reachable: true };
 
-  get subscribers(): number {
-    return this.streams.size;
-  }
+  constructor(private readonly scheduler: SchedulerHealthView) {}
 
   subscribe(res: Response): void {
     res.status(200);
@@ -25,8 +23,9 @@ export class EventHub {
     res.flushHeaders();
     // A proxy may hold the headers back until the first body bytes: send some now.
     res.write('retry: 3000\n: connected\n\n');
-    if (!this.last.reachable) {
-      res.write(frame({ type: 'scheduler', ...this.last }));
+    // A new stream hears of an outage that began before it.
+    if (!this.scheduler.current.reachable) {
+      res.write(frame({ type: 'scheduler', ...this.scheduler.current }));
     }
     this.streams.add(res);
     res.on('close', () => {
@@ -42,9 +41,6 @@ export class EventHub {
   }
 
   publish(event: ServerEvent): void {
-    if (event.type === 'scheduler') {
-      this.last = { reachable: event.reachable, message: event.message };
-    }
     if (this.streams.size > 0) {
       this.broadcast(frame(event));
     }
@@ -79,7 +75,9 @@ export function frame(event: ServerEvent): string {
       return `event: job\ndata: ${JSON.stringify(event.job)}\n\n`;
     case 'forget':
       return `event: forget\ndata: ${JSON.stringify({ id: event.id })}\n\n`;
-    case 'scheduler':
-      return `event: scheduler\ndata: ${JSON.stringify({ reachable: event.reachable, message: event.message })}\n\n`;
+    case 'scheduler': {
+      const health: SchedulerHealth = { reachable: event.reachable, message: event.message };
+      return `event: scheduler\ndata: ${JSON.stringify(health)}\n\n`;
+    }
   }
 }

@@ -6,20 +6,18 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Job, Profile } from '../../contract/wire';
+import type { Job, Profile, SchedulerHealth } from '../../contract/wire';
+import { isFinal } from '../../contract/rules';
 import { jobEnvironment } from '../env';
 import type { EventHub } from '../http/events';
-import { SchedulerUnreachableError, type Executor } from '../executors/executor';
+import { SchedulerUnreachableError, type Executor, type LaunchSpec } from '../executors/executor';
 import { HttpError, badRequest } from '../http/httpError';
 import { renderJobScript, runtimeFile } from '../runtime/jobScript';
-import { resolveNotebook } from './paths';
+import { type ResolvedNotebook, resolveNotebook } from './paths';
 import { resolveResources } from './profiles';
-import { JOB_ID, type JobRecord, type JobStore, isFinal, newJobId, toWire } from './store';
-
-export interface SchedulerHealth {
-  reachable: boolean;
-  message?: string;
-}
+import type { SchedulerHealthView } from './schedulerHealth';
+import { JOB_ID, type JobRecord, type JobStore, newJobId, toWire } from './store';
+import { parseSubmitRequest } from './submitRequest';
 
 export interface JobServiceDeps {
   rootDir: string;
@@ -27,15 +25,24 @@ export interface JobServiceDeps {
   executor: Executor;
   events: EventHub;
   profiles: Profile[];
-  scheduler: () => SchedulerHealth;
+  scheduler: SchedulerHealthView;
   /** Asks the scheduler again now (after an outage, before refusing a submission). */
   recheckScheduler?: () => Promise<SchedulerHealth>;
-  /** Asks the poller to look at a job soon. */
-  watch?: (id: string) => void;
+  /** Asks the poller to look at the jobs soon. */
+  pollSoon?: () => void;
   baseEnv?: NodeJS.ProcessEnv;
 }
 
+/** A submission's answer: the job, and whether it was created now (false: an idempotent replay). */
+export interface Submitted {
+  job: Job;
+  created: boolean;
+}
+
 const LOG_CHUNK = 1024 * 1024;
+
+/** Errors of the file system that mean the state directory cannot take the job's files. */
+const STORAGE_FULL_OR_LOCKED = ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'];
 
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
@@ -49,64 +56,26 @@ export class JobService {
     return profile;
   }
 
-  /** Answers the job and whether it was created now (false: an idempotent replay). */
-  async submit(body: unknown): Promise<{ job: Job; created: boolean }> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest(
-        'the request body must be a JSON object: {"notebook": "...", "profile": "..."}'
-      );
+  /** Validate, resolve, refuse a conflict, write, launch: nothing is written before the checks pass. */
+  async submit(body: unknown): Promise<Submitted> {
+    const request = parseSubmitRequest(body);
+    const key = request.idempotencyKey;
+    const earlier = this.replay(key);
+    if (earlier) {
+      return earlier;
     }
-    const req = body as Record<string, unknown>;
-    const unknownKeys = Object.keys(req).filter(
-      k => !['notebook', 'profile', 'resources', 'idempotencyKey'].includes(k)
-    );
-    if (unknownKeys.length) {
-      throw badRequest(`unknown field ${JSON.stringify(unknownKeys[0])} in the request`);
+    const profile = this.profile(request.profile);
+    const resources = resolveResources(profile, request.resources);
+    const nb = await resolveNotebook(this.deps.rootDir, request.notebook);
+    // Asked again after the await above: another request with the key may have won meanwhile.
+    const raced = this.replay(key);
+    if (raced) {
+      return raced;
     }
-    const key = req.idempotencyKey;
-    if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > 200)) {
-      throw badRequest('"idempotencyKey" must be a string of 1 to 200 characters');
-    }
-    if (typeof key === 'string') {
-      const earlier = this.deps.store.byIdempotencyKey(key);
-      if (earlier) {
-        return { job: toWire(earlier), created: false };
-      }
-    }
-    const profile = this.profile(req.profile);
-    const resources = resolveResources(profile, req.resources);
-    const nb = await resolveNotebook(this.deps.rootDir, req.notebook);
-
-    // Checked again after the awaits above: another request may have won meanwhile.
-    if (typeof key === 'string') {
-      const earlier = this.deps.store.byIdempotencyKey(key);
-      if (earlier) {
-        return { job: toWire(earlier), created: false };
-      }
-    }
-    const running = this.deps.store.live().find(j => j.output === nb.outputRelative);
-    if (running) {
-      throw new HttpError(
-        409,
-        `${nb.relative} is already ${running.state === 'queued' ? 'queued' : 'running'} as job ${running.id}, ` +
-          `and a second run would overwrite its output ${nb.outputRelative}: wait for it or cancel it first`
-      );
-    }
-    let health = this.deps.scheduler();
-    if (!health.reachable && this.deps.recheckScheduler) {
-      health = await this.deps.recheckScheduler();
-    }
-    if (!health.reachable) {
-      throw new HttpError(
-        503,
-        `the scheduler is not answering${health.message ? ` (${health.message})` : ''}: nothing was submitted; try again in a minute`
-      );
-    }
-
-    const id = newJobId();
-    const jobDir = this.deps.store.jobDir(id);
+    this.refuseSecondLiveRun(nb);
+    await this.requireScheduler();
     const record: JobRecord = {
-      id,
+      id: newJobId(),
       notebook: nb.relative,
       output: nb.outputRelative,
       profile: profile.id,
@@ -116,68 +85,103 @@ export class JobService {
       schedulerId: null,
       state: 'queued',
       submittedAt: new Date().toISOString(),
-      ...(typeof key === 'string' ? { idempotencyKey: key } : {})
+      ...(key !== undefined ? { idempotencyKey: key } : {})
     };
-    this.deps.store.reserve(record);
+    const job = toWire(await this.writeAndLaunch(record, profile, nb));
+    this.deps.events.publish({ type: 'job', job });
+    this.deps.pollSoon?.();
+    return { job, created: true };
+  }
+
+  /** The job an earlier request with the same idempotency key made. */
+  private replay(key: string | undefined): Submitted | null {
+    const earlier = key === undefined ? undefined : this.deps.store.byIdempotencyKey(key);
+    return earlier ? { job: toWire(earlier), created: false } : null;
+  }
+
+  /** A second run of a notebook would overwrite the output of the first. */
+  private refuseSecondLiveRun(nb: ResolvedNotebook): void {
+    const running = this.deps.store.live().find(j => j.output === nb.outputRelative);
+    if (running) {
+      throw new HttpError(
+        409,
+        `${nb.relative} is already ${running.state === 'queued' ? 'queued' : 'running'} as job ${running.id}, ` +
+          `and a second run would overwrite its output ${nb.outputRelative}: wait for it or cancel it first`
+      );
+    }
+  }
+
+  /** During an outage the scheduler is asked once more before a submission is refused. */
+  private async requireScheduler(): Promise<void> {
+    let health = this.deps.scheduler.current;
+    if (!health.reachable && this.deps.recheckScheduler) {
+      health = await this.deps.recheckScheduler();
+    }
+    if (!health.reachable) {
+      throw new HttpError(503, `${notAnswering(health.message)}: ${NOTHING_SUBMITTED}`);
+    }
+  }
+
+  /** The job's directory and files, then the executor; a failure leaves nothing behind. */
+  private async writeAndLaunch(
+    record: JobRecord,
+    profile: Profile,
+    nb: ResolvedNotebook
+  ): Promise<JobRecord> {
+    const { store, executor } = this.deps;
+    // Claimed before any I/O, so a concurrent request sees the notebook's run at once.
+    store.reserve(record);
+    let schedulerId: string;
     try {
-      await this.deps.store.create(record);
-      const scriptPath = join(jobDir, 'job.sh');
-      const script = renderJobScript({
-        jobId: id,
-        jobDir,
-        notebookPath: nb.absolute,
-        outputDir: nb.outputDir,
-        outputName: nb.outputName,
-        cwd: nb.dir,
-        launcher: profile.launcher,
-        python: profile.python || 'python',
-        kernel: profile.kernel,
-        requireGpu: Boolean(profile.requireGpu),
-        nbconvertConfigPath: runtimeFile('nbconvert_config.py')
-      });
-      await fs.writeFile(scriptPath, script, { mode: 0o700 });
-      const logPath = join(jobDir, 'log.txt');
-      await fs.writeFile(logPath, '', { mode: 0o600 });
-      record.schedulerId = await this.deps.executor.submit({
-        jobId: id,
-        jobDir,
-        scriptPath,
-        logPath,
-        cwd: nb.dir,
-        resources,
-        name: nb.relative.split('/').pop() ?? 'notebook',
-        env: jobEnvironment(this.deps.baseEnv ?? process.env, {
-          HPC_SUBMIT_JOB_ID: id,
-          HPC_SUBMIT_JOB_DIR: jobDir,
-          HPC_SUBMIT_OUTPUT: join(nb.outputDir, nb.outputName)
-        })
-      });
+      await store.create(record);
+      schedulerId = await executor.submit(await this.writeJobFiles(record, profile, nb));
     } catch (e) {
       // Nothing half-made stays behind: the job never existed.
-      await this.deps.store.remove(id).catch(() => this.deps.store.unreserve(id));
-      if (e instanceof HttpError) {
-        throw e;
-      }
-      if (e instanceof SchedulerUnreachableError) {
-        throw new HttpError(
-          503,
-          `the scheduler is not answering (${e.message}): nothing was submitted; try again in a minute`
-        );
-      }
-      const err = e as NodeJS.ErrnoException;
-      if (err.code && ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'].includes(err.code)) {
-        throw new HttpError(
-          507,
-          `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`
-        );
-      }
-      throw new HttpError(502, `the scheduler refused the job: ${err.message}`);
+      await store.remove(record.id).catch(() => store.unreserve(record.id));
+      throw submitError(e);
     }
-    await this.deps.store.save(record);
-    const job = toWire(record);
-    this.deps.events.publish({ type: 'job', job });
-    this.deps.watch?.(id);
-    return { job, created: true };
+    return store.update(record.id, { schedulerId });
+  }
+
+  /** job.sh and an empty log.txt in the job's directory; answers what the executor needs. */
+  private async writeJobFiles(
+    record: JobRecord,
+    profile: Profile,
+    nb: ResolvedNotebook
+  ): Promise<LaunchSpec> {
+    const jobId = record.id;
+    const jobDir = this.deps.store.jobDir(jobId);
+    const scriptPath = join(jobDir, 'job.sh');
+    const script = renderJobScript({
+      jobId,
+      jobDir,
+      notebookPath: nb.absolute,
+      outputDir: nb.outputDir,
+      outputName: nb.outputName,
+      cwd: nb.dir,
+      launcher: profile.launcher,
+      python: profile.python || 'python',
+      kernel: profile.kernel,
+      requireGpu: Boolean(profile.requireGpu),
+      nbconvertConfigPath: runtimeFile('nbconvert_config.py')
+    });
+    await fs.writeFile(scriptPath, script, { mode: 0o700 });
+    const logPath = join(jobDir, 'log.txt');
+    await fs.writeFile(logPath, '', { mode: 0o600 });
+    return {
+      jobId,
+      jobDir,
+      scriptPath,
+      logPath,
+      cwd: nb.dir,
+      resources: record.resources,
+      name: nb.relative.split('/').pop() ?? 'notebook',
+      env: jobEnvironment(this.deps.baseEnv ?? process.env, {
+        HPC_SUBMIT_JOB_ID: jobId,
+        HPC_SUBMIT_JOB_DIR: jobDir,
+        HPC_SUBMIT_OUTPUT: join(nb.outputDir, nb.outputName)
+      })
+    };
   }
 
   private listCache: { version: number; notebook: string; json: string } | null = null;
@@ -223,15 +227,15 @@ export class JobService {
   }
 
   async cancel(id: string): Promise<Job> {
-    const record = this.record(id);
-    if (isFinal(record)) {
+    const current = this.record(id);
+    if (isFinal(current)) {
       throw new HttpError(
         409,
-        `job ${id} already ended (${record.state}); there is nothing to cancel`
+        `job ${id} already ended (${current.state}); there is nothing to cancel`
       );
     }
-    record.cancelRequested = true;
-    await this.deps.store.save(record);
+    // Recorded first: whatever the scheduler then says, the job's end is a cancel.
+    const record = await this.deps.store.update(id, { cancelRequested: true });
     if (record.schedulerId) {
       try {
         await this.deps.executor.cancel(record.schedulerId);
@@ -239,7 +243,7 @@ export class JobService {
         if (e instanceof SchedulerUnreachableError) {
           throw new HttpError(
             503,
-            `the scheduler is not answering (${e.message}); the cancel was not delivered, try again`
+            `${notAnswering(e.message)}; the cancel was not delivered, try again`
           );
         }
         throw new HttpError(
@@ -248,7 +252,7 @@ export class JobService {
         );
       }
     }
-    this.deps.watch?.(id);
+    this.deps.pollSoon?.();
     return toWire(record);
   }
 
@@ -295,4 +299,27 @@ export class JobService {
       await handle.close();
     }
   }
+}
+
+const notAnswering = (why: string | undefined): string =>
+  `the scheduler is not answering${why ? ` (${why})` : ''}`;
+
+const NOTHING_SUBMITTED = 'nothing was submitted; try again in a minute';
+
+/** The answer to a submission that failed while its files were written or the job launched. */
+function submitError(e: unknown): HttpError {
+  if (e instanceof HttpError) {
+    return e;
+  }
+  if (e instanceof SchedulerUnreachableError) {
+    return new HttpError(503, `${notAnswering(e.message)}: ${NOTHING_SUBMITTED}`);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code && STORAGE_FULL_OR_LOCKED.includes(err.code)) {
+    return new HttpError(
+      507,
+      `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`
+    );
+  }
+  return new HttpError(502, `the scheduler refused the job: ${err.message}`);
 }

@@ -7,35 +7,35 @@
  * the scheduler forgets ended jobs, and only the job knows why it ended
  * ("no GPU visible on node7", "cell 3 of 9 raised KeyError").
  */
-import { readFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FINAL_STATES, type Job, type JobState, type Progress } from '../../contract/wire';
+import type { Job, JobState, Progress } from '../../contract/wire';
+import { isFinal } from '../../contract/rules';
 import type { Observation } from '../executors/executor';
 
 export type { Progress };
 
 export type JobOutcome = 'completed' | 'failed' | 'timeout' | 'terminated';
 
-/** status.json while the job runs. */
-export interface JobStatusStarted {
-  phase: 'started';
+/** What status.json says in either phase. */
+interface JobStatusCommon {
   jobId?: string;
   host: string;
   /** CUDA_VISIBLE_DEVICES entries, or `nvidia-smi -L` lines. */
   gpus: string[];
   startedAt: string;
+}
+
+/** status.json while the job runs. */
+export interface JobStatusStarted extends JobStatusCommon {
+  phase: 'started';
   /** pid of the job script on its host. */
   pid?: number;
 }
 
 /** status.json once the job script ended by itself (or by a trapped signal). */
-export interface JobStatusEnded {
+export interface JobStatusEnded extends JobStatusCommon {
   phase: 'ended';
-  jobId?: string;
-  host: string;
-  gpus: string[];
-  startedAt: string;
   endedAt: string;
   exitCode: number;
   /** terminated: a TERM/INT reached the script (a cancel, or a time limit without warning). */
@@ -126,14 +126,6 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
-function readTextSync(path: string): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 export async function readJobStatus(jobDir: string): Promise<JobStatusFile | null> {
   const text = await readText(join(jobDir, 'status.json'));
   return text === null ? null : parseJobStatus(text);
@@ -144,33 +136,35 @@ export async function readProgress(jobDir: string): Promise<Progress | null> {
   return text === null ? null : parseProgress(text);
 }
 
-export function readJobStatusSync(jobDir: string): JobStatusFile | null {
-  const text = readTextSync(join(jobDir, 'status.json'));
-  return text === null ? null : parseJobStatus(text);
-}
+/**
+ * Every reason a job's end is given, in words: each sentence is written
+ * here once, whichever of the job, the scheduler or the log told of the end.
+ */
+export const REASONS = {
+  cancelled: 'cancelled',
+  cancelledOutside: 'cancelled outside hpc-submit',
+  timeLimit: 'time limit reached',
+  vanished: 'the job vanished from the scheduler without reporting an end',
+  notebookFailed: (exitCode: number): string => `the notebook run failed (exit code ${exitCode})`,
+  stoppedBySignal: (signal = 'TERM'): string => `stopped by signal ${signal}`,
+  schedulerSaysFailed: (exitCode?: number): string =>
+    `the scheduler reports the job failed${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}`
+} as const;
 
-export function readProgressSync(jobDir: string): Progress | null {
-  const text = readTextSync(join(jobDir, 'progress.json'));
-  return text === null ? null : parseProgress(text);
-}
-
-/** The scheduler's reasons for ending a job that say why, in words. */
+/** The scheduler's reason codes for ending a job that say why, in words. */
 const END_CAUSES: Record<string, string> = {
   OutOfMemory: 'out of memory: the run used more than the memory it asked for',
   NodeFail: 'node failure: the node went down during the run',
-  TimeLimit: 'time limit reached',
+  TimeLimit: REASONS.timeLimit,
   Preempted: 'preempted by the scheduler',
   BootFail: 'the node failed to boot',
   Deadline: 'deadline reached before the job could finish',
-  Cancelled: 'cancelled'
+  Cancelled: REASONS.cancelled
 };
 
-/** The scheduler's reason codes, in words. */
-export function describeSchedulerReason(reason: string | undefined): string | undefined {
-  if (!reason) {
-    return undefined;
-  }
-  return END_CAUSES[reason] ?? reason;
+/** A scheduler's reason code in words; an unfamiliar one as it is. */
+function reasonFor(cause: string): string {
+  return END_CAUSES[cause] ?? cause;
 }
 
 /**
@@ -233,6 +227,21 @@ export interface ReconcileContext {
  */
 export const TERMINATED_WAIT_MS = 60_000;
 
+/** A job's state and why it is in it. */
+interface Verdict {
+  state: JobState;
+  reason?: string;
+}
+
+const COMPLETED: Verdict = { state: 'completed' };
+const RUNNING: Verdict = { state: 'running' };
+const CANCELLED: Verdict = { state: 'cancelled', reason: REASONS.cancelled };
+const CANCELLED_OUTSIDE: Verdict = { state: 'cancelled', reason: REASONS.cancelledOutside };
+const TIMED_OUT: Verdict = { state: 'timeout', reason: REASONS.timeLimit };
+
+/** A TERM alone does not say who sent it: no verdict until the scheduler's word. */
+const WAIT_FOR_SCHEDULER = 'wait for the scheduler';
+
 /** The scheduler's specific reason for the end, else the log's, else undefined. */
 function endCause(observation: Observation | undefined, ctx: ReconcileContext): string | undefined {
   // A running job's reason counts too: squeue says TimeLimit while it still winds down.
@@ -246,15 +255,10 @@ function endCause(observation: Observation | undefined, ctx: ReconcileContext): 
   return ctx.logCause;
 }
 
-/** The end a scheduler's cause means: a time limit is a timeout, any other a failure, in words. */
-function endFor(cause: string): { state: JobState; reason: string } {
-  if (cause === 'TimeLimit') {
-    return { state: 'timeout', reason: END_CAUSES.TimeLimit };
-  }
-  return { state: 'failed', reason: describeSchedulerReason(cause) ?? cause };
+/** The end a scheduler's cause means: a time limit is a timeout, any other a failure. */
+function endFor(cause: string): Verdict {
+  return cause === 'TimeLimit' ? TIMED_OUT : { state: 'failed', reason: reasonFor(cause) };
 }
-
-const VANISHED = 'the job vanished from the scheduler without reporting an end';
 
 /**
  * The job's new fields, given its own report and the scheduler's word.
@@ -269,178 +273,215 @@ export function reconcile(
   observation: Observation | undefined,
   ctx: ReconcileContext
 ): Partial<Job> {
-  const next: Partial<Job> = {};
-  let state: JobState = job.state;
-  let reason: string | undefined = job.reason;
-
-  if (status) {
-    if (status.host) {
-      next.node = status.host;
-    }
-    next.gpus = status.gpus;
-    if (status.startedAt) {
-      next.startedAt = status.startedAt;
-    }
-  } else if (observation?.phase === 'running' && observation.node) {
-    next.node = observation.node;
+  const facts = factsOf(status, progress, observation, ctx);
+  const verdict = verdictOf(job, status, observation, ctx);
+  if (verdict === WAIT_FOR_SCHEDULER) {
+    // Until then the end is not recorded either.
+    delete facts.endedAt;
+    delete facts.exitCode;
+    return pruneUnchanged(job, facts);
   }
-  if (progress) {
-    next.progress = progress;
+  if (isFinal(job)) {
+    return missingFacts(job, facts);
   }
-
-  if (status?.phase === 'ended') {
-    if (status.endedAt) {
-      next.endedAt = status.endedAt;
-    }
-    next.exitCode = status.exitCode;
-    switch (status.outcome) {
-      case 'completed':
-        state = 'completed';
-        reason = undefined;
-        break;
-      case 'failed':
-        state = 'failed';
-        reason = status.reason ?? `the notebook run failed (exit code ${status.exitCode})`;
-        break;
-      case 'timeout':
-        state = 'timeout';
-        reason = status.reason ?? 'time limit reached';
-        break;
-      case 'terminated': {
-        const cause = endCause(observation, ctx);
-        const sinceEnd =
-          Date.parse(ctx.now ?? new Date().toISOString()) - Date.parse(status.endedAt);
-        const schedulerStillAtIt =
-          !observation || observation.phase === 'pending' || observation.phase === 'running';
-        if (
-          !ctx.cancelRequested &&
-          !cause &&
-          ctx.schedulerReachable &&
-          schedulerStillAtIt &&
-          !(sinceEnd > TERMINATED_WAIT_MS)
-        ) {
-          // A TERM alone does not say who sent it: wait for the scheduler's word.
-          delete next.endedAt;
-          delete next.exitCode;
-          return pruneUnchanged(job, next);
-        }
-        if (ctx.cancelRequested) {
-          state = 'cancelled';
-          reason = 'cancelled';
-        } else if (
-          cause === 'TimeLimit' ||
-          (observation?.phase === 'ended' && observation.endState === 'timeout')
-        ) {
-          state = 'timeout';
-          reason = 'time limit reached';
-        } else if (observation?.phase === 'ended' && observation.endState === 'cancelled') {
-          state = 'cancelled';
-          reason = 'cancelled outside hpc-submit';
-        } else {
-          state = 'failed';
-          reason =
-            describeSchedulerReason(cause) ??
-            status.reason ??
-            `stopped by signal ${status.signal ?? 'TERM'}`;
-        }
-        break;
-      }
-    }
-  } else if (!observation || !ctx.schedulerReachable) {
-    // No word from the scheduler: only the job's own start counts.
-    if (status?.phase === 'started' && (state === 'queued' || state === 'unknown')) {
-      state = 'running';
-      reason = undefined;
-    }
-  } else {
-    switch (observation.phase) {
-      case 'pending':
-        if (status?.phase === 'started') {
-          state = 'running';
-          reason = undefined;
-        } else {
-          state = 'queued';
-          reason = observation.reason;
-        }
-        break;
-      case 'running':
-        state = 'running';
-        reason = undefined;
-        if (observation.node) {
-          next.node = status?.host || observation.node;
-        }
-        break;
-      case 'ended': {
-        if (observation.exitCode !== undefined) {
-          next.exitCode = observation.exitCode;
-        }
-        const cause = endCause(observation, ctx);
-        if (ctx.cancelRequested && observation.endState !== 'completed') {
-          state = 'cancelled';
-          reason = 'cancelled';
-        } else {
-          switch (observation.endState) {
-            case 'completed':
-              state = 'completed';
-              reason = undefined;
-              break;
-            case 'timeout':
-              state = 'timeout';
-              reason = 'time limit reached';
-              break;
-            case 'cancelled':
-              state = 'cancelled';
-              reason = 'cancelled outside hpc-submit';
-              break;
-            default:
-              if (cause) {
-                ({ state, reason } = endFor(cause));
-                break;
-              }
-              state = 'failed';
-              reason =
-                observation.reason && observation.reason !== 'None'
-                  ? observation.reason
-                  : `the scheduler reports the job failed${observation.exitCode !== undefined ? ` (exit code ${observation.exitCode})` : ''}`;
-          }
-        }
-        break;
-      }
-      case 'gone':
-        if (ctx.cancelRequested) {
-          state = 'cancelled';
-          reason = 'cancelled';
-        } else if (ctx.logCause) {
-          ({ state, reason } = endFor(ctx.logCause));
-        } else {
-          state = 'failed';
-          reason = VANISHED;
-        }
-        break;
-    }
+  const next: Partial<Job> = { ...facts };
+  if (verdict.state !== job.state) {
+    next.state = verdict.state;
   }
-
-  if (FINAL_STATES.includes(job.state)) {
-    // Final is final; only fill in what is missing.
-    const fill: Partial<Job> = {};
-    for (const key of ['node', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'progress'] as const) {
-      if (job[key] === undefined && next[key] !== undefined) {
-        (fill as Record<string, unknown>)[key] = next[key];
-      }
-    }
-    return fill;
+  if (verdict.reason !== job.reason) {
+    next.reason = verdict.reason;
   }
-
-  if (state !== job.state) {
-    next.state = state;
-  }
-  if (reason !== job.reason) {
-    next.reason = reason;
-  }
-  if (FINAL_STATES.includes(state) && !next.endedAt && !job.endedAt) {
+  if (isFinal(verdict) && !next.endedAt && !job.endedAt) {
     next.endedAt = ctx.now ?? new Date().toISOString();
   }
   return pruneUnchanged(job, next);
+}
+
+/** What the job and the scheduler report besides the state: node, GPUs, times, exit code. */
+function factsOf(
+  status: JobStatusFile | null,
+  progress: Progress | null,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): Partial<Job> {
+  const facts: Partial<Job> = {};
+  const node = nodeOf(status, observation, ctx);
+  if (node) {
+    facts.node = node;
+  }
+  if (status) {
+    facts.gpus = status.gpus;
+    if (status.startedAt) {
+      facts.startedAt = status.startedAt;
+    }
+  }
+  if (progress) {
+    facts.progress = progress;
+  }
+  if (status?.phase === 'ended') {
+    if (status.endedAt) {
+      facts.endedAt = status.endedAt;
+    }
+    facts.exitCode = status.exitCode;
+  } else if (
+    ctx.schedulerReachable &&
+    observation?.phase === 'ended' &&
+    observation.exitCode !== undefined
+  ) {
+    facts.exitCode = observation.exitCode;
+  }
+  return facts;
+}
+
+/** The job's own host; else the scheduler's node while it runs the job. */
+function nodeOf(
+  status: JobStatusFile | null,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): string | undefined {
+  if (status?.host) {
+    return status.host;
+  }
+  if (observation?.phase !== 'running' || !observation.node) {
+    return undefined;
+  }
+  // A status.json without a host: the scheduler's word counts only while it answers.
+  return !status || (status.phase !== 'ended' && ctx.schedulerReachable)
+    ? observation.node
+    : undefined;
+}
+
+/** Only what a final job still lacks: final is final. */
+function missingFacts(job: Job, facts: Partial<Job>): Partial<Job> {
+  const fill: Partial<Job> = {};
+  for (const key of ['node', 'gpus', 'startedAt', 'endedAt', 'exitCode', 'progress'] as const) {
+    if (job[key] === undefined && facts[key] !== undefined) {
+      (fill as Record<string, unknown>)[key] = facts[key];
+    }
+  }
+  return fill;
+}
+
+/** The job's own end record wins; without one, the scheduler's word while it answers. */
+function verdictOf(
+  job: Job,
+  status: JobStatusFile | null,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): Verdict | typeof WAIT_FOR_SCHEDULER {
+  if (status?.phase === 'ended') {
+    return ownEnd(status, observation, ctx);
+  }
+  if (!observation || !ctx.schedulerReachable) {
+    // No word from the scheduler: only the job's own start counts.
+    const waiting = job.state === 'queued' || job.state === 'unknown';
+    return status?.phase === 'started' && waiting ? RUNNING : current(job);
+  }
+  return schedulerWord(status, observation, ctx);
+}
+
+const current = (job: Job): Verdict => ({ state: job.state, reason: job.reason });
+
+/** The end the job recorded itself in status.json. */
+function ownEnd(
+  status: JobStatusEnded,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): Verdict | typeof WAIT_FOR_SCHEDULER {
+  switch (status.outcome) {
+    case 'completed':
+      return COMPLETED;
+    case 'failed':
+      return { state: 'failed', reason: status.reason ?? REASONS.notebookFailed(status.exitCode) };
+    case 'timeout':
+      return { state: 'timeout', reason: status.reason ?? REASONS.timeLimit };
+    case 'terminated':
+      return terminatedEnd(status, observation, ctx);
+  }
+}
+
+/** The job reports a TERM: who sent it decides the end. */
+function terminatedEnd(
+  status: JobStatusEnded,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): Verdict | typeof WAIT_FOR_SCHEDULER {
+  const cause = endCause(observation, ctx);
+  if (ctx.cancelRequested) {
+    return CANCELLED;
+  }
+  if (!cause && mayStillExplain(status, observation, ctx)) {
+    return WAIT_FOR_SCHEDULER;
+  }
+  if (
+    cause === 'TimeLimit' ||
+    (observation?.phase === 'ended' && observation.endState === 'timeout')
+  ) {
+    return TIMED_OUT;
+  }
+  if (observation?.phase === 'ended' && observation.endState === 'cancelled') {
+    return CANCELLED_OUTSIDE;
+  }
+  const said = cause ? reasonFor(cause) : status.reason;
+  return { state: 'failed', reason: said ?? REASONS.stoppedBySignal(status.signal) };
+}
+
+/** The scheduler answers, still has the job, and the TERM is recent: it may yet say why. */
+function mayStillExplain(
+  status: JobStatusEnded,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): boolean {
+  const sinceEnd = Date.parse(ctx.now ?? new Date().toISOString()) - Date.parse(status.endedAt);
+  const stillAtIt =
+    !observation || observation.phase === 'pending' || observation.phase === 'running';
+  // An unreadable endedAt (NaN) counts as recent.
+  return ctx.schedulerReachable && stillAtIt && !(sinceEnd > TERMINATED_WAIT_MS);
+}
+
+/** The scheduler's word, for a job that has not recorded its own end. */
+function schedulerWord(
+  status: JobStatusFile | null,
+  observation: Observation,
+  ctx: ReconcileContext
+): Verdict {
+  switch (observation.phase) {
+    case 'pending':
+      // The job's own start is news the scheduler may not have yet.
+      return status?.phase === 'started'
+        ? RUNNING
+        : { state: 'queued', reason: observation.reason };
+    case 'running':
+      return RUNNING;
+    case 'ended':
+      return schedulerEnd(observation, ctx);
+    case 'gone':
+      if (ctx.cancelRequested) {
+        return CANCELLED;
+      }
+      return ctx.logCause ? endFor(ctx.logCause) : { state: 'failed', reason: REASONS.vanished };
+  }
+}
+
+/** The end the scheduler reports for a job that did not record its own. */
+function schedulerEnd(observation: Observation, ctx: ReconcileContext): Verdict {
+  if (ctx.cancelRequested && observation.endState !== 'completed') {
+    return CANCELLED;
+  }
+  switch (observation.endState) {
+    case 'completed':
+      return COMPLETED;
+    case 'timeout':
+      return TIMED_OUT;
+    case 'cancelled':
+      return CANCELLED_OUTSIDE;
+  }
+  const cause = endCause(observation, ctx);
+  if (cause) {
+    return endFor(cause);
+  }
+  const said = observation.reason && observation.reason !== 'None' ? observation.reason : undefined;
+  return { state: 'failed', reason: said ?? REASONS.schedulerSaysFailed(observation.exitCode) };
 }
 
 function pruneUnchanged(job: Job, next: Partial<Job>): Partial<Job> {

@@ -49,6 +49,11 @@ function run(
   });
 }
 
+/** The environment's own last line on a failure, short enough for a message. */
+function lastWords(result: RunResult): string {
+  return (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(0, 300);
+}
+
 /** Pure: the problems of one profile from the kernelspec listing's outcome. */
 export function kernelProblems(profile: Profile, result: RunResult): ProfileProblem[] {
   const launcher = profile.launcher[0] ?? profile.python ?? 'python';
@@ -65,11 +70,10 @@ export function kernelProblems(profile: Profile, result: RunResult): ProfileProb
     ];
   }
   if (result.code !== 0) {
-    const detail = (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(0, 300);
     return [
       {
         code: 'environment-broken',
-        message: `the environment does not run jupyter: ${detail}`,
+        message: `the environment does not run jupyter: ${lastWords(result)}`,
         fix: displayCommand(
           launchCommand(profile, ['-m', 'pip', 'install', 'ipykernel', 'nbconvert'])
         )
@@ -128,11 +132,7 @@ export class KernelChecker {
     const result = await run(kernelInstallCommand(profile), this.env(), 5 * 60_000);
     this.cache.clear();
     if (result.code !== 0) {
-      const detail = (result.stderr.trim().split('\n').pop() || `exit ${result.code}`).slice(
-        0,
-        300
-      );
-      throw new Error(`creating the kernel "${profile.kernel}" failed: ${detail}`);
+      throw new Error(`creating the kernel "${profile.kernel}" failed: ${lastWords(result)}`);
     }
   }
 }

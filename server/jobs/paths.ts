@@ -23,6 +23,9 @@ export interface ResolvedNotebook {
   outputRelative: string;
 }
 
+export const NOTEBOOK_PATH_EXPECTED =
+  '"notebook" must be a path relative to the Jupyter root, such as "analysis/run.ipynb"';
+
 const MAX_NOTEBOOK_BYTES = 256 * 1024 * 1024;
 
 function inside(root: string, candidate: string): boolean {
@@ -32,9 +35,7 @@ function inside(root: string, candidate: string): boolean {
 /** Syntactic checks only; pure. Answers the normalized relative path. */
 export function checkNotebookPath(path: unknown): string {
   if (typeof path !== 'string' || path.trim() === '') {
-    throw badRequest(
-      '"notebook" must be a path relative to the Jupyter root, such as "analysis/run.ipynb"'
-    );
+    throw badRequest(NOTEBOOK_PATH_EXPECTED);
   }
   if (path.length > 4096) {
     throw badRequest('the notebook path is too long');
@@ -76,6 +77,29 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
       `${JSON.stringify(rel)} leads outside the Jupyter root (through a symbolic link)`
     );
   }
+  await checkNotebookFile(real, rel);
+  const dir = dirname(real);
+  const outputDir = join(dir, 'executed');
+  // An existing executed/ that is a link out of the root would let a run write elsewhere.
+  const outputReal = await fs.realpath(outputDir).catch(() => outputDir);
+  if (!inside(root, outputReal)) {
+    throw badRequest(
+      `the output directory ${JSON.stringify(relative(root, outputDir))} leads outside the Jupyter root`
+    );
+  }
+  const outputName = outputNameFor(basename(real));
+  return {
+    relative: rel,
+    absolute: real,
+    dir,
+    outputDir,
+    outputName,
+    outputRelative: relative(root, join(outputDir, outputName)).split(sep).join('/')
+  };
+}
+
+/** The file itself: a regular file of sensible size, named .ipynb, holding a notebook. */
+async function checkNotebookFile(real: string, rel: string): Promise<void> {
   const stat = await fs.stat(real);
   if (stat.isDirectory()) {
     throw badRequest(`${JSON.stringify(rel)} is a directory, not a notebook`);
@@ -106,22 +130,4 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
       `${JSON.stringify(rel)} is not a valid notebook: it has no "cells" or "nbformat"`
     );
   }
-  const dir = dirname(real);
-  const outputDir = join(dir, 'executed');
-  // An existing executed/ that is a link out of the root would let a run write elsewhere.
-  const outputReal = await fs.realpath(outputDir).catch(() => outputDir);
-  if (!inside(root, outputReal)) {
-    throw badRequest(
-      `the output directory ${JSON.stringify(relative(root, outputDir))} leads outside the Jupyter root`
-    );
-  }
-  const outputName = outputNameFor(basename(real));
-  return {
-    relative: rel,
-    absolute: real,
-    dir,
-    outputDir,
-    outputName,
-    outputRelative: relative(root, join(outputDir, outputName)).split(sep).join('/')
-  };
 }

@@ -8,11 +8,20 @@
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { Job } from '../../contract/wire';
+import type { Job, SchedulerHealth } from '../../contract/wire';
+import { isFinal } from '../../contract/rules';
 import type { EventHub } from '../http/events';
 import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
-import { endCauseInLog, readJobStatus, readLogTail, readProgress, reconcile } from './jobStatus';
-import { type JobRecord, type JobStore, isFinal, toWire } from './store';
+import {
+  type JobStatusFile,
+  endCauseInLog,
+  readJobStatus,
+  readLogTail,
+  readProgress,
+  reconcile
+} from './jobStatus';
+import type { SchedulerHealthHolder } from './schedulerHealth';
+import { type JobRecord, type JobStore, toWire } from './store';
 
 export interface PollerOptions {
   /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
@@ -25,13 +34,10 @@ export interface PollerOptions {
 }
 
 export class Poller {
-  reachable = true;
-  message: string | undefined;
-  /** Scheduler queries made, for tests and the bench. */
-  queries = 0;
   private readonly intervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly fileWatchMs: number;
+  private readonly log: (line: string) => void;
   private delayMs: number;
   private schedulerTimer: NodeJS.Timeout | null = null;
   private fileTimer: NodeJS.Timeout | null = null;
@@ -47,6 +53,8 @@ export class Poller {
     private readonly store: JobStore,
     private readonly executor: Executor,
     private readonly events: EventHub,
+    /** Written here only: the poller is the one that asks the scheduler. */
+    private readonly health: SchedulerHealthHolder,
     opts: PollerOptions = {}
   ) {
     this.intervalMs = opts.intervalMs ?? 30_000;
@@ -55,8 +63,6 @@ export class Poller {
     this.delayMs = this.intervalMs;
     this.log = opts.log ?? (() => undefined);
   }
-
-  private readonly log: (line: string) => void;
 
   start(): void {
     this.stopped = false;
@@ -77,7 +83,7 @@ export class Poller {
   }
 
   /** A new or cancelled job: ask the scheduler soon (coalesced), not once per call. */
-  watch(_id: string): void {
+  pollSoon(): void {
     if (this.soonTimer || this.stopped) {
       return;
     }
@@ -99,48 +105,53 @@ export class Poller {
   }
 
   /** Asks the scheduler whether it answers (sinfo), for when no job gives a reason to ask. */
-  async recheck(): Promise<{ reachable: boolean; message?: string }> {
+  async recheck(): Promise<SchedulerHealth> {
     const info = await this.executor
       .describe()
-      .catch((e: Error) => ({ reachable: false, message: e.message, partitions: [] }));
+      .catch((e: Error) => ({ reachable: false, message: e.message }));
     this.setReachable(info.reachable, info.message);
     if (info.reachable) {
       this.delayMs = this.intervalMs;
     }
-    return { reachable: this.reachable, message: this.message };
+    return this.health.current;
   }
 
   private async doPoll(): Promise<void> {
     const live = this.store.live().filter(j => j.schedulerId);
-    if (live.length === 0 && !this.reachable) {
-      // Nothing to observe, but the unreachable flag must not outlive the outage.
-      await this.recheck();
-      if (!this.reachable) {
-        this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
-      }
-    }
-    if (live.length > 0) {
-      try {
-        this.queries++;
-        const seen = await this.executor.observe(live.map(j => j.schedulerId as string));
-        for (const job of live) {
-          const o = seen.get(job.schedulerId as string);
-          if (o) {
-            this.observations.set(job.id, o);
-          }
+    if (live.length === 0) {
+      if (!this.health.current.reachable) {
+        // Nothing to observe, but the unreachable flag must not outlive the outage.
+        await this.recheck();
+        if (!this.health.current.reachable) {
+          this.backOff();
         }
-        this.setReachable(true);
-        this.delayMs = this.intervalMs;
-      } catch (e) {
-        if (!(e instanceof SchedulerUnreachableError)) {
-          throw e;
-        }
-        this.setReachable(false, e.message);
-        this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
       }
+      return;
     }
+    await this.observe(live);
     for (const job of live) {
-      await this.refresh(job, true);
+      await this.refresh(job.id, true);
+    }
+  }
+
+  /** One executor.observe() for all live jobs; the answers wait in `observations` for refresh. */
+  private async observe(live: JobRecord[]): Promise<void> {
+    try {
+      const seen = await this.executor.observe(live.map(j => j.schedulerId as string));
+      for (const job of live) {
+        const o = seen.get(job.schedulerId as string);
+        if (o) {
+          this.observations.set(job.id, o);
+        }
+      }
+      this.setReachable(true);
+      this.delayMs = this.intervalMs;
+    } catch (e) {
+      if (!(e instanceof SchedulerUnreachableError)) {
+        throw e;
+      }
+      this.setReachable(false, e.message);
+      this.backOff();
     }
   }
 
@@ -155,15 +166,35 @@ export class Poller {
         continue;
       }
       this.stamps.set(job.id, stamp);
-      await this.refresh(job, false);
+      await this.refresh(job.id, false);
     }
   }
 
   /** Applies the job's own report and the scheduler's last word; publishes a change. */
-  async refresh(job: JobRecord, fromScheduler: boolean): Promise<void> {
-    if (isFinal(job)) {
+  async refresh(id: string, fromScheduler: boolean): Promise<void> {
+    // Read now, not before the awaits of the caller: the record may have changed meanwhile.
+    const job = this.store.get(id);
+    if (!job || isFinal(job)) {
       return;
     }
+    const patch = await this.changeOf(job, fromScheduler);
+    if (Object.keys(patch).length === 0) {
+      return;
+    }
+    const updated = await this.update(id, patch);
+    if (!updated) {
+      return;
+    }
+    if (isFinal(updated)) {
+      this.observations.delete(id);
+      this.stamps.delete(id);
+      this.endSeenOnce.delete(id);
+    }
+    this.events.publish({ type: 'job', job: toWire(updated) });
+  }
+
+  /** What the job's own files and the scheduler's last word change in its record. */
+  private async changeOf(job: JobRecord, fromScheduler: boolean): Promise<Partial<Job>> {
     const dir = this.store.jobDir(job.id);
     const [status, progress] = await Promise.all([readJobStatus(dir), readProgress(dir)]);
     const observation =
@@ -175,52 +206,61 @@ export class Poller {
         (observation?.phase === 'ended' && observation.endState !== 'completed'));
     const patch = reconcile(job, status, progress, observation, {
       cancelRequested: Boolean(job.cancelRequested),
-      schedulerReachable: this.reachable,
+      schedulerReachable: this.health.current.reachable,
       // Read only when the end needs explaining: the scheduler may have said why in the log.
       logCause: terminated || endedUnexplained ? endCauseInLog(await readLogTail(dir)) : undefined
     });
     if (terminated && patch.state === undefined) {
       // The job says it was stopped and the scheduler has not yet said why: ask it soon.
-      this.watch(job.id);
+      this.pollSoon();
     }
+    return this.holdSchedulerEndOnce(job.id, patch, status);
+  }
+
+  /**
+   * An end only the scheduler reports waits one poll: the job's own end record
+   * may still be on its way over a network filesystem, and it says more (the
+   * failing cell, the GPU guard).
+   */
+  private holdSchedulerEndOnce(
+    id: string,
+    patch: Partial<Job>,
+    status: JobStatusFile | null
+  ): Partial<Job> {
     const endedByScheduler =
-      patch.state !== undefined &&
-      ['completed', 'failed', 'cancelled', 'timeout'].includes(patch.state) &&
-      status?.phase !== 'ended';
-    if (endedByScheduler && !this.endSeenOnce.has(job.id)) {
-      // The job's own end record may still be on its way over a network
-      // filesystem; it says more (the failing cell, the GPU guard), so wait one poll.
-      this.endSeenOnce.add(job.id);
-      delete patch.state;
-      delete patch.reason;
-      delete patch.endedAt;
-      delete patch.exitCode;
+      patch.state !== undefined && isFinal({ state: patch.state }) && status?.phase !== 'ended';
+    if (!endedByScheduler || this.endSeenOnce.has(id)) {
+      return patch;
     }
-    if (Object.keys(patch).length === 0) {
-      return;
-    }
-    applyPatch(job, patch);
-    if (isFinal(job)) {
-      this.observations.delete(job.id);
-      this.stamps.delete(job.id);
-      this.endSeenOnce.delete(job.id);
-    }
+    this.endSeenOnce.add(id);
+    const held = { ...patch };
+    delete held.state;
+    delete held.reason;
+    delete held.endedAt;
+    delete held.exitCode;
+    return held;
+  }
+
+  /** Through the store; a failed write is logged and the change still reaches the browsers. */
+  private async update(id: string, patch: Partial<Job>): Promise<JobRecord | undefined> {
     try {
-      await this.store.save(job);
+      return await this.store.update(id, patch);
     } catch (e) {
-      this.log(`cannot save job ${job.id}: ${(e as Error).message}`);
+      this.log(`cannot save job ${id}: ${(e as Error).message}`);
+      return this.store.get(id);
     }
-    this.events.publish({ type: 'job', job: toWire(job) });
   }
 
   private setReachable(reachable: boolean, message?: string): void {
-    if (reachable === this.reachable && message === this.message) {
+    if (!this.health.record(reachable, message)) {
       return;
     }
-    this.reachable = reachable;
-    this.message = reachable ? undefined : message;
     this.log(reachable ? 'scheduler answers again' : `scheduler unreachable: ${message}`);
-    this.events.publish({ type: 'scheduler', reachable, message: this.message });
+    this.events.publish({ type: 'scheduler', ...this.health.current });
+  }
+
+  private backOff(): void {
+    this.delayMs = Math.min(this.delayMs * 2, this.maxBackoffMs);
   }
 
   private scheduleScheduler(delay: number): void {
@@ -235,17 +275,6 @@ export class Poller {
       }
       this.scheduleScheduler(this.delayMs);
     }, delay);
-  }
-}
-
-/** Sets the patch's fields on the job; a field patched to undefined is removed. */
-export function applyPatch(job: Job, patch: Partial<Job>): void {
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) {
-      delete (job as unknown as Record<string, unknown>)[key];
-    } else {
-      (job as unknown as Record<string, unknown>)[key] = value;
-    }
   }
 }
 

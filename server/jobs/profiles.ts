@@ -1,6 +1,6 @@
 /**
- * The site's hardware profiles: built-in defaults that follow the seed's two
- * pixi environments, or a JSON file checked against schema/profiles.schema.json,
+ * The site's hardware profiles: built-in defaults for two pixi environments
+ * (gpu and default), or a JSON file checked against schema/profiles.schema.json,
  * and the pure rules by which a notebook's resource request is merged with
  * its profile.
  */
@@ -9,6 +9,7 @@ import type { Profile, Resources } from '../../contract/wire';
 import { badRequest } from '../http/httpError';
 import { runtimeFile } from '../runtime/jobScript';
 import { parseSlurmTime } from '../executors/slurmTime';
+import { parseResources, timeExpected } from './submitRequest';
 
 export const DEFAULT_PROFILES: Profile[] = [
   {
@@ -80,73 +81,68 @@ export function memoryMegabytes(memory: string): number | null {
  * defaults when it has none). Pure; throws a 400 HttpError naming the field.
  */
 export function resolveResources(profile: Profile, requested: unknown): Resources {
-  if (requested === undefined || requested === null) {
-    return { ...profile.resources };
-  }
-  if (typeof requested !== 'object' || Array.isArray(requested)) {
-    throw badRequest('"resources" must be an object such as {"gpus": 1, "time": "02:00:00"}');
-  }
-  const r = requested as Record<string, unknown>;
+  const asked = requested === undefined || requested === null ? {} : parseResources(requested);
   const limits = profile.limits ?? profile.resources;
-  const out: Resources = { ...profile.resources };
-  for (const key of Object.keys(r)) {
-    if (!['partition', 'gpus', 'cpus', 'memory', 'time'].includes(key)) {
-      throw badRequest(`unknown resource "${key}": use partition, gpus, cpus, memory or time`);
-    }
+  checkPartition(profile, asked.partition);
+  checkCount(profile, limits, 'gpus', asked.gpus);
+  checkCount(profile, limits, 'cpus', asked.cpus);
+  checkMemory(profile, limits, asked.memory);
+  checkTime(profile, limits, asked.time);
+  return { ...profile.resources, ...asked };
+}
+
+/** A profile runs on its own partition (or the one its limits name), nowhere else. */
+function checkPartition(profile: Profile, partition: string | undefined): void {
+  if (partition === undefined) {
+    return;
   }
-  if (r.partition !== undefined) {
-    const allowed = [profile.resources.partition, profile.limits?.partition].filter(Boolean);
-    if (typeof r.partition !== 'string' || !allowed.includes(r.partition)) {
-      throw badRequest(
-        `the profile "${profile.id}" runs on partition ${allowed.join(' or ') || '(default)'}, not ${JSON.stringify(r.partition)}`
-      );
-    }
-    out.partition = r.partition;
+  const allowed = [profile.resources.partition, profile.limits?.partition].filter(Boolean);
+  if (!allowed.includes(partition)) {
+    throw badRequest(
+      `the profile "${profile.id}" runs on partition ${allowed.join(' or ') || '(default)'}, not ${JSON.stringify(partition)}`
+    );
   }
-  for (const key of ['gpus', 'cpus'] as const) {
-    const v = r[key];
-    if (v === undefined) {
-      continue;
-    }
-    const least = key === 'gpus' ? 0 : 1;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < least) {
-      throw badRequest(
-        `"${key}" must be a whole number of at least ${least}, not ${JSON.stringify(v)}`
-      );
-    }
-    const most = limits[key] ?? (key === 'gpus' ? 0 : undefined);
-    if (most !== undefined && v > most) {
-      throw badRequest(`the profile "${profile.id}" allows at most ${most} ${key}, not ${v}`);
-    }
-    out[key] = v;
+}
+
+function checkCount(
+  profile: Profile,
+  limits: Resources,
+  key: 'gpus' | 'cpus',
+  asked: number | undefined
+): void {
+  // A profile that names no GPUs has none to give.
+  const most = limits[key] ?? (key === 'gpus' ? 0 : undefined);
+  if (asked !== undefined && most !== undefined && asked > most) {
+    throw badRequest(`the profile "${profile.id}" allows at most ${most} ${key}, not ${asked}`);
   }
-  if (r.memory !== undefined) {
-    const asked = typeof r.memory === 'string' ? memoryMegabytes(r.memory) : null;
-    if (asked === null) {
-      throw badRequest(`"memory" must look like "32G" or "512M", not ${JSON.stringify(r.memory)}`);
-    }
-    const most = limits.memory ? memoryMegabytes(limits.memory) : null;
-    if (most !== null && asked > most) {
-      throw badRequest(
-        `the profile "${profile.id}" allows at most ${limits.memory} of memory, not ${r.memory}`
-      );
-    }
-    out.memory = r.memory as string;
+}
+
+function checkMemory(profile: Profile, limits: Resources, memory: string | undefined): void {
+  if (memory === undefined || limits.memory === undefined) {
+    return;
   }
-  if (r.time !== undefined) {
-    const asked = typeof r.time === 'string' ? parseSlurmTime(r.time) : null;
-    if (asked === null) {
-      throw badRequest(
-        `"time" must look like "04:00:00", "1-00:00:00" or "30", not ${JSON.stringify(r.time)}`
-      );
-    }
-    const most = parseSlurmTime(limits.time);
-    if (most !== null && asked > most) {
-      throw badRequest(
-        `the profile "${profile.id}" allows at most ${limits.time} of run time, not ${r.time}`
-      );
-    }
-    out.time = r.time as string;
+  const asked = memoryMegabytes(memory);
+  const most = memoryMegabytes(limits.memory);
+  if (asked !== null && most !== null && asked > most) {
+    throw badRequest(
+      `the profile "${profile.id}" allows at most ${limits.memory} of memory, not ${memory}`
+    );
   }
-  return out;
+}
+
+function checkTime(profile: Profile, limits: Resources, time: string | undefined): void {
+  if (time === undefined) {
+    return;
+  }
+  const asked = parseSlurmTime(time);
+  if (asked === null) {
+    // The schema's pattern lets "0" through, which is no length of time.
+    throw badRequest(timeExpected(time));
+  }
+  const most = parseSlurmTime(limits.time);
+  if (most !== null && asked > most) {
+    throw badRequest(
+      `the profile "${profile.id}" allows at most ${limits.time} of run time, not ${time}`
+    );
+  }
 }

@@ -26,8 +26,6 @@ export function newJobId(now = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex').slice(0, 6)}`;
 }
 
-export { isFinal };
-
 /** The wire form: internal fields left out. */
 export function toWire(record: JobRecord): Job {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -163,17 +161,35 @@ export class JobStore {
     await this.save(record);
   }
 
-  async save(record: JobRecord): Promise<void> {
-    this.index(record);
-    await writeFileAtomic(
-      join(this.jobDir(record.id), 'job.json'),
-      JSON.stringify(record, null, 1) + '\n'
-    );
+  /**
+   * The one way a job changes: `patch` applied to its record (a field patched
+   * to undefined is removed), job.json rewritten atomically; answers the new
+   * record. Records are never changed in place, so a record read earlier is a
+   * snapshot, never half-updated. The index holds the new record even when
+   * the write fails (the caller hears of it): what is in memory stays the
+   * truth until the next write succeeds.
+   */
+  async update(id: string, patch: Partial<JobRecord>): Promise<JobRecord> {
+    const current = this.jobs.get(id);
+    if (!current) {
+      throw new Error(`no job ${id} in the store`);
+    }
+    const next = withPatch(current, patch);
+    await this.save(next);
+    return next;
   }
 
   async remove(id: string): Promise<void> {
     await fs.rm(this.jobDir(id), { recursive: true, force: true });
     this.unreserve(id);
+  }
+
+  private async save(record: JobRecord): Promise<void> {
+    this.index(record);
+    await writeFileAtomic(
+      join(this.jobDir(record.id), 'job.json'),
+      JSON.stringify(record, null, 1) + '\n'
+    );
   }
 
   private index(record: JobRecord): void {
@@ -184,4 +200,17 @@ export class JobStore {
     this.sorted = null;
     this.version++;
   }
+}
+
+/** A copy of the record with the patch's fields set; a field patched to undefined is removed. */
+function withPatch(record: JobRecord, patch: Partial<JobRecord>): JobRecord {
+  const next: Record<string, unknown> = { ...record };
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) {
+      delete next[key];
+    } else {
+      next[key] = value;
+    }
+  }
+  return next as unknown as JobRecord;
 }

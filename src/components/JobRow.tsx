@@ -1,6 +1,7 @@
 import React from 'react';
-import { baseName, elapsed, isLive, stateLabel } from '../labels';
-import type { Job } from '../../contract/wire';
+import { baseName, elapsed, stateLabel } from '../labels';
+import { isLive } from '../../contract/rules';
+import type { Job, Progress } from '../../contract/wire';
 
 export interface JobActions {
   openOutput(job: Job): void;
@@ -17,19 +18,7 @@ export function JobRow(props: {
   actions: JobActions;
   profileLabel?: string;
 }): JSX.Element {
-  const { job, actions } = props;
-  const live = isLive(job);
-  const label = stateLabel(job);
-  const button = (title: string, onClick: () => void, text: string) => (
-    <button
-      className="jp-HpcSubmit-action jp-mod-styled"
-      title={title}
-      aria-label={title}
-      onClick={onClick}
-    >
-      {text}
-    </button>
-  );
+  const { job } = props;
   return (
     <li className="jp-HpcSubmit-job" data-job-id={job.id} data-state={job.state}>
       <div className="jp-HpcSubmit-jobHeader">
@@ -38,42 +27,79 @@ export function JobRow(props: {
         </span>
         <span className="jp-HpcSubmit-jobElapsed">{elapsed(job, props.now)}</span>
       </div>
-      <div className="jp-HpcSubmit-jobMeta">
-        <span
-          className={`jp-HpcSubmit-state jp-HpcSubmit-state-${job.state}`}
-          title={job.reason ?? label}
-        >
-          {label}
-        </span>
-        <span
-          className="jp-HpcSubmit-jobProfile"
-          title={job.node ? `ran on ${job.node}` : undefined}
-        >
-          {props.profileLabel ?? job.profile}
-          {job.node && job.state !== 'running' ? ` · ${job.node}` : ''}
-        </span>
-      </div>
+      <JobMeta job={job} profileLabel={props.profileLabel} />
       {job.state === 'running' && job.progress && job.progress.total > 0 && (
-        <div className="jp-HpcSubmit-progressRow">
-          <progress
-            className="jp-HpcSubmit-progress"
-            max={job.progress.total}
-            value={job.progress.cell}
-            aria-label={`cell ${job.progress.cell} of ${job.progress.total}`}
-            title={`cell ${job.progress.cell} of ${job.progress.total}`}
-          />
-          <span className="jp-HpcSubmit-progressText">
-            {job.progress.cell}/{job.progress.total}
-          </span>
-        </div>
+        <CellProgress progress={job.progress} />
       )}
-      <div className="jp-HpcSubmit-actions">
-        {!live && button('Open output', () => actions.openOutput(job), 'Open')}
-        {button('Show log', () => actions.showLog(job), 'Log')}
-        {live && button('Cancel', () => actions.cancel(job), 'Cancel')}
-        {button('Run again', () => actions.rerun(job), 'Rerun')}
-        {!live && button('Forget', () => actions.forget(job), 'Forget')}
-      </div>
+      <JobButtons job={job} actions={props.actions} />
     </li>
+  );
+}
+
+/** Its state (and why), its profile and the node it ran on. */
+function JobMeta(props: { job: Job; profileLabel?: string }): JSX.Element {
+  const { job } = props;
+  const label = stateLabel(job);
+  return (
+    <div className="jp-HpcSubmit-jobMeta">
+      <span
+        className={`jp-HpcSubmit-state jp-HpcSubmit-state-${job.state}`}
+        title={job.reason ?? label}
+      >
+        {label}
+      </span>
+      <span className="jp-HpcSubmit-jobProfile" title={job.node ? `ran on ${job.node}` : undefined}>
+        {props.profileLabel ?? job.profile}
+        {job.node && job.state !== 'running' ? ` · ${job.node}` : ''}
+      </span>
+    </div>
+  );
+}
+
+function CellProgress(props: { progress: Progress }): JSX.Element {
+  const { cell, total } = props.progress;
+  return (
+    <div className="jp-HpcSubmit-progressRow">
+      <progress
+        className="jp-HpcSubmit-progress"
+        max={total}
+        value={cell}
+        aria-label={`cell ${cell} of ${total}`}
+        title={`cell ${cell} of ${total}`}
+      />
+      <span className="jp-HpcSubmit-progressText">
+        {cell}/{total}
+      </span>
+    </div>
+  );
+}
+
+/** A live job can be cancelled; an ended one opened and forgotten. */
+function JobButtons(props: { job: Job; actions: JobActions }): JSX.Element {
+  const { job, actions } = props;
+  const live = isLive(job);
+  return (
+    <div className="jp-HpcSubmit-actions">
+      {!live && (
+        <ActionButton title="Open output" text="Open" onClick={() => actions.openOutput(job)} />
+      )}
+      <ActionButton title="Show log" text="Log" onClick={() => actions.showLog(job)} />
+      {live && <ActionButton title="Cancel" text="Cancel" onClick={() => actions.cancel(job)} />}
+      <ActionButton title="Run again" text="Rerun" onClick={() => actions.rerun(job)} />
+      {!live && <ActionButton title="Forget" text="Forget" onClick={() => actions.forget(job)} />}
+    </div>
+  );
+}
+
+function ActionButton(props: { title: string; text: string; onClick(): void }): JSX.Element {
+  return (
+    <button
+      className="jp-HpcSubmit-action jp-mod-styled"
+      title={props.title}
+      aria-label={props.title}
+      onClick={props.onClick}
+    >
+      {props.text}
+    </button>
   );
 }

@@ -1,7 +1,7 @@
 import React from 'react';
 import type { KernelSummary } from '../kernelInfo';
 import type { JobFilter } from '../model';
-import type { Job, ProfileStatus } from '../../contract/wire';
+import type { Job, ProfileProblem, ProfileStatus } from '../../contract/wire';
 import { type JobActions, JobRow } from './JobRow';
 
 export interface JobsPanelProps {
@@ -24,90 +24,149 @@ export interface JobsPanelProps {
 /** The sidebar's content: kernel awareness, problems, and the jobs; renders only. */
 export function JobsPanel(props: JobsPanelProps): JSX.Element {
   const { profile, kernels } = props;
-  const otherProblems = (profile?.problems ?? []).filter(p => p.code !== 'kernel-missing');
   return (
     <div className="jp-HpcSubmit-panel">
       <header className="jp-HpcSubmit-header">
         <h2>GPU jobs</h2>
       </header>
-      {props.companionError && (
-        <div className="jp-HpcSubmit-companionError" role="alert">
-          {props.companionError}
-        </div>
-      )}
-      {!props.schedulerReachable && (
-        <div className="jp-HpcSubmit-unreachable" role="alert">
-          Scheduler unreachable{props.schedulerMessage ? `: ${props.schedulerMessage}` : ''}. Jobs
-          keep their last known state; new runs wait until it answers.
-        </div>
-      )}
-      {props.notebookName && kernels && (
-        <section className="jp-HpcSubmit-kernelInfo" aria-label="Kernels">
-          <div className="jp-HpcSubmit-kernelNotebook">
-            <span className="jp-HpcSubmit-kernelLabel">this notebook:</span> {kernels.notebook}
-          </div>
-          <div
-            className="jp-HpcSubmit-kernelRun"
-            title={
-              profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined
-            }
-          >
-            <span className="jp-HpcSubmit-kernelLabel">→ the run:</span> {kernels.run}
-          </div>
-        </section>
-      )}
+      {props.companionError && <CompanionError message={props.companionError} />}
+      {!props.schedulerReachable && <SchedulerUnreachable message={props.schedulerMessage} />}
+      {props.notebookName && kernels && <KernelInfo kernels={kernels} profile={profile} />}
       {kernels?.missing && profile && (
-        <div className="jp-HpcSubmit-problem" role="alert">
-          <p>{kernels.missing.message}. Create it once with:</p>
-          {kernels.missing.fix && <code className="jp-HpcSubmit-fix">{kernels.missing.fix}</code>}
-          <button
-            className="jp-mod-styled jp-mod-accept"
-            disabled={props.creatingKernel}
-            onClick={() => props.onCreateKernel(profile.id)}
-          >
-            {props.creatingKernel ? 'Creating kernel…' : 'Create kernel'}
-          </button>
-        </div>
+        <MissingKernel
+          missing={kernels.missing}
+          creating={props.creatingKernel}
+          onCreate={() => props.onCreateKernel(profile.id)}
+        />
       )}
-      {otherProblems.map(p => (
-        <div className="jp-HpcSubmit-problem" role="alert" key={p.code}>
-          <p>{p.message}</p>
-          {p.fix && <code className="jp-HpcSubmit-fix">{p.fix}</code>}
-        </div>
-      ))}
-      <div className="jp-HpcSubmit-filter" role="radiogroup" aria-label="Show jobs of">
-        {(['notebook', 'all'] as const).map(f => (
-          <label key={f}>
-            <input
-              type="radio"
-              name="jp-HpcSubmit-filter"
-              value={f}
-              checked={props.filter === f}
-              onChange={() => props.onFilter(f)}
-            />
-            {f === 'notebook' ? 'This notebook' : 'All'}
-          </label>
+      {(profile?.problems ?? [])
+        .filter(p => p.code !== 'kernel-missing')
+        .map(p => (
+          <Problem key={p.code} problem={p} />
         ))}
-      </div>
+      <FilterChoice filter={props.filter} onFilter={props.onFilter} />
       {props.jobs.length === 0 ? (
-        <p className="jp-HpcSubmit-empty">
-          {props.filter === 'notebook' && props.notebookName
-            ? `No runs of ${props.notebookName} yet.`
-            : 'No runs yet. Open a notebook and click “Run on …” in its toolbar.'}
-        </p>
+        <NoJobs filter={props.filter} notebookName={props.notebookName} />
       ) : (
-        <ul className="jp-HpcSubmit-jobs">
-          {props.jobs.map(job => (
-            <JobRow
-              key={job.id}
-              job={job}
-              now={props.now}
-              actions={props.actions}
-              profileLabel={props.profileLabels[job.profile]}
-            />
-          ))}
-        </ul>
+        <JobList {...props} />
       )}
     </div>
+  );
+}
+
+function CompanionError(props: { message: string }): JSX.Element {
+  return (
+    <div className="jp-HpcSubmit-companionError" role="alert">
+      {props.message}
+    </div>
+  );
+}
+
+function SchedulerUnreachable(props: { message?: string }): JSX.Element {
+  return (
+    <div className="jp-HpcSubmit-unreachable" role="alert">
+      Scheduler unreachable{props.message ? `: ${props.message}` : ''}. Jobs keep their last known
+      state; new runs wait until it answers.
+    </div>
+  );
+}
+
+/** The notebook's kernel on the hub, and the profile's that the run uses instead. */
+function KernelInfo(props: {
+  kernels: KernelSummary;
+  profile: ProfileStatus | undefined;
+}): JSX.Element {
+  const { kernels, profile } = props;
+  return (
+    <section className="jp-HpcSubmit-kernelInfo" aria-label="Kernels">
+      <div className="jp-HpcSubmit-kernelNotebook">
+        <span className="jp-HpcSubmit-kernelLabel">this notebook:</span> {kernels.notebook}
+      </div>
+      <div
+        className="jp-HpcSubmit-kernelRun"
+        title={
+          profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined
+        }
+      >
+        <span className="jp-HpcSubmit-kernelLabel">→ the run:</span> {kernels.run}
+      </div>
+    </section>
+  );
+}
+
+function MissingKernel(props: {
+  missing: NonNullable<KernelSummary['missing']>;
+  creating: boolean;
+  onCreate(): void;
+}): JSX.Element {
+  const { missing, creating } = props;
+  return (
+    <div className="jp-HpcSubmit-problem" role="alert">
+      <p>{missing.message}. Create it once with:</p>
+      {missing.fix && <code className="jp-HpcSubmit-fix">{missing.fix}</code>}
+      <button className="jp-mod-styled jp-mod-accept" disabled={creating} onClick={props.onCreate}>
+        {creating ? 'Creating kernel…' : 'Create kernel'}
+      </button>
+    </div>
+  );
+}
+
+function Problem(props: { problem: ProfileProblem }): JSX.Element {
+  const { problem } = props;
+  return (
+    <div className="jp-HpcSubmit-problem" role="alert">
+      <p>{problem.message}</p>
+      {problem.fix && <code className="jp-HpcSubmit-fix">{problem.fix}</code>}
+    </div>
+  );
+}
+
+function FilterChoice(props: {
+  filter: JobFilter;
+  onFilter(filter: JobFilter): void;
+}): JSX.Element {
+  return (
+    <div className="jp-HpcSubmit-filter" role="radiogroup" aria-label="Show jobs of">
+      {(['notebook', 'all'] as const).map(f => (
+        <label key={f}>
+          <input
+            type="radio"
+            name="jp-HpcSubmit-filter"
+            value={f}
+            checked={props.filter === f}
+            onChange={() => props.onFilter(f)}
+          />
+          {f === 'notebook' ? 'This notebook' : 'All'}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+function NoJobs(props: { filter: JobFilter; notebookName: string | null }): JSX.Element {
+  return (
+    <p className="jp-HpcSubmit-empty">
+      {props.filter === 'notebook' && props.notebookName
+        ? `No runs of ${props.notebookName} yet.`
+        : 'No runs yet. Open a notebook and click “Run on …” in its toolbar.'}
+    </p>
+  );
+}
+
+function JobList(
+  props: Pick<JobsPanelProps, 'jobs' | 'now' | 'actions' | 'profileLabels'>
+): JSX.Element {
+  return (
+    <ul className="jp-HpcSubmit-jobs">
+      {props.jobs.map(job => (
+        <JobRow
+          key={job.id}
+          job={job}
+          now={props.now}
+          actions={props.actions}
+          profileLabel={props.profileLabels[job.profile]}
+        />
+      ))}
+    </ul>
   );
 }

@@ -26,16 +26,20 @@ export function ProfilePicker(props: {
       >
         {props.profiles.length === 0 && <option value="">(no profiles)</option>}
         {props.profiles.map(p => (
-          <option
-            key={p.id}
-            value={p.id}
-            title={p.problems.map(x => x.message).join('; ') || undefined}
-          >
-            {p.label}
-          </option>
+          <ProfileOption key={p.id} profile={p} />
         ))}
       </select>
       <caretDownEmptyIcon.react tag="span" stylesheet="select" right="4px" top="8px" />
     </div>
+  );
+}
+
+/** A profile's problems show as the option's tooltip. */
+function ProfileOption(props: { profile: ProfileStatus }): JSX.Element {
+  const { profile } = props;
+  return (
+    <option value={profile.id} title={profile.problems.map(x => x.message).join('; ') || undefined}>
+      {profile.label}
+    </option>
   );
 }

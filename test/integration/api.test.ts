@@ -4,7 +4,6 @@
  * refused with nothing written, no credential leaked, and nothing lost when
  * the companion is killed mid-run.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   existsSync,
@@ -29,7 +28,7 @@ describe('companion API with the local executor', () => {
   let c: Companion;
   const jobDirs = () => (existsSync(join(state, 'jobs')) ? readdirSync(join(state, 'jobs')) : []);
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hpc-api-'));
     root = join(dir, 'root');
     state = join(dir, 'state');
@@ -67,7 +66,7 @@ describe('companion API with the local executor', () => {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await c?.stop();
     if (dir) {
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,4 @@
 /** The command line as a terminal user runs it: run --wait, list, status, logs, cancel, doctor. */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +32,7 @@ describe('hpc-submit command line', () => {
     return { code: r.status, out: r.stdout + r.stderr };
   };
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'hpc-cli-'));
     root = join(dir, 'work');
     state = join(dir, 'state');
@@ -57,7 +56,7 @@ describe('hpc-submit command line', () => {
     );
   });
 
-  after(() => {
+  afterAll(() => {
     try {
       process.kill(JSON.parse(readFileSync(join(state, 'companion.json'), 'utf8')).pid, 'SIGTERM');
     } catch {

@@ -7,7 +7,6 @@
  * and none of it reads, cancels or submits anything of his.
  * Runs as root (the hub switches to the users); skipped otherwise.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   chownSync,
@@ -24,6 +23,7 @@ import { Hub, type CookieJar, hubUnavailable, pythonAs } from '../fixtures/hub';
 import { ensureUser, unixUser } from '../fixtures/users';
 import { until } from '../fixtures/companion';
 import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
+import { describeUnless } from '../fixtures/skip';
 
 const ALICE = 'hpcsubmit-alice';
 const BOB = 'hpcsubmit-bob';
@@ -35,13 +35,13 @@ const WHOAMI = notebookJson([
   'import getpass, os\nprint("user:", getpass.getuser())\nprint("secret-vars:", sorted(k for k in os.environ if "TOKEN" in k or "SECRET" in k))'
 ]);
 
-describe('two users on a real JupyterHub', { skip: hubUnavailable() ?? false }, () => {
+describeUnless(hubUnavailable())('two users on a real JupyterHub', () => {
   let hub: Hub;
   const homes: Record<string, string> = {};
   const tokens: Record<string, string> = {};
   const jobs: Record<string, string> = {};
 
-  before(async () => {
+  beforeAll(async () => {
     const profiles = join('/tmp', `hpc-hub-profiles-${process.pid}.json`);
     writeFileSync(
       profiles,
@@ -80,7 +80,7 @@ describe('two users on a real JupyterHub', { skip: hubUnavailable() ?? false }, 
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     await hub?.stop();
     rmSync(join('/tmp', `hpc-hub-profiles-${process.pid}.json`), { force: true });
   });
@@ -204,7 +204,7 @@ describe('two users on a real JupyterHub', { skip: hubUnavailable() ?? false }, 
       jar,
       body: { notebook: 'whoami.ipynb', profile: 'cpu' }
     });
-    assert.equal(forged.status, 403);
+    assert.equal(forged.status, 403, forged.text);
     assert.match(forged.json.error, /XSRF/);
     const forgedForget = await hub.request(`${API(ALICE)}/jobs/${jobs[ALICE]}`, {
       method: 'DELETE',

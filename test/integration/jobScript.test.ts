@@ -2,7 +2,6 @@
  * The job script, run by a real bash, executing real notebooks with the real
  * nbconvert + ipykernel of the test environment (HPC_SUBMIT_TEST_PYTHON).
  */
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -20,15 +19,16 @@ import {
   writeNotebook,
   type ParsedNotebook
 } from '../fixtures/jobRuntime';
+import { testUnless } from '../fixtures/skip';
 
 let root: string;
 let kernel: { prefix: string; jupyterPath: string };
 
-before(() => {
+beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'hpc-jobscript-'));
   kernel = installTestKernel();
 });
-after(() => {
+afterAll(() => {
   rmSync(root, { recursive: true, force: true });
   rmSync(kernel.prefix, { recursive: true, force: true });
 });
@@ -164,33 +164,39 @@ test('a failing cell leaves the notebook executed up to it, with the traceback',
   assert.deepEqual(await readProgress(run.jobDir), { cell: 1, total: 3 });
 });
 
-test('requireGpu where no GPU is visible fails fast without running nbconvert', async t => {
-  let realGpu = false;
+/** Why the "no GPU" case cannot be made here (a real GPU is visible), or null. */
+function realGpu(): string | null {
   try {
-    realGpu = /^GPU /m.test(
-      execFileSync('nvidia-smi', ['-L'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    );
+    const gpus = execFileSync('nvidia-smi', ['-L'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore']
+    });
+    return /^GPU /m.test(gpus)
+      ? 'this machine has a real GPU: the "no GPU" case cannot happen here'
+      : null;
   } catch {
-    realGpu = false;
+    return null;
   }
-  if (realGpu) {
-    t.skip('this machine has a real GPU: the "no GPU" case cannot happen here');
-    return;
+}
+
+testUnless(realGpu())(
+  'requireGpu where no GPU is visible fails fast without running nbconvert',
+  async () => {
+    const dir = mkdirp(join(root, 'nogpu'));
+    writeNotebook(join(dir, 'gpu.ipynb'), ["print('ran')"]);
+    const env = jobEnv(kernel.jupyterPath);
+    delete env.CUDA_VISIBLE_DEVICES;
+    const run = await runJob(join(dir, 'gpu.ipynb'), { requireGpu: true, env });
+    assert.notEqual(run.code, 0);
+    assert.ok(run.ms < 5000, `failed fast (${run.ms} ms)`);
+    assert.equal(existsSync(run.output), false, 'nbconvert did not run');
+    const end = await endOf(run.jobDir);
+    assert.equal(end.outcome, 'failed');
+    assert.equal(end.reason, `no GPU visible on ${hostname()}`);
+    assert.deepEqual(end.gpus, []);
+    assert.match(run.log, /no GPU visible on/);
   }
-  const dir = mkdirp(join(root, 'nogpu'));
-  writeNotebook(join(dir, 'gpu.ipynb'), ["print('ran')"]);
-  const env = jobEnv(kernel.jupyterPath);
-  delete env.CUDA_VISIBLE_DEVICES;
-  const run = await runJob(join(dir, 'gpu.ipynb'), { requireGpu: true, env });
-  assert.notEqual(run.code, 0);
-  assert.ok(run.ms < 5000, `failed fast (${run.ms} ms)`);
-  assert.equal(existsSync(run.output), false, 'nbconvert did not run');
-  const end = await endOf(run.jobDir);
-  assert.equal(end.outcome, 'failed');
-  assert.equal(end.reason, `no GPU visible on ${hostname()}`);
-  assert.deepEqual(end.gpus, []);
-  assert.match(run.log, /no GPU visible on/);
-});
+);
 
 test('requireGpu passes the guard with a visible GPU (CUDA_VISIBLE_DEVICES test double) and with nvidia-smi (a fake one)', async () => {
   const dir = mkdirp(join(root, 'gpu'));

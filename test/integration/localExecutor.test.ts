@@ -3,7 +3,6 @@
  * the concurrency limit, a time limit, and finding runs again after a restart
  * of the companion (a separate node process plays the first companion).
  */
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,10 +25,10 @@ import {
 let root: string;
 let n = 0;
 
-before(() => {
+beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'hpc-local-'));
 });
-after(() => {
+afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -3,7 +3,6 @@
  * event streams and a long history. Real Slurm (as the ordinary user
  * hpcuser) where the test runs as root; the load part uses the local executor.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -20,15 +19,16 @@ import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
 import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
 import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { describeUnless } from '../fixtures/skip';
 import { chownTree, unixUser } from '../fixtures/users';
 
 const USER = SLURM_USER;
 const CTLD_PID = '/run/slurmctld.pid';
 
-describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? false }, () => {
+describeUnless(slurmUsable())('a scheduler that stops answering mid-run', () => {
   let dir: string, root: string;
   let c: Companion;
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hpc-rel-'));
     chmodSync(dir, 0o755);
     root = join(dir, 'root');
@@ -55,7 +55,7 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
     );
     c = await companionAsSlurmUser(dir);
   });
-  after(async () => {
+  afterAll(async () => {
     execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' });
     await c?.stop();
     if (dir) {
@@ -130,7 +130,7 @@ describe('a scheduler that stops answering mid-run', { skip: slurmUsable() ?? fa
 describe('load: concurrent submissions, many streams, a long history', () => {
   let dir: string, root: string, state: string;
   let c: Companion;
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hpc-load-'));
     root = join(dir, 'root');
     state = join(dir, 'state');
@@ -179,7 +179,7 @@ describe('load: concurrent submissions, many streams, a long history', () => {
       profiles: join(dir, 'profiles.json')
     });
   });
-  after(async () => {
+  afterAll(async () => {
     for (const j of (await c.api('GET', 'api/jobs')).json.jobs) {
       if (j.state === 'queued' || j.state === 'running') {
         await c.api('POST', `api/jobs/${j.id}/cancel`);
@@ -241,9 +241,8 @@ describe('load: concurrent submissions, many streams, a long history', () => {
   });
 });
 
-describe(
+describeUnless(process.getuid?.() !== 0 && 'needs root to run the companion as hpcuser')(
   'a state directory that cannot be written',
-  { skip: process.getuid?.() !== 0 ? 'needs root to run the companion as hpcuser' : false },
   () => {
     it('answers a clear 507 and keeps serving; works again once writable', async () => {
       execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' }); // creates hpcuser
@@ -304,85 +303,96 @@ describe(
   }
 );
 
-describe(
-  'a state directory on a full disk',
-  { skip: process.getuid?.() !== 0 ? 'needs root to mount a small filesystem' : false },
-  () => {
-    it('answers a clear 507 and keeps serving; works again once there is space', async t => {
-      const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
-      const state = join(dir, 'state');
-      mkdirSync(state);
-      try {
-        execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', state], {
-          stdio: 'ignore'
-        });
-      } catch {
-        rmSync(dir, { recursive: true, force: true });
-        t.skip('this machine does not allow mounting a tmpfs');
-        return;
-      }
-      let c: Companion | undefined;
-      try {
-        const root = join(dir, 'root');
-        mkdirSync(root);
-        writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
-        writeFileSync(
-          join(dir, 'profiles.json'),
-          JSON.stringify({
-            profiles: [
-              {
-                id: 'cpu',
-                label: 'CPU',
-                kernel: 'python3',
-                launcher: [],
-                python: PYTHON,
-                resources: {}
-              }
-            ]
-          })
-        );
-        c = await startCompanion({
-          rootDir: root,
-          stateDir: state,
-          profiles: join(dir, 'profiles.json')
-        });
-        // Fill what is left, to the last block.
-        const filler = join(state, 'filler');
-        try {
-          for (;;) {
-            execFileSync(
-              'dd',
-              ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=1', 'oflag=append', 'conv=notrunc'],
-              { stdio: 'ignore' }
-            );
-          }
-        } catch {
-          // ENOSPC: full
-        }
-        const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-        assert.equal(refused.status, 507, refused.text);
-        assert.match(refused.json.error, /full|ENOSPC/);
-        assert.match(refused.json.error, /free (some )?space/);
-        assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
-        assert.deepEqual(
-          (await c.api('GET', 'api/jobs')).json.jobs,
-          [],
-          'nothing half-made is listed'
-        );
-        assert.deepEqual(readdirSync(join(state, 'jobs')), [], 'nothing half-made is left');
-        rmSync(filler);
-        const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
-        assert.equal(ok.status, 201, ok.text);
-        await until(
-          'completion',
-          async () => (await c!.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed',
-          60_000
-        );
-      } finally {
-        await c?.stop();
-        execFileSync('umount', [state], { stdio: 'ignore' });
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+const mountTmpfs = (at: string) =>
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', at], {
+    stdio: 'ignore'
+  });
+
+/** Why no small filesystem can be mounted here, or null. */
+function noTmpfs(): string | null {
+  if (process.getuid?.() !== 0) {
+    return 'needs root to mount a small filesystem';
   }
-);
+  const probe = mkdtempSync(join(tmpdir(), 'hpc-tmpfs-'));
+  try {
+    mountTmpfs(probe);
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'this machine does not allow mounting a tmpfs';
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+describeUnless(noTmpfs())('a state directory on a full disk', () => {
+  it('answers a clear 507 and keeps serving; works again once there is space', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
+    const state = join(dir, 'state');
+    mkdirSync(state);
+    mountTmpfs(state);
+    let c: Companion | undefined;
+    try {
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
+      writeFileSync(
+        join(dir, 'profiles.json'),
+        JSON.stringify({
+          profiles: [
+            {
+              id: 'cpu',
+              label: 'CPU',
+              kernel: 'python3',
+              launcher: [],
+              python: PYTHON,
+              resources: {}
+            }
+          ]
+        })
+      );
+      c = await startCompanion({
+        rootDir: root,
+        stateDir: state,
+        profiles: join(dir, 'profiles.json')
+      });
+      // Fill what is left, to the last block.
+      const filler = join(state, 'filler');
+      try {
+        for (;;) {
+          execFileSync(
+            'dd',
+            ['if=/dev/zero', `of=${filler}`, 'bs=4k', 'count=1', 'oflag=append', 'conv=notrunc'],
+            { stdio: 'ignore' }
+          );
+        }
+      } catch {
+        // ENOSPC: full
+      }
+      const refused = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(refused.status, 507, refused.text);
+      assert.match(refused.json.error, /full|ENOSPC/);
+      assert.match(refused.json.error, /free (some )?space/);
+      assert.equal((await c.api('GET', 'api/health')).status, 200, 'still serving');
+      assert.deepEqual(
+        (await c.api('GET', 'api/jobs')).json.jobs,
+        [],
+        'nothing half-made is listed'
+      );
+      // Copied into an array of this realm: jest runs the test in a sandbox of its own.
+      assert.deepEqual([...readdirSync(join(state, 'jobs'))], [], 'nothing half-made is left');
+      rmSync(filler);
+      const ok = await c.api('POST', 'api/jobs', { notebook: 'a.ipynb', profile: 'cpu' });
+      assert.equal(ok.status, 201, ok.text);
+      await until(
+        'completion',
+        async () => (await c!.api('GET', `api/jobs/${ok.json.id}`)).json.state === 'completed',
+        60_000
+      );
+    } finally {
+      await c?.stop();
+      execFileSync('umount', [state], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,7 +9,6 @@
  * Each ends in its own state and reason. Then the companion is killed with
  * ten jobs in the queue and on the node, and the restarted one finds each.
  */
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -26,17 +25,18 @@ import { join } from 'node:path';
 import { type Companion, until } from '../fixtures/companion';
 import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
 import { CLUSTER, SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { describeUnless } from '../fixtures/skip';
 import { chownTree, unixUser } from '../fixtures/users';
 
 const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 /** One line per ended job (JobCompType=jobcomp/filetxt in scripts/slurm-cluster.sh). */
 const JOB_RECORD = '/var/log/slurm/jobcomp.log';
 
-describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? false }, () => {
+describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
   let dir: string;
   let c: Companion;
 
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hpc-faults-'));
     chmodSync(dir, 0o755);
     const root = join(dir, 'root');
@@ -74,7 +74,7 @@ describe('the companion on real Slurm, as hpcuser', { skip: slurmUsable() ?? fal
     c = await companionAsSlurmUser(dir);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await c?.stop();
     // The node back up, whatever happened above (it resumes a down node).
     execFileSync(CLUSTER, ['up'], { stdio: 'ignore' });

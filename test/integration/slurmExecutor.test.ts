@@ -6,7 +6,6 @@
  * and one batched squeue call for several jobs. Skipped, with the reason, when
  * not root or Slurm is absent.
  */
-import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
@@ -44,6 +43,7 @@ import {
   notebookJson,
   outputsText
 } from '../fixtures/jobRuntime';
+import { describeUnless } from '../fixtures/skip';
 import { type UnixUser, chownTree, unixUser } from '../fixtures/users';
 
 const USER = 'hpcuser';
@@ -65,7 +65,6 @@ function whySkip(): string | false {
   }
   return false;
 }
-const skip = whySkip();
 
 /**
  * The job's Python as hpcuser sees it. The test venv's base interpreter may sit
@@ -124,7 +123,7 @@ function pythonForUser(): {
   };
 }
 
-describe('slurm executor on a real cluster', { skip }, () => {
+describeUnless(whySkip())('slurm executor on a real cluster', () => {
   let root: string;
   let user: UnixUser;
   let py: ReturnType<typeof pythonForUser>;
@@ -209,7 +208,7 @@ describe('slurm executor on a real cluster', { skip }, () => {
   const sid: Record<string, string> = {};
   let submittedAt = 0;
 
-  before(async () => {
+  beforeAll(async () => {
     user = unixUser(USER);
     root = mkdtempSync(join(tmpdir(), 'hpc-slurm-'));
     chmodSync(root, 0o755);
@@ -277,7 +276,7 @@ describe('slurm executor on a real cluster', { skip }, () => {
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     if (!root) {
       return;
     }

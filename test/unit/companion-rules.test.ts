@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,14 +15,23 @@ import { JOB_ID, JobStore, newJobId, toWire } from '../../server/jobs/store';
 import { cookieValues, tokenMatches, xsrfAllows } from '../../server/http/auth';
 import type { Profile } from '../../contract/wire';
 
-const refused = (fn: () => unknown, status: number, message: RegExp) =>
-  assert.throws(
-    fn,
-    (e: unknown) => e instanceof HttpError && e.status === status && message.test(e.message)
-  );
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('nothing was thrown');
+}
+
+const refused = (fn: () => unknown, status: number, message: RegExp) => {
+  const error = thrownBy(fn);
+  expect(error).toBeInstanceOf(HttpError);
+  expect(error).toMatchObject({ status, message: expect.stringMatching(message) });
+};
 
 test('notebook paths: relative, inside, a notebook', () => {
-  assert.equal(checkNotebookPath('a//b/./c.ipynb'), 'a/b/c.ipynb');
+  expect(checkNotebookPath('a//b/./c.ipynb')).toBe('a/b/c.ipynb');
   refused(() => checkNotebookPath('/etc/x.ipynb'), 400, /not absolute/);
   refused(() => checkNotebookPath('a/../../x.ipynb'), 400, /"\.\."/);
   refused(() => checkNotebookPath('x.py'), 400, /not a notebook/);
@@ -48,22 +55,17 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
   symlinkSync(dir, join(root, 'leaky', 'executed'));
   try {
     const ok = await resolveNotebook(root, 'sub/ok $(x).ipynb');
-    assert.equal(ok.outputRelative, 'sub/executed/ok $(x)_executed.ipynb');
-    assert.equal(ok.dir, join(root, 'sub'));
-    assert.equal(
-      (await resolveNotebook(root, 'inside.ipynb')).outputRelative,
+    expect(ok.outputRelative).toBe('sub/executed/ok $(x)_executed.ipynb');
+    expect(ok.dir).toBe(join(root, 'sub'));
+    expect((await resolveNotebook(root, 'inside.ipynb')).outputRelative).toBe(
       'sub/executed/ok $(x)_executed.ipynb'
     );
-    await assert.rejects(resolveNotebook(root, 'escape.ipynb'), /outside the Jupyter root/);
-    await assert.rejects(resolveNotebook(root, 'nocells.ipynb'), /no "cells"/);
-    await assert.rejects(
-      resolveNotebook(root, 'leaky/n.ipynb'),
+    await expect(resolveNotebook(root, 'escape.ipynb')).rejects.toThrow(/outside the Jupyter root/);
+    await expect(resolveNotebook(root, 'nocells.ipynb')).rejects.toThrow(/no "cells"/);
+    await expect(resolveNotebook(root, 'leaky/n.ipynb')).rejects.toThrow(
       /output directory .* outside the Jupyter root/
     );
-    await assert.rejects(
-      resolveNotebook(root, 'none.ipynb'),
-      (e: unknown) => (e as HttpError).status === 404
-    );
+    await expect(resolveNotebook(root, 'none.ipynb')).rejects.toMatchObject({ status: 404 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -72,8 +74,8 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
 const gpu = DEFAULT_PROFILES.find(p => p.id === 'gpu') as Profile;
 
 test('resources: defaults, overrides within limits, clear refusals', () => {
-  assert.deepEqual(resolveResources(gpu, undefined), gpu.resources);
-  assert.deepEqual(resolveResources(gpu, { time: '01:00:00', memory: '16G' }), {
+  expect(resolveResources(gpu, undefined)).toStrictEqual(gpu.resources);
+  expect(resolveResources(gpu, { time: '01:00:00', memory: '16G' })).toStrictEqual({
     ...gpu.resources,
     time: '01:00:00',
     memory: '16G'
@@ -86,33 +88,27 @@ test('resources: defaults, overrides within limits, clear refusals', () => {
   refused(() => resolveResources(gpu, { nodes: 4 }), 400, /unknown resource "nodes"/);
   refused(() => resolveResources(gpu, 'lots'), 400, /must be an object/);
   const roomy: Profile = { ...gpu, limits: { gpus: 4, memory: '128G', time: '2-00:00:00' } };
-  assert.equal(resolveResources(roomy, { gpus: 4 }).gpus, 4);
-  assert.equal(memoryMegabytes('1T'), 1024 * 1024);
-  assert.equal(memoryMegabytes('512'), 512);
-  assert.equal(memoryMegabytes('12X'), null);
+  expect(resolveResources(roomy, { gpus: 4 }).gpus).toBe(4);
+  expect(memoryMegabytes('1T')).toBe(1024 * 1024);
+  expect(memoryMegabytes('512')).toBe(512);
+  expect(memoryMegabytes('12X')).toBe(null);
 });
 
 test('profiles are checked against the schema, ids unique; defaults follow the seed', () => {
-  assert.deepEqual(
-    DEFAULT_PROFILES.map(p => [p.id, p.kernel, p.launcher.join(' ')]),
-    [
-      ['gpu', 'convcnp-gpu', 'pixi run -e gpu'],
-      ['cpu', 'convcnp-cpu', 'pixi run -e default']
-    ]
-  );
-  assert.equal(gpu.requireGpu, true);
-  assert.equal(validateProfiles({ profiles: DEFAULT_PROFILES }).length, 2);
-  assert.throws(
-    () => validateProfiles({ profiles: [{ id: 'x' }] }),
+  expect(DEFAULT_PROFILES.map(p => [p.id, p.kernel, p.launcher.join(' ')])).toStrictEqual([
+    ['gpu', 'convcnp-gpu', 'pixi run -e gpu'],
+    ['cpu', 'convcnp-cpu', 'pixi run -e default']
+  ]);
+  expect(gpu.requireGpu).toBe(true);
+  expect(validateProfiles({ profiles: DEFAULT_PROFILES }).length).toBe(2);
+  expect(() => validateProfiles({ profiles: [{ id: 'x' }] })).toThrow(
     /does not match the profiles schema: .*required property 'label'/
   );
-  assert.throws(
-    () => validateProfiles({ profiles: [{ ...gpu, resources: { gpus: -1 } }] }),
+  expect(() => validateProfiles({ profiles: [{ ...gpu, resources: { gpus: -1 } }] })).toThrow(
     /gpus must be >= 0/
   );
-  assert.throws(() => validateProfiles({ profiles: [gpu, gpu] }), /used twice/);
-  assert.throws(
-    () => validateProfiles({ profiles: [{ ...gpu, kernel: 'a b' }] }),
+  expect(() => validateProfiles({ profiles: [gpu, gpu] })).toThrow(/used twice/);
+  expect(() => validateProfiles({ profiles: [{ ...gpu, kernel: 'a b' }] })).toThrow(
     /kernel must match pattern/
   );
 });
@@ -132,14 +128,14 @@ test('the job environment carries no credential', () => {
     },
     { HPC_SUBMIT_JOB_ID: '1' }
   );
-  assert.deepEqual(Object.keys(env).sort(), [
+  expect(Object.keys(env).sort()).toStrictEqual([
     'HOME',
     'HPC_SUBMIT_JOB_ID',
     'JUPYTERHUB_USER',
     'PATH'
   ]);
-  assert.equal(isSecretName('GITHUB_TOKEN'), true);
-  assert.equal(isSecretName('CUDA_VISIBLE_DEVICES'), false);
+  expect(isSecretName('GITHUB_TOKEN')).toBe(true);
+  expect(isSecretName('CUDA_VISIBLE_DEVICES')).toBe(false);
 });
 
 test('the store: ids sort by time, writes are atomic, the index survives a restart and a corrupt record', async () => {
@@ -147,8 +143,8 @@ test('the store: ids sort by time, writes are atomic, the index survives a resta
   try {
     const a = newJobId(new Date('2026-01-01T00:00:00Z'));
     const b = newJobId(new Date('2026-01-02T00:00:00Z'));
-    assert.match(a, JOB_ID);
-    assert.ok(a < b);
+    expect(a).toMatch(JOB_ID);
+    expect(a < b).toBe(true);
     const store = new JobStore(state);
     store.load();
     const base = {
@@ -178,53 +174,44 @@ test('the store: ids sort by time, writes are atomic, the index survives a resta
     writeFileSync(join(state, 'jobs', '20260103-000000-badbad', 'job.json'), '{"id": "20260103-0');
     const again = new JobStore(state);
     const { loaded, skipped } = again.load();
-    assert.equal(loaded, 2);
-    assert.deepEqual(skipped, ['20260103-000000-badbad']);
-    assert.deepEqual(
-      again.list().map(j => j.id),
-      [b, a]
-    );
-    assert.deepEqual(
-      again.live().map(j => j.id),
-      [b]
-    );
-    assert.equal(again.byIdempotencyKey('key')?.id, a);
-    assert.equal('cancelRequested' in toWire(again.get(b)!), false);
+    expect(loaded).toBe(2);
+    expect(skipped).toStrictEqual(['20260103-000000-badbad']);
+    expect(again.list().map(j => j.id)).toStrictEqual([b, a]);
+    expect(again.live().map(j => j.id)).toStrictEqual([b]);
+    expect(again.byIdempotencyKey('key')?.id).toBe(a);
+    expect('cancelRequested' in toWire(again.get(b)!)).toBe(false);
   } finally {
     rmSync(state, { recursive: true, force: true });
   }
 });
 
 test('events are framed as SSE; tokens compare exactly', () => {
-  assert.equal(frame({ type: 'forget', id: 'x' }), 'event: forget\ndata: {"id":"x"}\n\n');
-  assert.match(
-    frame({ type: 'scheduler', reachable: false, message: 'down' }),
+  expect(frame({ type: 'forget', id: 'x' })).toBe('event: forget\ndata: {"id":"x"}\n\n');
+  expect(frame({ type: 'scheduler', reachable: false, message: 'down' })).toMatch(
     /^event: scheduler\ndata: \{"reachable":false,"message":"down"\}\n\n$/
   );
-  assert.equal(tokenMatches('abc', 'abc'), true);
-  assert.equal(tokenMatches('abc', 'abcd'), false);
-  assert.equal(tokenMatches('abc', undefined), false);
+  expect(tokenMatches('abc', 'abc')).toBe(true);
+  expect(tokenMatches('abc', 'abcd')).toBe(false);
+  expect(tokenMatches('abc', undefined)).toBe(false);
 });
 
 test('a browser write needs X-XSRFToken equal to its _xsrf cookie; reads and cookieless clients do not', () => {
   const cookies = 'jupyterhub-user-alice=s3cret; _xsrf=2|abc|def|1; other=x';
-  assert.deepEqual(cookieValues(cookies, '_xsrf'), ['2|abc|def|1']);
-  assert.deepEqual(cookieValues('_xsrf=one; a=b; _xsrf=two', '_xsrf'), ['one', 'two']);
-  assert.deepEqual(cookieValues(undefined, '_xsrf'), []);
+  expect(cookieValues(cookies, '_xsrf')).toStrictEqual(['2|abc|def|1']);
+  expect(cookieValues('_xsrf=one; a=b; _xsrf=two', '_xsrf')).toStrictEqual(['one', 'two']);
+  expect(cookieValues(undefined, '_xsrf')).toStrictEqual([]);
   // What another site can make the browser send: the cookies, no header.
-  assert.equal(xsrfAllows('POST', cookies, undefined), false);
-  assert.equal(xsrfAllows('DELETE', cookies, undefined), false);
-  assert.equal(xsrfAllows('POST', cookies, 'guess'), false);
-  assert.equal(
-    xsrfAllows('POST', 'jupyterhub-user-alice=s3cret', 'anything'),
-    false,
-    'no _xsrf cookie to match'
-  );
-  assert.equal(xsrfAllows('POST', '_xsrf=', ''), false, 'empty is not a token');
+  expect(xsrfAllows('POST', cookies, undefined)).toBe(false);
+  expect(xsrfAllows('DELETE', cookies, undefined)).toBe(false);
+  expect(xsrfAllows('POST', cookies, 'guess')).toBe(false);
+  // No _xsrf cookie to match.
+  expect(xsrfAllows('POST', 'jupyterhub-user-alice=s3cret', 'anything')).toBe(false);
+  // Empty is not a token.
+  expect(xsrfAllows('POST', '_xsrf=', '')).toBe(false);
   // What JupyterLab sends.
-  assert.equal(xsrfAllows('POST', cookies, '2|abc|def|1'), true);
-  assert.equal(xsrfAllows('DELETE', '_xsrf=one; _xsrf=two', 'two'), true);
+  expect(xsrfAllows('POST', cookies, '2|abc|def|1')).toBe(true);
+  expect(xsrfAllows('DELETE', '_xsrf=one; _xsrf=two', 'two')).toBe(true);
   // Reads change nothing; a client without cookies (CLI, token) cannot be forged.
-  assert.equal(xsrfAllows('GET', cookies, undefined), true);
-  assert.equal(xsrfAllows('POST', undefined, undefined), true);
+  expect(xsrfAllows('GET', cookies, undefined)).toBe(true);
+  expect(xsrfAllows('POST', undefined, undefined)).toBe(true);
 });

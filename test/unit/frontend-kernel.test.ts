@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import {
   kernelText,
   resolveNotebookKernel,
@@ -24,7 +22,7 @@ const specs: KernelSpecMap = {
 };
 
 test('the notebook kernel: running, else chosen, else the file’s, named by the server’s kernelspecs', () => {
-  assert.deepEqual(
+  expect(
     resolveNotebookKernel(
       {
         running: 'python3',
@@ -33,68 +31,60 @@ test('the notebook kernel: running, else chosen, else the file’s, named by the
         displayName: 'Python 3 (ipykernel)'
       },
       specs
-    ),
-    {
-      name: 'python3',
-      displayName: 'Python 3 (ipykernel)',
-      known: true
-    }
-  );
+    )
+  ).toStrictEqual({
+    name: 'python3',
+    displayName: 'Python 3 (ipykernel)',
+    known: true
+  });
   // Before the kernel starts: the preference, with the spec's display name, not the "No Kernel" placeholder.
-  assert.deepEqual(
-    resolveNotebookKernel({ running: null, preferred: 'python3', displayName: 'No Kernel' }, specs),
-    {
-      name: 'python3',
-      displayName: 'Python 3 (ipykernel)',
-      known: true
-    }
-  );
+  expect(
+    resolveNotebookKernel({ running: null, preferred: 'python3', displayName: 'No Kernel' }, specs)
+  ).toStrictEqual({
+    name: 'python3',
+    displayName: 'Python 3 (ipykernel)',
+    known: true
+  });
   // Only the file says: a kernel the hub does not have keeps its name.
-  assert.deepEqual(
-    resolveNotebookKernel({ metadata: 'julia-1.10', displayName: 'No Kernel' }, specs),
-    {
-      name: 'julia-1.10',
-      displayName: 'julia-1.10',
-      known: false
-    }
-  );
+  expect(
+    resolveNotebookKernel({ metadata: 'julia-1.10', displayName: 'No Kernel' }, specs)
+  ).toStrictEqual({
+    name: 'julia-1.10',
+    displayName: 'julia-1.10',
+    known: false
+  });
   // Kernelspecs not loaded yet: the session's display name is used when it is a real one.
-  assert.equal(
-    resolveNotebookKernel({ running: 'python3', displayName: 'Python 3' }, null).displayName,
-    'Python 3'
-  );
-  assert.equal(
+  expect(
+    resolveNotebookKernel({ running: 'python3', displayName: 'Python 3' }, null).displayName
+  ).toBe('Python 3');
+  expect(
     resolveNotebookKernel(
       { running: 'python3', displayName: 'Kein Kernel', noKernelName: 'Kein Kernel' },
       null
-    ).displayName,
-    'python3'
-  );
-  assert.deepEqual(
-    resolveNotebookKernel({ running: '', preferred: '', displayName: 'No Kernel' }, specs),
-    { name: '', displayName: '', known: false }
-  );
+    ).displayName
+  ).toBe('python3');
+  expect(
+    resolveNotebookKernel({ running: '', preferred: '', displayName: 'No Kernel' }, specs)
+  ).toStrictEqual({ name: '', displayName: '', known: false });
 });
 
 test('kernel text shows the display name and the name once each', () => {
-  assert.equal(kernelText('python3', 'Python 3 (ipykernel)'), 'Python 3 (ipykernel) [python3]');
-  assert.equal(kernelText('convcnp-gpu', 'convcnp-gpu'), 'convcnp-gpu');
-  assert.equal(kernelText('convcnp-gpu'), 'convcnp-gpu');
+  expect(kernelText('python3', 'Python 3 (ipykernel)')).toBe('Python 3 (ipykernel) [python3]');
+  expect(kernelText('convcnp-gpu', 'convcnp-gpu')).toBe('convcnp-gpu');
+  expect(kernelText('convcnp-gpu')).toBe('convcnp-gpu');
 });
 
 test('the summary: this notebook on the hub, the run with the profile kernel on its partition', () => {
   const nb = resolveNotebookKernel({ running: 'python3' }, specs);
   const s = summarizeKernels(nb, gpu);
-  assert.equal(s.notebook, 'Python 3 (ipykernel) [python3] on the hub');
-  assert.equal(s.run, 'convcnp-gpu on gpu');
-  assert.equal(s.differs, true);
-  assert.equal(s.missing, undefined);
-  assert.equal(summarizeKernels(nb, gpu, specs).run, 'ConvCNP (GPU) [convcnp-gpu] on gpu');
+  expect(s.notebook).toBe('Python 3 (ipykernel) [python3] on the hub');
+  expect(s.run).toBe('convcnp-gpu on gpu');
+  expect(s.missing).toBeUndefined();
+  expect(summarizeKernels(nb, gpu, specs).run).toBe('ConvCNP (GPU) [convcnp-gpu] on gpu');
   // Without a partition (the local executor), the profile's label says where.
-  assert.equal(summarizeKernels(nb, { ...gpu, resources: {} }).run, 'convcnp-gpu on GPU node');
-  assert.equal(summarizeKernels(null, undefined).run, 'no profile');
-  assert.equal(
-    summarizeKernels({ name: '', displayName: '' }, gpu).notebook,
+  expect(summarizeKernels(nb, { ...gpu, resources: {} }).run).toBe('convcnp-gpu on GPU node');
+  expect(summarizeKernels(null, undefined).run).toBe('no profile');
+  expect(summarizeKernels({ name: '', displayName: '' }, gpu).notebook).toBe(
     'no kernel on the hub'
   );
 });
@@ -111,7 +101,6 @@ test('a missing profile kernel is reported with the one command that creates it'
       ]
     }
   );
-  assert.equal(s.notebook, 'convcnp-gpu on the hub');
-  assert.equal(s.differs, false);
-  assert.deepEqual(s.missing, { message: 'the kernel "convcnp-gpu" is not installed', fix });
+  expect(s.notebook).toBe('convcnp-gpu on the hub');
+  expect(s.missing).toStrictEqual({ message: 'the kernel "convcnp-gpu" is not installed', fix });
 });

@@ -1,16 +1,12 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import {
   baseName,
-  dirName,
   elapsed,
   endedMessage,
   formatDuration,
-  isLive,
   runLabel,
-  sortJobs,
   stateLabel
 } from '../../src/labels';
+import { isLive, sortJobs } from '../../contract/rules';
 import {
   chooseProfile,
   loadChoice,
@@ -53,71 +49,64 @@ const cpu: ProfileStatus = {
 };
 
 test('state labels say where and why', () => {
-  assert.equal(stateLabel(job({ state: 'running', node: 'gpu017' })), 'Running on gpu017');
-  assert.equal(stateLabel(job({ state: 'running' })), 'Running');
-  assert.equal(stateLabel(job({ state: 'queued', reason: 'Priority' })), 'Queued (Priority)');
-  assert.equal(stateLabel(job({ state: 'queued', reason: 'None' })), 'Queued');
-  assert.equal(
-    stateLabel(job({ state: 'failed', reason: 'no GPU visible on node3' })),
+  expect(stateLabel(job({ state: 'running', node: 'gpu017' }))).toBe('Running on gpu017');
+  expect(stateLabel(job({ state: 'running' }))).toBe('Running');
+  expect(stateLabel(job({ state: 'queued', reason: 'Priority' }))).toBe('Queued (Priority)');
+  expect(stateLabel(job({ state: 'queued', reason: 'None' }))).toBe('Queued');
+  expect(stateLabel(job({ state: 'failed', reason: 'no GPU visible on node3' }))).toBe(
     'Failed: no GPU visible on node3'
   );
-  assert.equal(stateLabel(job({ state: 'timeout' })), 'Timed out');
-  assert.equal(stateLabel(job({ state: 'cancelled' })), 'Cancelled');
-  assert.equal(stateLabel(job({ state: 'completed' })), 'Completed');
-  assert.equal(stateLabel(job({ state: 'unknown' })), 'Unknown');
-  assert.equal(isLive(job({ state: 'unknown' })), true);
-  assert.equal(isLive(job({ state: 'running' })), true);
-  assert.equal(endedMessage(job({ state: 'completed' })), 'b.ipynb finished: Completed');
-  assert.equal(
-    endedMessage(job({ state: 'failed', reason: 'cell 3 raised ValueError' })),
+  expect(stateLabel(job({ state: 'timeout' }))).toBe('Timed out');
+  expect(stateLabel(job({ state: 'cancelled' }))).toBe('Cancelled');
+  expect(stateLabel(job({ state: 'completed' }))).toBe('Completed');
+  expect(stateLabel(job({ state: 'unknown' }))).toBe('Unknown');
+  expect(isLive(job({ state: 'unknown' }))).toBe(true);
+  expect(isLive(job({ state: 'running' }))).toBe(true);
+  expect(endedMessage(job({ state: 'completed' }))).toBe('b.ipynb finished: Completed');
+  expect(endedMessage(job({ state: 'failed', reason: 'cell 3 raised ValueError' }))).toBe(
     'b.ipynb finished: Failed: cell 3 raised ValueError'
   );
-  assert.equal(isLive(job({ state: 'timeout' })), false);
+  expect(isLive(job({ state: 'timeout' }))).toBe(false);
 });
 
 test('durations and elapsed time', () => {
-  assert.equal(formatDuration(7_000), '0:07');
-  assert.equal(formatDuration(724_000), '12:04');
-  assert.equal(formatDuration(3_723_000), '1:02:03');
-  assert.equal(formatDuration(-5), '0:00');
+  expect(formatDuration(7_000)).toBe('0:07');
+  expect(formatDuration(724_000)).toBe('12:04');
+  expect(formatDuration(3_723_000)).toBe('1:02:03');
+  expect(formatDuration(-5)).toBe('0:00');
   const started = job({ startedAt: '2026-11-23T12:00:10.000Z' });
-  assert.equal(elapsed(started, Date.parse('2026-11-23T12:01:15.000Z')), '1:05');
+  expect(elapsed(started, Date.parse('2026-11-23T12:01:15.000Z'))).toBe('1:05');
   const ended = job({
     startedAt: '2026-11-23T12:00:10.000Z',
     endedAt: '2026-11-23T12:00:40.000Z',
     state: 'completed'
   });
-  assert.equal(elapsed(ended, Date.parse('2026-11-23T15:00:00.000Z')), '0:30');
-  assert.equal(elapsed(job({}), Date.parse('2026-11-23T12:00:03.000Z')), '0:03');
+  expect(elapsed(ended, Date.parse('2026-11-23T15:00:00.000Z'))).toBe('0:30');
+  expect(elapsed(job({}), Date.parse('2026-11-23T12:00:03.000Z'))).toBe('0:03');
 });
 
 test('paths, labels and ordering', () => {
-  assert.equal(runLabel('CPU node'), 'Run on CPU node');
-  assert.equal(runLabel(undefined), 'Run on GPU node');
-  assert.equal(baseName('x/y z.ipynb'), 'y z.ipynb');
-  assert.equal(dirName('x/executed/y.ipynb'), 'x/executed');
-  assert.equal(dirName('y.ipynb'), '');
+  expect(runLabel('CPU node')).toBe('Run on CPU node');
+  expect(runLabel(undefined)).toBe('Run on GPU node');
+  expect(baseName('x/y z.ipynb')).toBe('y z.ipynb');
   const older = job({ id: '20261123-110000-aaaaaa', submittedAt: '2026-11-23T11:00:00.000Z' });
   const newer = job({ id: '20261123-130000-bbbbbb', submittedAt: '2026-11-23T13:00:00.000Z' });
-  assert.deepEqual(
-    sortJobs([older, newer]).map(j => j.id),
-    [newer.id, older.id]
-  );
+  expect(sortJobs([older, newer]).map(j => j.id)).toStrictEqual([newer.id, older.id]);
 });
 
 test('notebook metadata: read defensively, choose a profile the site still has', () => {
-  assert.deepEqual(readSubmitMetadata(undefined), {});
-  assert.deepEqual(readSubmitMetadata('gpu'), {});
-  assert.deepEqual(readSubmitMetadata({ profile: 7 }), {});
-  assert.deepEqual(readSubmitMetadata({ profile: 'cpu', resources: { gpus: 2 } }), {
+  expect(readSubmitMetadata(undefined)).toStrictEqual({});
+  expect(readSubmitMetadata('gpu')).toStrictEqual({});
+  expect(readSubmitMetadata({ profile: 7 })).toStrictEqual({});
+  expect(readSubmitMetadata({ profile: 'cpu', resources: { gpus: 2 } })).toStrictEqual({
     profile: 'cpu',
     resources: { gpus: 2 }
   });
-  assert.equal(chooseProfile({ profile: 'cpu' }, [gpu, cpu], 'gpu')?.id, 'cpu');
-  assert.equal(chooseProfile({ profile: 'gone' }, [gpu, cpu], 'cpu')?.id, 'cpu');
-  assert.equal(chooseProfile({}, [gpu, cpu], 'nope')?.id, 'gpu');
-  assert.equal(chooseProfile({}, [], 'gpu'), undefined);
-  assert.deepEqual(withProfile({ resources: { gpus: 1 } }, 'cpu'), {
+  expect(chooseProfile({ profile: 'cpu' }, [gpu, cpu], 'gpu')?.id).toBe('cpu');
+  expect(chooseProfile({ profile: 'gone' }, [gpu, cpu], 'cpu')?.id).toBe('cpu');
+  expect(chooseProfile({}, [gpu, cpu], 'nope')?.id).toBe('gpu');
+  expect(chooseProfile({}, [], 'gpu')).toBeUndefined();
+  expect(withProfile({ resources: { gpus: 1 } }, 'cpu')).toStrictEqual({
     profile: 'cpu',
     resources: { gpus: 1 }
   });
@@ -132,45 +121,46 @@ class Metadata {
   }
   setMetadata(key: string, value: unknown): void {
     this.writes++;
-    this.values.set(key, structuredClone(value));
+    // The model keeps a copy of the JSON (jsdom has no structuredClone).
+    this.values.set(key, JSON.parse(JSON.stringify(value)));
   }
 }
 
 test('notebook metadata: the choice is written under hpc_submit, keeping resources, and only when it changes', () => {
   const nb = new Metadata();
-  assert.deepEqual(loadChoice(nb), {});
-  assert.deepEqual(loadChoice(null), {});
-  assert.equal(saveChoice(nb, 'cpu'), true);
-  assert.deepEqual(nb.getMetadata('hpc_submit'), { profile: 'cpu' });
-  assert.equal(saveChoice(nb, 'cpu'), false, 'the same choice again does not dirty the notebook');
-  assert.equal(nb.writes, 1);
+  expect(loadChoice(nb)).toStrictEqual({});
+  expect(loadChoice(null)).toStrictEqual({});
+  expect(saveChoice(nb, 'cpu')).toBe(true);
+  expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'cpu' });
+  // The same choice again does not dirty the notebook.
+  expect(saveChoice(nb, 'cpu')).toBe(false);
+  expect(nb.writes).toBe(1);
   nb.setMetadata('hpc_submit', { profile: 'cpu', resources: { time: '00:10:00' } });
   saveChoice(nb, 'gpu');
-  assert.deepEqual(loadChoice(nb), { profile: 'gpu', resources: { time: '00:10:00' } });
+  expect(loadChoice(nb)).toStrictEqual({ profile: 'gpu', resources: { time: '00:10:00' } });
   // A hand-edited, broken value reads as no choice and is replaced cleanly.
   nb.setMetadata('hpc_submit', ['gpu']);
-  assert.deepEqual(loadChoice(nb), {});
+  expect(loadChoice(nb)).toStrictEqual({});
   saveChoice(nb, 'gpu');
-  assert.deepEqual(nb.getMetadata('hpc_submit'), { profile: 'gpu' });
-  assert.equal(chooseProfile(loadChoice(nb), [cpu, gpu], 'cpu')?.id, 'gpu');
+  expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'gpu' });
+  expect(chooseProfile(loadChoice(nb), [cpu, gpu], 'cpu')?.id).toBe('gpu');
 });
 
 test('settings fall back to their defaults', () => {
-  assert.deepEqual(readSettings({}), {
+  expect(readSettings({})).toStrictEqual({
     defaultProfile: 'gpu',
     confirmBeforeSubmit: false,
     openOutputOnCompletion: false
   });
-  assert.deepEqual(
+  expect(
     readSettings({
       defaultProfile: 'cpu',
       confirmBeforeSubmit: true,
       openOutputOnCompletion: 'yes'
-    }),
-    {
-      defaultProfile: 'cpu',
-      confirmBeforeSubmit: true,
-      openOutputOnCompletion: false
-    }
-  );
+    })
+  ).toStrictEqual({
+    defaultProfile: 'cpu',
+    confirmBeforeSubmit: true,
+    openOutputOnCompletion: false
+  });
 });

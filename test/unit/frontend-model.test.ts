@@ -1,11 +1,9 @@
 /**
- * The jobs model, in node: events applied, transitions to a final state
+ * The jobs model, in jsdom: events applied, transitions to a final state
  * signalled once, the filter, catch-up after a gap. The companion's HTTP API
  * is replaced by `listing`, a fixed answer of GET api/jobs: what is tested is
  * the model's reconciliation, not the transport (the Galata tests run that).
  */
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
 import type { Job } from '../../contract/wire';
@@ -32,7 +30,6 @@ function listing(jobs: () => Job[]): CompanionApi {
     createKernel: unused,
     submit: unused,
     jobs: async () => jobs(),
-    job: unused,
     log: unused,
     cancel: unused,
     forget: unused
@@ -52,18 +49,15 @@ test('events update jobs newest first; a live job reaching a final state is sign
     type: 'job',
     job: job({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' })
   });
-  assert.deepEqual(
-    model.jobs.map(j => j.id),
-    ['j2', 'j1']
-  );
-  assert.equal(model.anyRunning, true);
+  expect(model.jobs.map(j => j.id)).toStrictEqual(['j2', 'j1']);
+  expect(model.anyRunning).toBe(true);
 
   model.apply({
     type: 'job',
     job: job({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } })
   });
-  assert.equal(model.job('j1')?.node, 'gpu01');
-  assert.equal(ended.length, 0);
+  expect(model.job('j1')?.node).toBe('gpu01');
+  expect(ended.length).toBe(0);
   model.apply({
     type: 'job',
     job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
@@ -72,13 +66,10 @@ test('events update jobs newest first; a live job reaching a final state is sign
     type: 'job',
     job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
   });
-  assert.deepEqual(
-    ended.map(j => [j.id, j.state]),
-    [['j1', 'completed']]
-  );
+  expect(ended.map(j => [j.id, j.state])).toStrictEqual([['j1', 'completed']]);
 
   model.apply({ type: 'forget', id: 'j1' });
-  assert.equal(model.job('j1'), undefined);
+  expect(model.job('j1')).toBeUndefined();
   model.apply({
     type: 'job',
     job: job({
@@ -88,8 +79,8 @@ test('events update jobs newest first; a live job reaching a final state is sign
       submittedAt: '2026-11-23T12:05:00.000Z'
     })
   });
-  assert.equal(model.anyRunning, false);
-  assert.ok(changes >= 5);
+  expect(model.anyRunning).toBe(false);
+  expect(changes).toBeGreaterThanOrEqual(5);
 });
 
 test('a job first seen already ended is not announced as ending', () => {
@@ -97,42 +88,37 @@ test('a job first seen already ended is not announced as ending', () => {
   const ended: Job[] = [];
   model.jobEnded.connect((_, j) => ended.push(j));
   model.apply({ type: 'job', job: job({ state: 'failed', reason: 'boom' }) });
-  assert.deepEqual(ended, []);
+  expect(ended).toStrictEqual([]);
 });
 
 test('scheduler reachability follows events', () => {
   const model = new JobsModel(listing(() => []));
-  assert.equal(model.schedulerReachable, true);
+  expect(model.schedulerReachable).toBe(true);
   model.apply({
     type: 'scheduler',
     reachable: false,
     message: 'squeue: Unable to contact slurm controller'
   });
-  assert.equal(model.schedulerReachable, false);
-  assert.match(model.schedulerMessage ?? '', /slurm controller/);
+  expect(model.schedulerReachable).toBe(false);
+  expect(model.schedulerMessage ?? '').toMatch(/slurm controller/);
   model.apply({ type: 'scheduler', reachable: true });
-  assert.equal(model.schedulerReachable, true);
-  assert.equal(model.schedulerMessage, undefined);
+  expect(model.schedulerReachable).toBe(true);
+  expect(model.schedulerMessage).toBeUndefined();
 });
 
 test('the filter shows this notebook’s runs, and an executed notebook’s own run', () => {
   const model = new JobsModel(listing(() => []));
   model.upsert(job({}));
   model.upsert(job({ id: 'j2', notebook: 'exp/b.ipynb', output: 'exp/executed/b_executed.ipynb' }));
-  assert.equal(model.filter, 'notebook');
-  assert.equal(model.visibleJobs.length, 2, 'no notebook open: all');
+  expect(model.filter).toBe('notebook');
+  // No notebook open: all.
+  expect(model.visibleJobs.length).toBe(2);
   model.currentNotebook = 'exp/b.ipynb';
-  assert.deepEqual(
-    model.visibleJobs.map(j => j.id),
-    ['j2']
-  );
+  expect(model.visibleJobs.map(j => j.id)).toStrictEqual(['j2']);
   model.currentNotebook = 'exp/executed/a_executed.ipynb';
-  assert.deepEqual(
-    model.visibleJobs.map(j => j.id),
-    ['j1']
-  );
+  expect(model.visibleJobs.map(j => j.id)).toStrictEqual(['j1']);
   model.filter = 'all';
-  assert.equal(model.visibleJobs.length, 2);
+  expect(model.visibleJobs.length).toBe(2);
 });
 
 test('catch-up after a gap: ends seen in the listing are signalled, forgotten jobs dropped', async () => {
@@ -141,15 +127,12 @@ test('catch-up after a gap: ends seen in the listing are signalled, forgotten jo
   const ended: string[] = [];
   model.jobEnded.connect((_, j) => ended.push(j.id));
   await model.refreshJobs();
-  assert.deepEqual(model.jobs.map(j => j.id).sort(), ['gone', 'j1']);
+  expect(model.jobs.map(j => j.id).sort()).toStrictEqual(['gone', 'j1']);
   answer = [job({ state: 'timeout', reason: 'time limit reached' })];
   await model.refreshJobs();
-  assert.deepEqual(
-    model.jobs.map(j => [j.id, j.state]),
-    [['j1', 'timeout']]
-  );
-  assert.deepEqual(ended, ['j1']);
-  assert.equal(model.companionError, undefined);
+  expect(model.jobs.map(j => [j.id, j.state])).toStrictEqual([['j1', 'timeout']]);
+  expect(ended).toStrictEqual(['j1']);
+  expect(model.companionError).toBeUndefined();
 });
 
 test('a companion that cannot be reached is said in words, and the jobs stay', async () => {
@@ -164,9 +147,9 @@ test('a companion that cannot be reached is said in words, and the jobs stay', a
   await model.refreshJobs();
   fail = true;
   await model.refreshJobs();
-  assert.equal(model.companionError, 'the hpc-submit companion is not answering (HTTP 502)');
-  assert.equal(model.job('j1')?.state, 'running');
+  expect(model.companionError).toBe('the hpc-submit companion is not answering (HTTP 502)');
+  expect(model.job('j1')?.state).toBe('running');
   fail = false;
   await model.refreshJobs();
-  assert.equal(model.companionError, undefined);
+  expect(model.companionError).toBeUndefined();
 });

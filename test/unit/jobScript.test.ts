@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import {
@@ -30,24 +28,23 @@ function input(over: Partial<JobScriptInput> = {}): JobScriptInput {
 }
 
 test('outputNameFor appends _executed before the extension', () => {
-  assert.equal(outputNameFor('a b.ipynb'), 'a b_executed.ipynb');
-  assert.equal(outputNameFor('dir/x.IPYNB'), 'x_executed.ipynb');
-  assert.equal(
-    outputNameFor('experiment4_nzra_target.ipynb'),
+  expect(outputNameFor('a b.ipynb')).toBe('a b_executed.ipynb');
+  expect(outputNameFor('dir/x.IPYNB')).toBe('x_executed.ipynb');
+  expect(outputNameFor('experiment4_nzra_target.ipynb')).toBe(
     'experiment4_nzra_target_executed.ipynb'
   );
-  assert.equal(outputNameFor('noext'), 'noext_executed.ipynb');
+  expect(outputNameFor('noext')).toBe('noext_executed.ipynb');
 });
 
 test('globEscape makes nbconvert glob patterns match one exact file', () => {
-  assert.equal(globEscape('/a/run[1]*?.ipynb'), '/a/run[[]1][*][?].ipynb');
-  assert.equal(globEscape('/a/plain.ipynb'), '/a/plain.ipynb');
+  expect(globEscape('/a/run[1]*?.ipynb')).toBe('/a/run[[]1][*][?].ipynb');
+  expect(globEscape('/a/plain.ipynb')).toBe('/a/plain.ipynb');
 });
 
 test('the script is valid bash and starts with the shebang', () => {
   const script = renderJobScript(input());
-  assert.ok(script.startsWith('#!/bin/bash\n'));
-  assert.match(script, /^set -u$/m);
+  expect(script.startsWith('#!/bin/bash\n')).toBeTruthy();
+  expect(script).toMatch(/^set -u$/m);
   execFileSync('bash', ['-n'], { input: script });
 });
 
@@ -64,7 +61,7 @@ test('every value reaches bash exactly as given', () => {
     ],
     { encoding: 'utf8' }
   );
-  assert.deepEqual(out.split('\0').slice(0, -1), [
+  expect(out.split('\0').slice(0, -1)).toStrictEqual([
     i.jobId,
     i.jobDir,
     i.notebookPath,
@@ -84,29 +81,28 @@ test('every value reaches bash exactly as given', () => {
 
 test('the seed command is there, with --config and the kernel', () => {
   const script = renderJobScript(input({ requireGpu: false }));
-  assert.match(script, /-m nbconvert --to notebook --execute "\$NOTEBOOK_ARG"/);
-  assert.match(script, /--output "\$OUTPUT_NAME" --output-dir "\$OUTPUT_DIR"/);
-  assert.match(
-    script,
+  expect(script).toMatch(/-m nbconvert --to notebook --execute "\$NOTEBOOK_ARG"/);
+  expect(script).toMatch(/--output "\$OUTPUT_NAME" --output-dir "\$OUTPUT_DIR"/);
+  expect(script).toMatch(
     /--ExecutePreprocessor\.timeout=-1 "--ExecutePreprocessor\.kernel_name=\$KERNEL"/
   );
-  assert.match(script, /--config "\$NBCONVERT_CONFIG"/);
-  assert.match(script, /^REQUIRE_GPU=0$/m);
-  assert.match(script, /trap 'on_signal USR1' USR1/);
-  assert.match(script, /trap 'on_signal TERM' TERM/);
+  expect(script).toMatch(/--config "\$NBCONVERT_CONFIG"/);
+  expect(script).toMatch(/^REQUIRE_GPU=0$/m);
+  expect(script).toMatch(/trap 'on_signal USR1' USR1/);
+  expect(script).toMatch(/trap 'on_signal TERM' TERM/);
 });
 
 test('an empty launcher runs the python alone', () => {
   const script = renderJobScript(input({ launcher: [], python: '/venv/bin/python' }));
-  assert.match(script, /^LAUNCH=\(\/venv\/bin\/python\)$/m);
+  expect(script).toMatch(/^LAUNCH=\(\/venv\/bin\/python\)$/m);
 });
 
 test('a NUL byte in any value is refused', () => {
-  assert.throws(() => renderJobScript(input({ notebookPath: '/a\0b.ipynb' })), /NUL/);
+  expect(() => renderJobScript(input({ notebookPath: '/a\0b.ipynb' }))).toThrow(/NUL/);
 });
 
 test('runtimeFile finds the nbconvert config and the profiles schema of the source tree', () => {
   const config = runtimeFile('nbconvert_config.py');
-  assert.ok(existsSync(config));
-  assert.match(readFileSync(config, 'utf8'), /HpcSubmitExecutePreprocessor/);
+  expect(existsSync(config)).toBeTruthy();
+  expect(readFileSync(config, 'utf8')).toMatch(/HpcSubmitExecutePreprocessor/);
 });

@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,68 +53,67 @@ function ended(over: Partial<JobStatusEnded>): JobStatusEnded {
 }
 
 test('status.json and progress.json parse tolerantly', () => {
-  assert.equal(parseJobStatus(''), null);
-  assert.equal(parseJobStatus('{"phase":"ended","host":"a"'), null); // partial write
-  assert.equal(parseJobStatus('{"phase":"weird"}'), null);
-  assert.deepEqual(
-    parseJobStatus('{"phase":"started","host":"n","gpus":["0",1],"startedAt":"t","pid":5}'),
-    {
-      phase: 'started',
-      host: 'n',
-      gpus: ['0'],
-      startedAt: 't',
-      pid: 5
-    }
-  );
+  expect(parseJobStatus('')).toBe(null);
+  expect(parseJobStatus('{"phase":"ended","host":"a"')).toBe(null); // partial write
+  expect(parseJobStatus('{"phase":"weird"}')).toBe(null);
+  expect(
+    parseJobStatus('{"phase":"started","host":"n","gpus":["0",1],"startedAt":"t","pid":5}')
+  ).toStrictEqual({
+    phase: 'started',
+    host: 'n',
+    gpus: ['0'],
+    startedAt: 't',
+    pid: 5
+  });
   const e = parseJobStatus(
     '{"phase":"ended","host":"n","gpus":[],"startedAt":"a","endedAt":"b","exitCode":1,"outcome":"failed","reason":"no GPU visible on n"}'
   );
-  assert.equal(e?.phase, 'ended');
-  assert.equal(e?.phase === 'ended' && e.reason, 'no GPU visible on n');
-  assert.deepEqual(parseProgress('{"cell": 2, "total": 5}\n'), { cell: 2, total: 5 });
-  assert.equal(parseProgress('{"cell": "x"}'), null);
-  assert.equal(parseProgress('{"cell": 2'), null);
+  expect(e?.phase).toBe('ended');
+  expect(e?.phase === 'ended' && e.reason).toBe('no GPU visible on n');
+  expect(parseProgress('{"cell": 2, "total": 5}\n')).toStrictEqual({ cell: 2, total: 5 });
+  expect(parseProgress('{"cell": "x"}')).toBe(null);
+  expect(parseProgress('{"cell": 2')).toBe(null);
 });
 
 test('reading a job directory without files answers null', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'jobstatus-'));
   try {
-    assert.equal(await readJobStatus(dir), null);
-    assert.equal(await readProgress(dir), null);
+    expect(await readJobStatus(dir)).toBe(null);
+    expect(await readProgress(dir)).toBe(null);
     writeFileSync(join(dir, 'status.json'), JSON.stringify(started));
     writeFileSync(join(dir, 'progress.json'), '{"cell":1,"total":3}');
-    assert.equal((await readJobStatus(dir))?.host, 'node7');
-    assert.deepEqual(await readProgress(dir), { cell: 1, total: 3 });
-    assert.equal(await readJobStatus(join(dir, 'nope')), null);
+    expect((await readJobStatus(dir))?.host).toBe('node7');
+    expect(await readProgress(dir)).toStrictEqual({ cell: 1, total: 3 });
+    expect(await readJobStatus(join(dir, 'nope'))).toBe(null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('pending: queued with the scheduler reason', () => {
-  assert.deepEqual(
-    reconcile(job(), null, null, { phase: 'pending', reason: 'Priority' }, reachable),
-    {
-      reason: 'Priority'
-    }
-  );
-  assert.deepEqual(
+  expect(
+    reconcile(job(), null, null, { phase: 'pending', reason: 'Priority' }, reachable)
+  ).toStrictEqual({
+    reason: 'Priority'
+  });
+  expect(
     reconcile(
       job({ state: 'unknown' }),
       null,
       null,
       { phase: 'pending', reason: 'Resources' },
       reachable
-    ),
-    {
-      state: 'queued',
-      reason: 'Resources'
-    }
-  );
+    )
+  ).toStrictEqual({
+    state: 'queued',
+    reason: 'Resources'
+  });
 });
 
 test('running: node from the scheduler, then host, GPUs and start from the job', () => {
-  assert.deepEqual(reconcile(job(), null, null, { phase: 'running', node: 'node7' }, reachable), {
+  expect(
+    reconcile(job(), null, null, { phase: 'running', node: 'node7' }, reachable)
+  ).toStrictEqual({
     state: 'running',
     node: 'node7'
   });
@@ -127,7 +124,7 @@ test('running: node from the scheduler, then host, GPUs and start from the job',
     { phase: 'running', node: 'node7' },
     reachable
   );
-  assert.deepEqual(patch, {
+  expect(patch).toStrictEqual({
     gpus: ['0'],
     startedAt: started.startedAt,
     progress: { cell: 2, total: 4 }
@@ -136,7 +133,9 @@ test('running: node from the scheduler, then host, GPUs and start from the job',
 
 test('no change answers an empty patch', () => {
   const j = job({ state: 'running', node: 'node7', gpus: ['0'], startedAt: started.startedAt });
-  assert.deepEqual(reconcile(j, started, null, { phase: 'running', node: 'node7' }, reachable), {});
+  expect(reconcile(j, started, null, { phase: 'running', node: 'node7' }, reachable)).toStrictEqual(
+    {}
+  );
 });
 
 test("the job's own end wins over the scheduler", () => {
@@ -148,9 +147,9 @@ test("the job's own end wins over the scheduler", () => {
     { phase: 'running', node: 'node7' },
     reachable
   );
-  assert.equal(done.state, 'completed');
-  assert.equal(done.exitCode, 0);
-  assert.equal(done.endedAt, '2030-01-01T00:05:00Z');
+  expect(done.state).toBe('completed');
+  expect(done.exitCode).toBe(0);
+  expect(done.endedAt).toBe('2030-01-01T00:05:00Z');
   const gpu = reconcile(
     j,
     ended({ outcome: 'failed', exitCode: 1, reason: 'no GPU visible on node7', gpus: [] }),
@@ -158,8 +157,8 @@ test("the job's own end wins over the scheduler", () => {
     { phase: 'ended', endState: 'failed' },
     reachable
   );
-  assert.equal(gpu.state, 'failed');
-  assert.equal(gpu.reason, 'no GPU visible on node7');
+  expect(gpu.state).toBe('failed');
+  expect(gpu.reason).toBe('no GPU visible on node7');
   const tl = reconcile(
     j,
     ended({ outcome: 'timeout', exitCode: 1, reason: 'time limit reached' }),
@@ -167,8 +166,8 @@ test("the job's own end wins over the scheduler", () => {
     { phase: 'ended', endState: 'completed' },
     reachable
   );
-  assert.equal(tl.state, 'timeout');
-  assert.equal(tl.reason, 'time limit reached');
+  expect(tl.state).toBe('timeout');
+  expect(tl.reason).toBe('time limit reached');
 });
 
 test('terminated: cancelled when asked, timeout when the scheduler says TimeLimit, else failed', () => {
@@ -179,16 +178,15 @@ test('terminated: cancelled when asked, timeout when the scheduler says TimeLimi
     reason: 'stopped by signal TERM',
     signal: 'TERM'
   });
-  assert.equal(
+  expect(
     reconcile(
       j,
       term,
       null,
       { phase: 'ended', endState: 'cancelled' },
       { ...reachable, cancelRequested: true }
-    ).state,
-    'cancelled'
-  );
+    ).state
+  ).toBe('cancelled');
   const tl = reconcile(
     j,
     term,
@@ -196,11 +194,11 @@ test('terminated: cancelled when asked, timeout when the scheduler says TimeLimi
     { phase: 'ended', endState: 'timeout', reason: 'TimeLimit' },
     reachable
   );
-  assert.equal(tl.state, 'timeout');
-  assert.equal(tl.reason, 'time limit reached');
+  expect(tl.state).toBe('timeout');
+  expect(tl.reason).toBe('time limit reached');
   const other = reconcile(j, term, null, { phase: 'gone' }, reachable);
-  assert.equal(other.state, 'failed');
-  assert.equal(other.reason, 'stopped by signal TERM');
+  expect(other.state).toBe('failed');
+  expect(other.reason).toBe('stopped by signal TERM');
 });
 
 test('scheduler ends without a job end: out of memory, node failure, timeout', () => {
@@ -212,9 +210,9 @@ test('scheduler ends without a job end: out of memory, node failure, timeout', (
     { phase: 'ended', endState: 'failed', reason: 'OutOfMemory' },
     reachable
   );
-  assert.equal(oom.state, 'failed');
-  assert.match(oom.reason ?? '', /^out of memory: /);
-  assert.equal(oom.endedAt, NOW);
+  expect(oom.state).toBe('failed');
+  expect(oom.reason ?? '').toMatch(/^out of memory: /);
+  expect(oom.endedAt).toBe(NOW);
   const nf = reconcile(
     j,
     started,
@@ -222,50 +220,47 @@ test('scheduler ends without a job end: out of memory, node failure, timeout', (
     { phase: 'ended', endState: 'failed', reason: 'NodeFail' },
     reachable
   );
-  assert.match(nf.reason ?? '', /^node failure: /);
-  assert.equal(
+  expect(nf.reason ?? '').toMatch(/^node failure: /);
+  expect(
     reconcile(
       j,
       started,
       null,
       { phase: 'ended', endState: 'timeout', reason: 'TimeLimit' },
       reachable
-    ).state,
-    'timeout'
-  );
-  assert.equal(
+    ).state
+  ).toBe('timeout');
+  expect(
     reconcile(
       j,
       null,
       null,
       { phase: 'ended', endState: 'cancelled' },
       { ...reachable, cancelRequested: true }
-    ).state,
-    'cancelled'
-  );
+    ).state
+  ).toBe('cancelled');
 });
 
 test('gone without an end: failed, or cancelled when asked', () => {
   const j = job({ state: 'running' });
   const gone = reconcile(j, started, null, { phase: 'gone' }, reachable);
-  assert.equal(gone.state, 'failed');
-  assert.equal(gone.reason, 'the job vanished from the scheduler without reporting an end');
-  assert.equal(
-    reconcile(j, null, null, { phase: 'gone' }, { ...reachable, cancelRequested: true }).state,
-    'cancelled'
-  );
+  expect(gone.state).toBe('failed');
+  expect(gone.reason).toBe('the job vanished from the scheduler without reporting an end');
+  expect(
+    reconcile(j, null, null, { phase: 'gone' }, { ...reachable, cancelRequested: true }).state
+  ).toBe('cancelled');
 });
 
 test('an unreachable scheduler never fails a job', () => {
   const unreachable = { cancelRequested: false, schedulerReachable: false, now: NOW };
-  assert.deepEqual(reconcile(job({ state: 'running' }), null, null, undefined, unreachable), {});
-  assert.equal(
-    reconcile(job({ state: 'queued' }), started, null, undefined, unreachable).state,
+  expect(reconcile(job({ state: 'running' }), null, null, undefined, unreachable)).toStrictEqual(
+    {}
+  );
+  expect(reconcile(job({ state: 'queued' }), started, null, undefined, unreachable).state).toBe(
     'running'
   );
   // ... but the job's own end still counts.
-  assert.equal(
-    reconcile(job({ state: 'running' }), ended({}), null, undefined, unreachable).state,
+  expect(reconcile(job({ state: 'running' }), ended({}), null, undefined, unreachable).state).toBe(
     'completed'
   );
 });
@@ -273,9 +268,9 @@ test('an unreachable scheduler never fails a job', () => {
 test('a final job keeps its state; only missing details are filled', () => {
   const j = job({ state: 'cancelled', reason: 'cancelled' });
   const patch = reconcile(j, ended({ outcome: 'completed' }), null, { phase: 'gone' }, reachable);
-  assert.equal(patch.state, undefined);
-  assert.equal(patch.exitCode, 0);
-  assert.equal(patch.node, 'node7');
+  expect(patch.state).toBeUndefined();
+  expect(patch.exitCode).toBe(0);
+  expect(patch.node).toBe('node7');
 });
 
 test('terminated: waits for the scheduler to say why, then takes its reason', () => {
@@ -289,9 +284,9 @@ test('terminated: waits for the scheduler to say why, then takes its reason', ()
   });
   // squeue still says COMPLETING: no verdict yet, and no end time either.
   const waiting = reconcile(j, term, null, { phase: 'running', node: 'node7' }, reachable);
-  assert.equal(waiting.state, undefined);
-  assert.equal(waiting.endedAt, undefined);
-  assert.equal(reconcile(j, term, null, undefined, reachable).state, undefined);
+  expect(waiting.state).toBeUndefined();
+  expect(waiting.endedAt).toBeUndefined();
+  expect(reconcile(j, term, null, undefined, reachable).state).toBeUndefined();
   const nodeFail = reconcile(
     j,
     term,
@@ -299,10 +294,13 @@ test('terminated: waits for the scheduler to say why, then takes its reason', ()
     { phase: 'ended', endState: 'failed', reason: 'NodeFail' },
     reachable
   );
-  assert.equal(nodeFail.state, 'failed');
-  assert.match(nodeFail.reason ?? '', /^node failure: /);
+  expect(nodeFail.state).toBe('failed');
+  expect(nodeFail.reason ?? '').toMatch(/^node failure: /);
   const outside = reconcile(j, term, null, { phase: 'ended', endState: 'cancelled' }, reachable);
-  assert.deepEqual([outside.state, outside.reason], ['cancelled', 'cancelled outside hpc-submit']);
+  expect([outside.state, outside.reason]).toStrictEqual([
+    'cancelled',
+    'cancelled outside hpc-submit'
+  ]);
   // The log names the cause before squeue does.
   const logged = reconcile(
     j,
@@ -311,19 +309,18 @@ test('terminated: waits for the scheduler to say why, then takes its reason', ()
     { phase: 'running' },
     { ...reachable, logCause: 'NodeFail' }
   );
-  assert.match(logged.reason ?? '', /^node failure: /);
+  expect(logged.reason ?? '').toMatch(/^node failure: /);
   // A scheduler that never says why: after the wait the job's own word stands.
   const late = new Date(
     Date.parse('2030-01-01T00:09:50Z') + TERMINATED_WAIT_MS + 1000
   ).toISOString();
   const own = reconcile(j, term, null, { phase: 'running' }, { ...reachable, now: late });
-  assert.deepEqual([own.state, own.reason], ['failed', 'stopped by signal TERM']);
+  expect([own.state, own.reason]).toStrictEqual(['failed', 'stopped by signal TERM']);
   // Unreachable: nothing to wait for.
-  assert.equal(
+  expect(
     reconcile(j, term, null, { phase: 'running' }, { ...reachable, schedulerReachable: false })
-      .state,
-    'failed'
-  );
+      .state
+  ).toBe('failed');
 });
 
 test('an end the scheduler reports without a reason takes the one in the log', () => {
@@ -336,8 +333,8 @@ test('an end the scheduler reports without a reason takes the one in the log', (
     { phase: 'ended', endState: 'failed', reason: 'JobLaunchFailure' },
     { ...reachable, logCause: 'OutOfMemory' }
   );
-  assert.equal(oom.state, 'failed');
-  assert.match(oom.reason ?? '', /^out of memory: /);
+  expect(oom.state).toBe('failed');
+  expect(oom.reason ?? '').toMatch(/^out of memory: /);
   // The scheduler's specific word beats the log's.
   const nf = reconcile(
     j,
@@ -346,7 +343,7 @@ test('an end the scheduler reports without a reason takes the one in the log', (
     { phase: 'ended', endState: 'failed', reason: 'NodeFail' },
     { ...reachable, logCause: 'OutOfMemory' }
   );
-  assert.match(nf.reason ?? '', /^node failure: /);
+  expect(nf.reason ?? '').toMatch(/^node failure: /);
   const gone = reconcile(
     j,
     started,
@@ -354,7 +351,7 @@ test('an end the scheduler reports without a reason takes the one in the log', (
     { phase: 'gone' },
     { ...reachable, logCause: 'TimeLimit' }
   );
-  assert.deepEqual([gone.state, gone.reason], ['timeout', 'time limit reached']);
+  expect([gone.state, gone.reason]).toStrictEqual(['timeout', 'time limit reached']);
   const failedAtLimit = reconcile(
     j,
     started,
@@ -362,49 +359,42 @@ test('an end the scheduler reports without a reason takes the one in the log', (
     { phase: 'ended', endState: 'failed' },
     { ...reachable, logCause: 'TimeLimit' }
   );
-  assert.equal(failedAtLimit.state, 'timeout');
+  expect(failedAtLimit.state).toBe('timeout');
 });
 
 test("endCauseInLog reads slurmstepd's own lines", () => {
   // As Slurm 22.05 writes them into the job's output.
-  assert.equal(
+  expect(
     endCauseInLog(
       'start\nslurmstepd-vm: error: StepId=13.batch exceeded memory limit (273399808 > 209715200), being killed\n'
-    ),
-    'OutOfMemory'
-  );
-  assert.equal(
+    )
+  ).toBe('OutOfMemory');
+  expect(
     endCauseInLog(
       'slurmstepd: error: Detected 1 oom_kill event in StepId=7.batch. Some of the step tasks have been OOM Killed.'
-    ),
-    'OutOfMemory'
-  );
-  assert.equal(
+    )
+  ).toBe('OutOfMemory');
+  expect(
     endCauseInLog(
       'slurmstepd-vm: error: *** JOB 14 ON vm CANCELLED AT 2026-11-25T12:08:19 DUE TO NODE FAILURE, SEE SLURMCTLD LOG FOR DETAILS ***'
-    ),
-    'NodeFail'
-  );
-  assert.equal(
+    )
+  ).toBe('NodeFail');
+  expect(
     endCauseInLog(
       'slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 DUE TO TIME LIMIT ***'
-    ),
-    'TimeLimit'
-  );
-  assert.equal(
+    )
+  ).toBe('TimeLimit');
+  expect(
     endCauseInLog(
       'slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 DUE TO PREEMPTION ***'
-    ),
-    'Preempted'
-  );
-  assert.equal(
-    endCauseInLog('slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 ***'),
-    undefined
-  );
-  assert.equal(endCauseInLog('Traceback ...\nKeyError: memory limit'), undefined);
-  assert.equal(
-    endCauseInLog('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB'),
-    undefined,
-    "a notebook's own error is its own"
-  );
+    )
+  ).toBe('Preempted');
+  expect(
+    endCauseInLog('slurmstepd: error: *** JOB 9 ON n1 CANCELLED AT 2026-11-25T12:00:00 ***')
+  ).toBeUndefined();
+  expect(endCauseInLog('Traceback ...\nKeyError: memory limit')).toBeUndefined();
+  // A notebook's own error is its own.
+  expect(
+    endCauseInLog('torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB')
+  ).toBeUndefined();
 });

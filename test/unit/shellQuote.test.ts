@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +38,7 @@ function bashEcho(word: string): string {
 
 test('every awkward value survives a round trip through bash', () => {
   for (const value of AWKWARD) {
-    assert.equal(bashEcho(shellQuote(value)), value, `value ${JSON.stringify(value)}`);
+    expect(bashEcho(shellQuote(value))).toBe(value);
   }
 });
 
@@ -49,21 +47,21 @@ test('command substitution inside a value never runs', () => {
   try {
     const marker = join(dir, 'pwned');
     for (const value of [`$(touch ${marker})`, `\`touch ${marker}\``, `'; touch ${marker}; '`]) {
-      assert.equal(bashEcho(shellQuote(value)), value);
+      expect(bashEcho(shellQuote(value))).toBe(value);
     }
-    assert.equal(existsSync(marker), false);
+    expect(existsSync(marker)).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('plain words stay readable, the rest is single-quoted', () => {
-  assert.equal(shellQuote('/home/u/nb.ipynb'), '/home/u/nb.ipynb');
-  assert.equal(shellQuote('a b'), "'a b'");
-  assert.equal(shellQuote("it's"), "'it'\\''s'");
-  assert.equal(shellQuote(''), "''");
+  expect(shellQuote('/home/u/nb.ipynb')).toBe('/home/u/nb.ipynb');
+  expect(shellQuote('a b')).toBe("'a b'");
+  expect(shellQuote("it's")).toBe("'it'\\''s'");
+  expect(shellQuote('')).toBe("''");
 });
 
 test('a NUL byte is refused', () => {
-  assert.throws(() => shellQuote('a\0b'), /NUL/);
+  expect(() => shellQuote('a\0b')).toThrow(/NUL/);
 });

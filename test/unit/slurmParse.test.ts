@@ -1,5 +1,3 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
 import {
   mapSlurmState,
   parseSbatch,
@@ -12,51 +10,60 @@ import { parseSlurmTime } from '../../server/executors/slurmTime';
 import type { LaunchSpec } from '../../server/executors/executor';
 
 test('mapSlurmState maps waiting, running and ended states', () => {
-  assert.deepEqual(mapSlurmState('PENDING', 'Priority'), { phase: 'pending', reason: 'Priority' });
-  assert.deepEqual(mapSlurmState('PENDING', 'None'), { phase: 'pending' });
-  assert.equal(mapSlurmState('CONFIGURING', 'None').phase, 'pending');
-  assert.deepEqual(mapSlurmState('RUNNING', 'None'), { phase: 'running' });
-  assert.equal(mapSlurmState('COMPLETING').phase, 'running');
-  assert.deepEqual(mapSlurmState('SUSPENDED'), { phase: 'running', reason: 'Suspended' });
-  assert.deepEqual(mapSlurmState('COMPLETED', 'None'), { phase: 'ended', endState: 'completed' });
-  assert.deepEqual(mapSlurmState('FAILED', 'NonZeroExitCode'), {
+  expect(mapSlurmState('PENDING', 'Priority')).toStrictEqual({
+    phase: 'pending',
+    reason: 'Priority'
+  });
+  expect(mapSlurmState('PENDING', 'None')).toStrictEqual({ phase: 'pending' });
+  expect(mapSlurmState('CONFIGURING', 'None').phase).toBe('pending');
+  expect(mapSlurmState('RUNNING', 'None')).toStrictEqual({ phase: 'running' });
+  expect(mapSlurmState('COMPLETING').phase).toBe('running');
+  expect(mapSlurmState('SUSPENDED')).toStrictEqual({ phase: 'running', reason: 'Suspended' });
+  expect(mapSlurmState('COMPLETED', 'None')).toStrictEqual({
+    phase: 'ended',
+    endState: 'completed'
+  });
+  expect(mapSlurmState('FAILED', 'NonZeroExitCode')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'NonZeroExitCode'
   });
-  assert.deepEqual(mapSlurmState('CANCELLED'), { phase: 'ended', endState: 'cancelled' });
-  assert.deepEqual(mapSlurmState('TIMEOUT', 'None'), {
+  expect(mapSlurmState('CANCELLED')).toStrictEqual({ phase: 'ended', endState: 'cancelled' });
+  expect(mapSlurmState('TIMEOUT', 'None')).toStrictEqual({
     phase: 'ended',
     endState: 'timeout',
     reason: 'TimeLimit'
   });
-  assert.deepEqual(mapSlurmState('OUT_OF_MEMORY'), {
+  expect(mapSlurmState('OUT_OF_MEMORY')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'OutOfMemory'
   });
-  assert.deepEqual(mapSlurmState('NODE_FAIL'), {
+  expect(mapSlurmState('NODE_FAIL')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'NodeFail'
   });
-  assert.deepEqual(mapSlurmState('PREEMPTED'), {
+  expect(mapSlurmState('PREEMPTED')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'Preempted'
   });
-  assert.deepEqual(mapSlurmState('BOOT_FAIL'), {
+  expect(mapSlurmState('BOOT_FAIL')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'BootFail'
   });
-  assert.deepEqual(mapSlurmState('DEADLINE'), {
+  expect(mapSlurmState('DEADLINE')).toStrictEqual({
     phase: 'ended',
     endState: 'failed',
     reason: 'Deadline'
   });
-  assert.deepEqual(mapSlurmState('CANCELLED by 1000'), { phase: 'ended', endState: 'cancelled' });
-  assert.equal(mapSlurmState('SOMETHING_NEW').phase, 'pending');
+  expect(mapSlurmState('CANCELLED by 1000')).toStrictEqual({
+    phase: 'ended',
+    endState: 'cancelled'
+  });
+  expect(mapSlurmState('SOMETHING_NEW').phase).toBe('pending');
 });
 
 test('parseSqueue reads the batched answer and marks absent ids gone', () => {
@@ -64,23 +71,23 @@ test('parseSqueue reads the batched answer and marks absent ids gone', () => {
     '12|RUNNING|node7|None\n13|PENDING||Resources\n14|TIMEOUT|node7|TimeLimit\n',
     ['12', '13', '14', '15']
   );
-  assert.deepEqual(out.get('12'), { phase: 'running', node: 'node7' });
-  assert.deepEqual(out.get('13'), { phase: 'pending', reason: 'Resources' });
-  assert.deepEqual(out.get('14'), {
+  expect(out.get('12')).toStrictEqual({ phase: 'running', node: 'node7' });
+  expect(out.get('13')).toStrictEqual({ phase: 'pending', reason: 'Resources' });
+  expect(out.get('14')).toStrictEqual({
     phase: 'ended',
     endState: 'timeout',
     reason: 'TimeLimit',
     node: 'node7'
   });
-  assert.deepEqual(out.get('15'), { phase: 'gone' });
-  assert.equal(parseSqueue('', ['1']).get('1')?.phase, 'gone');
+  expect(out.get('15')).toStrictEqual({ phase: 'gone' });
+  expect(parseSqueue('', ['1']).get('1')?.phase).toBe('gone');
 });
 
 test('parseSinfo and parseSbatch', () => {
-  assert.deepEqual(parseSinfo('cpu\ngpu\ncpu\n\n'), ['cpu', 'gpu']);
-  assert.equal(parseSbatch('123\n'), '123');
-  assert.equal(parseSbatch('123;cluster\n'), '123');
-  assert.equal(parseSbatch('Submitted batch job 1\n'), null);
+  expect(parseSinfo('cpu\ngpu\ncpu\n\n')).toStrictEqual(['cpu', 'gpu']);
+  expect(parseSbatch('123\n')).toBe('123');
+  expect(parseSbatch('123;cluster\n')).toBe('123');
+  expect(parseSbatch('Submitted batch job 1\n')).toBe(null);
 });
 
 test('sbatchArgs carries the profile resources and the time-limit signal', () => {
@@ -94,7 +101,7 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
     env: {},
     name: 'nb\n.ipynb'
   };
-  assert.deepEqual(sbatchArgs(spec), [
+  expect(sbatchArgs(spec)).toStrictEqual([
     '--parsable',
     '--job-name',
     'nb .ipynb',
@@ -116,23 +123,23 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
     '/s/j/job.sh'
   ]);
   const cpu = sbatchArgs({ ...spec, resources: { partition: 'cpu' } });
-  assert.ok(!cpu.some(a => a.startsWith('--gres')));
+  expect(cpu.some(a => a.startsWith('--gres'))).toBeFalsy();
 });
 
 test('parseSlurmTime reads Slurm time formats', () => {
-  assert.equal(parseSlurmTime('30'), 30 * 60_000);
-  assert.equal(parseSlurmTime('1:30'), 90_000);
-  assert.equal(parseSlurmTime('04:00:00'), 4 * 3600_000);
-  assert.equal(parseSlurmTime('1-00:00:00'), 86400_000);
-  assert.equal(parseSlurmTime('2-12'), (2 * 86400 + 12 * 3600) * 1000);
-  assert.equal(parseSlurmTime('UNLIMITED'), null);
-  assert.equal(parseSlurmTime('abc'), null);
-  assert.equal(parseSlurmTime(undefined), null);
+  expect(parseSlurmTime('30')).toBe(30 * 60_000);
+  expect(parseSlurmTime('1:30')).toBe(90_000);
+  expect(parseSlurmTime('04:00:00')).toBe(4 * 3600_000);
+  expect(parseSlurmTime('1-00:00:00')).toBe(86400_000);
+  expect(parseSlurmTime('2-12')).toBe((2 * 86400 + 12 * 3600) * 1000);
+  expect(parseSlurmTime('UNLIMITED')).toBe(null);
+  expect(parseSlurmTime('abc')).toBe(null);
+  expect(parseSlurmTime(undefined)).toBe(null);
 });
 
 test('signalLead warns at most a quarter of a short limit ahead, 60 s for long ones', () => {
-  assert.equal(signalLead('04:00:00', 60), 60);
-  assert.equal(signalLead('1', 60), 15);
-  assert.equal(signalLead('0:20', 60), 5);
-  assert.equal(signalLead(undefined, 60), 60);
+  expect(signalLead('04:00:00', 60)).toBe(60);
+  expect(signalLead('1', 60)).toBe(15);
+  expect(signalLead('0:20', 60)).toBe(5);
+  expect(signalLead(undefined, 60)).toBe(60);
 });

@@ -14,6 +14,14 @@ export const UI_ROOT_DIR = path.join(UI_WORK_DIR, 'root');
 export const UI_DATA_DIR = path.join(UI_WORK_DIR, 'data');
 /** The profile whose kernel the start script does not install. */
 export const MISSING_KERNEL = 'hpc-test-fresh';
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/**
+ * The checkout. scripts/ui-matrix.sh runs a copy of ui-tests/ (beside the
+ * Galata of another JupyterLab) and names the checkout here.
+ */
+export const REPO_ROOT = process.env.HPC_SUBMIT_REPO_ROOT ?? path.resolve(__dirname, '..', '..');
+/** The Python environment whose JupyterLab the tests run (start-jupyter.sh reads it too). */
+export const UI_VENV = process.env.HPC_SUBMIT_VENV ?? path.join(REPO_ROOT, '.venv');
+/** Only scripts/screenshots.sh sets this: then the README's pictures are all that runs. */
+export const SCREENSHOTS = process.env.HPC_SUBMIT_SCREENSHOTS === '1';
 /** Run the real-Slurm test (the server must then use the slurm executor). */
 export const WITH_SLURM = process.env.HPC_SUBMIT_TEST_SLURM === '1';

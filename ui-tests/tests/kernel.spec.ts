@@ -6,13 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from '@jupyterlab/galata';
-import { MISSING_KERNEL, REPO_ROOT, UI_DATA_DIR } from './env';
+import { MISSING_KERNEL, UI_DATA_DIR, UI_VENV } from './env';
 import { openNotebook, openSidebar, profilePicker, putNotebook, runButton, test } from './helpers';
 
 /** Where `ipykernel install --user` / `--sys-prefix` would put the kernel. */
 const kernelDirs = [
   path.join(UI_DATA_DIR, 'kernels', MISSING_KERNEL),
-  path.join(REPO_ROOT, '.venv', 'share', 'jupyter', 'kernels', MISSING_KERNEL)
+  path.join(UI_VENV, 'share', 'jupyter', 'kernels', MISSING_KERNEL)
 ];
 
 test.beforeAll(() => {
@@ -21,7 +21,7 @@ test.beforeAll(() => {
   }
 });
 test.afterAll(() => {
-  // The .venv is shared with the developer: leave no test kernel in it.
+  // The venv is shared with the developer: leave no test kernel in it.
   fs.rmSync(kernelDirs[1], { recursive: true, force: true });
 });
 

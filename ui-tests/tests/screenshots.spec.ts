@@ -1,6 +1,8 @@
 /**
  * The README's pictures: the toolbar and the sidebar with a finished job, in
- * JupyterLab's light and dark themes, written to docs/.
+ * JupyterLab's light and dark themes, written to docs/. Only
+ * scripts/screenshots.sh runs this (playwright.config.ts leaves it out of the
+ * suite), so a test run never rewrites tracked files.
  */
 import * as path from 'node:path';
 import { expect } from '@jupyterlab/galata';
