@@ -70,10 +70,19 @@ export interface Progress {
 
 export interface Job {
   id: string;
-  /** Relative to the Jupyter root, '/'-separated. */
+  /**
+   * The notebook, relative to the asking companion's root ('/'-separated)
+   * where it lies inside it; else its absolute path, with `outsideRoot` set.
+   * A run is identified by its absolute notebook path, whichever root or host
+   * submitted it.
+   */
   notebook: string;
-  /** The executed notebook, relative to the Jupyter root. */
+  /** The executed notebook, written like `notebook`. */
   output: string;
+  /** Set when the run's notebook lies outside this companion's root (submitted from another one). */
+  outsideRoot?: boolean;
+  /** The host whose companion submitted the run; a local run runs there. */
+  host?: string;
   profile: string;
   kernel: string;
   resources: Resources;
@@ -110,13 +119,16 @@ export interface SchedulerHealth {
 }
 
 /**
- * `companion.json` in the state directory: how the CLI (and a second host)
- * finds the running companion. Written by `serve`, read by the CLI's client.
+ * `companions/<host>-<pid>.json` in the state directory, one per running
+ * companion: how the CLI finds a companion on its own host. Written by
+ * `serve`, read by the CLI's client (server/companionFiles.ts).
  */
 export interface CompanionFile {
-  /** `unix:/path/to/socket` or `http://127.0.0.1:PORT/`. */
+  /** `unix:/path/to/socket` or `http://127.0.0.1:PORT/`: reachable from `host` only. */
   url: string;
   socket: string | null;
+  /** The host the companion runs on (its hostname). */
+  host: string;
   pid: number;
   /** The Jupyter root (or working directory) the companion resolves notebooks against. */
   rootDir: string;

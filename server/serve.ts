@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readFileSync,
   statSync,
   unlinkSync
 } from 'node:fs';
-import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { AddressInfo } from 'node:net';
@@ -28,9 +28,11 @@ import { KernelChecker } from './jobs/kernels';
 import { Poller } from './jobs/poller';
 import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfiles } from './jobs/profiles';
-import { JobStore, writeFileAtomic } from './jobs/store';
+import { type JobRecord, JobStore, toWire, writeFileAtomic } from './jobs/store';
+import { LeaseKeeper } from './jobs/lease';
+import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
-import type { CompanionFile, Profile } from '../contract/wire';
+import type { Job, Profile } from '../contract/wire';
 import { exitWhenIdle, type IdleExitOptions } from './idleExit';
 
 export interface ServeOptions {
@@ -76,21 +78,36 @@ function privateDirectory(dir: string): void {
   }
 }
 
-/** The token of a standalone companion: given, or kept in <state>/token (0600). */
+/**
+ * The token of a standalone companion: given, or kept in <state>/token (0600),
+ * shared by every standalone companion of the state directory. Made with a
+ * hard link, which fails when the file exists: of two companions starting
+ * together, both end up with the first one's token.
+ */
 async function standaloneToken(stateDir: string, given?: string): Promise<string> {
   if (given) {
     return given;
   }
   const file = join(stateDir, 'token');
-  if (existsSync(file)) {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (kept) {
-      return kept;
-    }
+  const kept = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (kept) {
+    return kept;
   }
-  const token = randomBytes(24).toString('hex');
-  await writeFileAtomic(file, token + '\n', 0o600);
-  return token;
+  if (existsSync(file)) {
+    unlinkSync(file); // empty: made by a companion that died while writing it
+  }
+  const draft = `${file}.${process.pid}.new`;
+  await writeFileAtomic(draft, randomBytes(24).toString('hex') + '\n', 0o600);
+  try {
+    linkSync(draft, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw e;
+    }
+  } finally {
+    unlinkSync(draft);
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
@@ -99,66 +116,98 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   privateDirectory(stateDir);
   const profiles = loadProfiles(opts.profilesFile);
-  const store = openStore(stateDir);
+  const store = openStore(stateDir, rootDir);
   const executor = await createExecutor(opts.executor, {
     stateDir,
     maxConcurrent: opts.maxConcurrent
   });
   const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
-  const { app, poller, events } = assemble({ opts, rootDir, store, executor, profiles, token });
+  const { app, poller, events, service } = assemble({
+    opts,
+    rootDir,
+    store,
+    executor,
+    profiles,
+    token
+  });
 
   const server = await listen(app, opts);
   const url = opts.unixSocket
     ? `unix:${opts.unixSocket}`
     : `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  await writeFileAtomic(
-    join(stateDir, 'companion.json'),
-    JSON.stringify({
-      url,
-      socket: opts.unixSocket ?? null,
-      pid: process.pid,
-      rootDir,
-      version: VERSION
-    } satisfies CompanionFile) + '\n'
-  );
-  await adoptRuns(store, executor);
-  poller.start();
+  // Before the companion file says "ready": a request that comes then must count as activity.
   if (opts.idleExit) {
     exitWhenIdle(server, () => store.live().length > 0, opts.idleExit);
   }
+  await writeCompanionFile(stateDir, {
+    url,
+    socket: opts.unixSocket ?? null,
+    rootDir,
+    version: VERSION
+  });
+  const lease = new LeaseKeeper({ stateDir, log });
+  service.holdsLease = () => lease.role === 'owner';
+  // Only the lease holder asks the scheduler and updates records after submission.
+  lease.onChange(role => (role === 'owner' ? void writeAsOwner() : poller.stop()));
+  const writeAsOwner = async () => {
+    await adoptRuns(store, executor);
+    poller.start();
+  };
+  if ((await lease.start()) === 'owner') {
+    await writeAsOwner();
+  }
+  const rescan = followOtherCompanions(store, events, job => service.wire(job));
 
   return {
     url,
     async close() {
+      clearInterval(rescan);
       poller.stop();
+      await lease.stop();
       events.close();
       await new Promise<void>(ok => server.close(() => ok()));
       server.closeAllConnections?.();
       await executor.close?.();
-      await removeCompanionFileIfOurs(stateDir);
+      await removeCompanionFile(stateDir);
     }
   };
 }
 
 /**
- * A companion started while this one was shutting down has written its own
- * companion.json: removing that would send the next command to start a third.
+ * What other companions over this state directory write (another host, another
+ * root) reaches this one's browsers within a second: new runs, their changes
+ * while another companion holds the lease, and forgotten ones.
  */
-async function removeCompanionFileIfOurs(stateDir: string): Promise<void> {
-  const file = join(stateDir, 'companion.json');
-  try {
-    const written = JSON.parse(await fs.readFile(file, 'utf8')) as CompanionFile;
-    if (written.pid === process.pid) {
-      await fs.rm(file, { force: true });
+function followOtherCompanions(
+  store: JobStore,
+  events: EventHub,
+  view: (record: JobRecord) => Job
+): NodeJS.Timeout {
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) {
+      return;
     }
-  } catch {
-    // gone already, or unreadable: nothing of ours to remove
-  }
+    busy = true;
+    try {
+      const { changed, removed } = await store.rescan();
+      changed.forEach(record => events.publish({ type: 'job', job: view(record) }));
+      removed.forEach(id => events.publish({ type: 'forget', id }));
+    } catch (e) {
+      log(`cannot read the state directory: ${(e as Error).message}`);
+    } finally {
+      busy = false;
+    }
+  }, RESCAN_MS);
+  timer.unref();
+  return timer;
 }
 
+const RESCAN_MS = 1000;
+
 /** The job index, rebuilt from the state directory; unreadable records are named and skipped. */
-function openStore(stateDir: string): JobStore {
-  const store = new JobStore(stateDir);
+function openStore(stateDir: string, rootDir: string): JobStore {
+  const store = new JobStore(stateDir, rootDir);
   const { skipped } = store.load();
   if (skipped.length) {
     log(`skipped ${skipped.length} unreadable job record(s): ${skipped.slice(0, 5).join(', ')}`);
@@ -184,6 +233,7 @@ function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
   const events = new EventHub(scheduler);
   const poller = new Poller(store, executor, events, scheduler, {
     intervalMs: opts.pollIntervalMs,
+    view: record => toWire(record, rootDir),
     log
   });
   const service = new JobService({
@@ -208,7 +258,7 @@ function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
     token,
     log
   });
-  return { app, poller, events };
+  return { app, poller, events, service };
 }
 
 function listen(app: Express, opts: ServeOptions): Promise<Server> {

@@ -3,7 +3,7 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { runLabel } from './labels';
+import { OUTSIDE_ROOT_REASON, runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
@@ -49,10 +49,14 @@ function addJobCommands(deps: CommandDeps): void {
   const { model, runner } = deps;
   const add = (id: string, label: string, act: (job: Job) => unknown) =>
     deps.app.commands.addCommand(id, { label, execute: withJob(deps, act) });
-  add(CommandIDs.openOutput, 'Open Output of GPU Job', job => openOutput(deps, job));
+  add(CommandIDs.openOutput, 'Open Output of GPU Job', job =>
+    job.outsideRoot ? notHere(job) : openOutput(deps, job)
+  );
   add(CommandIDs.showLog, 'Show Log of GPU Job', job => showLog(deps, job));
   add(CommandIDs.cancel, 'Cancel GPU Job', job => cancelJob(model, job));
-  add(CommandIDs.rerun, 'Run GPU Job Again', job => runner.rerun(job));
+  add(CommandIDs.rerun, 'Run GPU Job Again', job =>
+    job.outsideRoot ? notHere(job) : runner.rerun(job)
+  );
   add(CommandIDs.forget, 'Forget GPU Job', job => forgetJob(model, job));
 }
 
@@ -84,6 +88,11 @@ function withJob(
     }
     return act(job);
   };
+}
+
+/** The palette reaches what the sidebar's disabled buttons do not: say why not. */
+function notHere(job: Job): void {
+  Notification.info(`${job.notebook}: ${OUTSIDE_ROOT_REASON}`, { autoClose: 5000 });
 }
 
 function profileArg(args: { profile?: unknown }): string | undefined {

@@ -153,15 +153,22 @@ function addToolbarItems(
   );
 }
 
-/** A toast that stays as long as its news matters, and the output shown fresh. */
+/**
+ * A toast that stays as long as its news matters, and the output shown fresh.
+ * The output of a run from another root is not under this Jupyter root: no
+ * button opens it, and it is not opened.
+ */
 function onJobEnded(deps: EndDeps, job: Job): void {
-  void showOutput(deps, job);
+  const here = !job.outsideRoot;
+  if (here) {
+    void showOutput(deps, job);
+  }
   const open = () => void openOutput(deps, job);
-  const actions = [{ label: 'Open output', callback: open }];
+  const actions = here ? [{ label: 'Open output', callback: open }] : [];
   const message = endedMessage(job);
   if (job.state === 'completed') {
     Notification.success(message, { actions, autoClose: 8000 });
-    if (deps.settings().openOutputOnCompletion) {
+    if (here && deps.settings().openOutputOnCompletion) {
       open();
     }
   } else if (job.state === 'cancelled') {

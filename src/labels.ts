@@ -56,7 +56,40 @@ export function baseName(path: string): string {
   return path.split('/').pop() ?? path;
 }
 
-/** The notification when a run ends: "b.ipynb finished: Completed". */
-export function endedMessage(job: Pick<Job, 'notebook' | 'state' | 'node' | 'reason'>): string {
-  return `${baseName(job.notebook)} finished: ${stateLabel(job)}`;
+/** Why a run from another root cannot be opened or run again from here. */
+export const OUTSIDE_ROOT_REASON =
+  'The file is not under this Jupyter root; open it from where it was submitted.';
+
+/**
+ * Whether a run is of the notebook at `path` (from this Jupyter root), or
+ * made the executed notebook at `path`. A run from another root never is,
+ * even when its relative path would read the same.
+ */
+export function isRunOf(
+  job: Pick<Job, 'notebook' | 'output' | 'outsideRoot'>,
+  path: string
+): boolean {
+  return !job.outsideRoot && (job.notebook === path || job.output === path);
+}
+
+/** The row's name: the file name, or the whole path of a run from another root. */
+export function jobName(job: Pick<Job, 'notebook' | 'outsideRoot'>): string {
+  return job.outsideRoot ? job.notebook : baseName(job.notebook);
+}
+
+/**
+ * "on login2": the host a local run runs on, where the row does not already
+ * name it as the node. A Slurm run's host only submitted it: its node says where.
+ */
+export function hostLabel(job: Pick<Job, 'host' | 'executor' | 'node'>): string | undefined {
+  return job.host && job.executor === 'local' && job.host !== job.node
+    ? `on ${job.host}`
+    : undefined;
+}
+
+/** The notification when a run ends: "b.ipynb finished: Completed" (a whole path from another root). */
+export function endedMessage(
+  job: Pick<Job, 'notebook' | 'outsideRoot' | 'state' | 'node' | 'reason'>
+): string {
+  return `${jobName(job)} finished: ${stateLabel(job)}`;
 }

@@ -9,6 +9,7 @@
  */
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
+import { isRunOf } from './labels';
 import { isLive, sortJobs } from '../contract/rules';
 import type { Job, ProfileStatus, Resources, ServerEvent } from '../contract/wire';
 
@@ -94,10 +95,8 @@ export class JobsModel {
     if (this._filter === 'all' || !this._currentNotebook) {
       return this._sorted;
     }
-    // An executed notebook open in front shows the runs that made it.
-    return this._sorted.filter(
-      j => j.notebook === this._currentNotebook || j.output === this._currentNotebook
-    );
+    const path = this._currentNotebook;
+    return this._sorted.filter(j => isRunOf(j, path));
   }
 
   /** Something is queued or running: elapsed times move. */
@@ -118,9 +117,9 @@ export class JobsModel {
     return this._profiles.find(p => p.id === id);
   }
 
-  /** Newest job of a notebook. */
+  /** Newest job of a notebook of this root. */
   latestFor(notebook: string): Job | undefined {
-    return this._sorted.find(j => j.notebook === notebook);
+    return this._sorted.find(j => !j.outsideRoot && j.notebook === notebook);
   }
 
   /** Everything the companion knows: profiles, jobs and the scheduler's reachability. */

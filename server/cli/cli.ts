@@ -5,11 +5,12 @@
  * companion behind.
  */
 import { realpathSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Job, JobList } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
-import { type Client, connect } from './client';
+import { type Client, connect, realPath } from './client';
+import { underRoot } from '../jobs/store';
 import { doctor, formatFindings } from './doctor';
 import type { ExecutorMode } from '../executors';
 import { defaultStateDir, serve, type RunningCompanion } from '../serve';
@@ -78,7 +79,7 @@ const STATE: Options = {
   'root-dir': {
     type: 'string',
     value: 'DIR',
-    help: 'the folder notebook paths are under (default: the current folder)'
+    help: "the root of a companion started here (default: the current folder, or for run the notebook's folder when the current one does not hold it)"
   },
   profiles: {
     type: 'string',
@@ -109,7 +110,7 @@ const COMMANDS: Record<string, Command> = {
       ...STATE,
       ...HELP
     },
-    check: inv => notebookFile(inv.args[0]),
+    check: notebookUnderGivenRoot,
     withCompanion: runNotebook
   },
   list: {
@@ -495,10 +496,15 @@ async function startCompanion(inv: Invocation): Promise<number> {
   return -1; // keep running
 }
 
+/**
+ * One line per job. A run submitted from another root shows its absolute
+ * path; `from HOST` names the host whose companion submitted it.
+ */
 function describeJob(job: Job): string {
   const progress = job.progress ? ` cell ${job.progress.cell}/${job.progress.total}` : '';
+  const from = job.host ? ` from ${job.host}` : '';
   const where = job.node ? ` on ${job.node}` : '';
-  return `${job.id}  ${job.state.padEnd(9)} ${job.profile.padEnd(6)} ${job.notebook}${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
+  return `${job.id}  ${job.state.padEnd(9)} ${job.profile.padEnd(6)} ${job.notebook}${from}${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
 }
 
 function jobPath(inv: Invocation): string {
@@ -513,15 +519,24 @@ function notebookFile(given: string): string {
   }
 }
 
+/** A --root-dir given for run must hold the notebook; the default gives way to its folder. */
+function notebookUnderGivenRoot(inv: Invocation): void {
+  const notebook = notebookFile(inv.args[0]);
+  const given = str(inv.values, 'root-dir');
+  if (given !== undefined && underRoot(realPath(given), notebook) === null) {
+    throw new UsageError(`run: ${inv.args[0]} is not under --root-dir ${given}`, 'run');
+  }
+}
+
 async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   const given = inv.args[0];
-  const root = realpathSync(client.info.rootDir);
-  const notebook = relative(root, notebookFile(given));
-  if (notebook.startsWith('..')) {
-    throw new Error(`${given} is outside the companion's root ${root}`);
+  // connect picked (or started) a companion whose root holds the notebook.
+  const notebook = underRoot(realPath(client.info.rootDir), notebookFile(given));
+  if (notebook === null) {
+    throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
   }
   const job = await client.json<Job>('POST', '/api/jobs', {
-    notebook: notebook.split(sep).join('/'),
+    notebook,
     profile: str(inv.values, 'profile') ?? 'gpu'
   });
   console.log(describeJob(job));
@@ -579,7 +594,12 @@ async function main(argv: string[]): Promise<number> {
     s.executor,
     ...(s.profilesFile ? ['--profiles', s.profilesFile] : [])
   ];
-  const client = await connect({ stateDir: s.stateDir, rootDir: s.rootDir, serveArgs });
+  const client = await connect({
+    stateDir: s.stateDir,
+    rootDir: realPath(s.rootDir),
+    serveArgs,
+    notebook: inv.command === 'run' ? notebookFile(inv.args[0]) : undefined
+  });
   return (withCompanion as NonNullable<typeof withCompanion>)(client, inv);
 }
 

@@ -1,16 +1,18 @@
 /**
- * The CLI's side of the API: finds the running companion through the state
- * directory (companion.json, token), starts one in the background when none
- * answers, and makes requests over its socket or port. A companion started
+ * The CLI's side of the API: finds a companion running on this host through
+ * the state directory (companions/, token), starts one in the background when
+ * none answers, and makes requests over its socket or port. A companion started
  * here exits by itself when idle (HPC_SUBMIT_IDLE_EXIT_MINUTES, default 30):
  * the next command starts another.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 import type { CompanionFile } from '../../contract/wire';
+import { companionsOnThisHost } from '../companionFiles';
+import { underRoot } from '../jobs/store';
 
 export type CompanionInfo = CompanionFile;
 
@@ -78,20 +80,16 @@ export class Client {
   }
 }
 
-function readInfo(stateDir: string): CompanionInfo | null {
-  try {
-    return JSON.parse(readFileSync(join(stateDir, 'companion.json'), 'utf8')) as CompanionInfo;
-  } catch {
-    return null;
-  }
-}
-
 function readToken(stateDir: string): string | null {
   try {
     return readFileSync(join(stateDir, 'token'), 'utf8').trim() || null;
   } catch {
     return null;
   }
+}
+
+function clientOf(stateDir: string, info: CompanionInfo): Client {
+  return new Client(info, info.socket ? null : readToken(stateDir));
 }
 
 async function answers(client: Client): Promise<boolean> {
@@ -102,14 +100,34 @@ async function answers(client: Client): Promise<boolean> {
   }
 }
 
-/** A live process of this user: signal 0 reaches no one else's (EPERM) and no dead one (ESRCH). */
-function isOwnProcess(pid: number): boolean {
+/** The real path where there is one: roots are compared with a notebook's real path. */
+export function realPath(path: string): string {
   try {
-    process.kill(pid, 0);
-    return true;
+    return realpathSync(resolve(path));
   } catch {
-    return false;
+    return resolve(path);
   }
+}
+
+function holds(info: CompanionInfo, path: string): boolean {
+  const root = realPath(info.rootDir);
+  return path === root || underRoot(root, path) !== null;
+}
+
+/**
+ * The companions worth asking, in order. Lab's own (on its socket) first: it
+ * never exits by itself, and its root is the one the user sees in the file
+ * browser. For a run, only those whose root holds the notebook. Otherwise
+ * any answers for the whole state directory; one whose root holds the given
+ * root (the current folder) writes paths as the user sees them.
+ */
+function candidates(running: CompanionInfo[], opts: ConnectOptions): CompanionInfo[] {
+  const labFirst = [...running.filter(c => c.socket), ...running.filter(c => !c.socket)];
+  const { notebook, rootDir } = opts;
+  if (notebook) {
+    return labFirst.filter(c => holds(c, notebook));
+  }
+  return [...labFirst.filter(c => holds(c, rootDir)), ...labFirst.filter(c => !holds(c, rootDir))];
 }
 
 const DEFAULT_IDLE_EXIT_MINUTES = 30;
@@ -133,21 +151,38 @@ function idleExitMinutes(): string {
   return given;
 }
 
-/** A client of the running companion, starting one (local port + token) when none answers. */
-export async function connect(opts: {
+export interface ConnectOptions {
   stateDir: string;
+  /** The root of a companion started here (a real path). */
   rootDir: string;
   serveArgs: string[];
-}): Promise<Client> {
-  const known = readInfo(opts.stateDir);
-  // A companion.json left by one that was killed names a pid that is gone, or
-  // someone else's: the token is not sent to whoever holds that port now.
-  if (known && isOwnProcess(known.pid)) {
-    const client = new Client(known, known.socket ? null : readToken(opts.stateDir));
+  /** For a run: the notebook's real path, which the companion's root must hold. */
+  notebook?: string;
+}
+
+/**
+ * A client of a companion running on this host (for a run, one whose root
+ * holds the notebook), starting one (local port + token) when none answers.
+ * Another host's companions are never asked: their socket or port is not
+ * reachable from here, and they read the same state directory anyway.
+ */
+export async function connect(opts: ConnectOptions): Promise<Client> {
+  const running = await companionsOnThisHost(opts.stateDir);
+  for (const info of candidates(running, opts)) {
+    const client = clientOf(opts.stateDir, info);
     if (await answers(client)) {
       return client;
     }
   }
+  return startCompanion({ ...opts, rootDir: rootToStart(opts) });
+}
+
+/** The given root, unless it does not hold the notebook: then the notebook's folder. */
+function rootToStart({ rootDir, notebook }: ConnectOptions): string {
+  return notebook && underRoot(rootDir, notebook) === null ? dirname(notebook) : rootDir;
+}
+
+async function startCompanion(opts: ConnectOptions): Promise<Client> {
   const idleExit = idleExitMinutes();
   mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 });
   const logFd = openSync(join(opts.stateDir, 'companion.log'), 'a', 0o600);
@@ -176,9 +211,9 @@ export async function connect(opts: {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && exited === null) {
     await new Promise(r => setTimeout(r, 100));
-    const info = readInfo(opts.stateDir);
-    if (info && info.pid === child.pid && existsSync(join(opts.stateDir, 'token'))) {
-      const client = new Client(info, readToken(opts.stateDir));
+    const info = (await companionsOnThisHost(opts.stateDir)).find(c => c.pid === child.pid);
+    if (info && existsSync(join(opts.stateDir, 'token'))) {
+      const client = clientOf(opts.stateDir, info);
       if (await answers(client)) {
         return client;
       }

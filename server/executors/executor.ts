@@ -42,6 +42,14 @@ export interface Observation {
 }
 
 /** Thrown when the scheduler does not answer; the job service then backs off. */
+/** A local run of another host: only the companion on that host can signal it. */
+export class RunElsewhereError extends Error {
+  constructor(readonly host: string) {
+    super(`runs on ${host}: cancel it from a companion on ${host}`);
+    this.name = 'RunElsewhereError';
+  }
+}
+
 export class SchedulerUnreachableError extends Error {
   constructor(message: string) {
     super(message);

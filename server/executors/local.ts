@@ -5,8 +5,15 @@
  * Each run is its own session and process group, so it outlives a restart of
  * the companion. What is needed to find it again is kept in
  * <stateDir>/local-executor/<job id>.json: the spec (for runs still waiting
- * for a slot), and the pid with the process's start time from /proc (so a
- * recycled pid is never mistaken for our run).
+ * for a slot), the host and the submitting companion's pid, and the pid with
+ * the process's start time from /proc (so a recycled pid is never mistaken
+ * for our run).
+ *
+ * Several companions may share the state directory (lease.ts). A run is
+ * started, swept and signalled only by the companion that manages it: the one
+ * that submitted it, or the lease holder on the same host once that one is
+ * gone. A run of another host is never judged by its pid here: it is left out
+ * of the observation, and its own status.json tells where and how it runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -20,7 +27,13 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Executor, LaunchSpec, Observation, SchedulerInfo } from './executor';
+import {
+  RunElsewhereError,
+  type Executor,
+  type LaunchSpec,
+  type Observation,
+  type SchedulerInfo
+} from './executor';
 import { parseSlurmTime } from './slurmTime';
 
 export interface LocalExecutorOptions {
@@ -35,6 +48,10 @@ export interface LocalExecutorOptions {
 
 interface RunRecord {
   spec: LaunchSpec;
+  /** Where it runs; absent in records made before several hosts shared a state directory. */
+  host?: string;
+  /** The companion that manages it (see `managed`). */
+  companionPid?: number;
   /** Order of submission, for the queue. */
   seq: number;
   pid?: number;
@@ -129,6 +146,29 @@ function spawnScript(spec: LaunchSpec, logFd: number): ChildProcess {
   });
 }
 
+const elsewhere = (record: RunRecord): boolean =>
+  record.host !== undefined && record.host !== hostname();
+
+/** A run of this host whose managing companion is gone (or never was recorded). */
+function orphaned(record: RunRecord): boolean {
+  if (elsewhere(record)) {
+    return false;
+  }
+  const manager = record.companionPid;
+  return manager === undefined || manager === process.pid || !isAlive(manager);
+}
+
+/** A run another live companion of this host manages: by its pid, never by an exit event. */
+function observeUnmanaged(record: RunRecord): Observation {
+  if (record.startError) {
+    return { phase: 'ended', endState: 'failed', reason: record.startError };
+  }
+  if (record.pid === undefined) {
+    return record.ended ? { phase: 'ended', endState: 'cancelled' } : { phase: 'pending' };
+  }
+  return runAlive(record) ? { phase: 'running', node: hostname() } : endOf(record);
+}
+
 /** How a run that has a pid but no longer runs ended, as far as this executor knows. */
 function endOf(record: RunRecord): Observation {
   if (record.exitCode === undefined && record.exitSignal === undefined) {
@@ -188,6 +228,7 @@ class LocalExecutor implements Executor {
   private readonly killGraceMs: number;
   private readonly checkIntervalMs: number;
   private readonly files: RunFiles;
+  /** The runs this companion manages: started, swept and timed by it alone. */
   private readonly runs = new Map<string, RunRecord>();
   /** Runs this process spawned: their end is known by the 'exit' event, not by polling. */
   private readonly ours = new Set<string>();
@@ -211,7 +252,12 @@ class LocalExecutor implements Executor {
     if (this.get(id)) {
       throw new Error(`job ${id} was already submitted`);
     }
-    const record: RunRecord = { spec, seq: this.seq++ };
+    const record: RunRecord = {
+      spec,
+      seq: this.seq++,
+      host: hostname(),
+      companionPid: process.pid
+    };
     this.runs.set(id, record);
     this.files.save(id, record);
     this.pump();
@@ -223,12 +269,23 @@ class LocalExecutor implements Executor {
 
   async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
     this.pump();
-    return new Map(schedulerIds.map(id => [id, this.observeOne(id)]));
+    const seen = new Map<string, Observation>();
+    for (const id of schedulerIds) {
+      const o = this.observeOne(id);
+      if (o) {
+        seen.set(id, o);
+      }
+    }
+    return seen;
   }
 
   async cancel(schedulerId: string): Promise<void> {
     const record = this.get(schedulerId);
     if (!record) {
+      const other = this.files.load(schedulerId);
+      if (other) {
+        this.cancelUnmanaged(other);
+      }
       return;
     }
     record.cancelRequested = true;
@@ -240,6 +297,24 @@ class LocalExecutor implements Executor {
       signalRun(record, 'SIGTERM');
       this.hardKillLater(record);
     }
+  }
+
+  /**
+   * A run another companion manages: signalled when it runs on this host (its
+   * script records the stop, the poller's cancel request names it); its run
+   * file stays its manager's.
+   */
+  private cancelUnmanaged(record: RunRecord): void {
+    if (elsewhere(record)) {
+      throw new RunElsewhereError(record.host as string);
+    }
+    if (record.pid === undefined) {
+      throw new RunElsewhereError(
+        `this host, waiting in the queue of companion ${record.companionPid}`
+      );
+    }
+    signalRun(record, 'SIGTERM');
+    this.hardKillLater(record);
   }
 
   async describe(): Promise<SchedulerInfo> {
@@ -269,13 +344,18 @@ class LocalExecutor implements Executor {
     // The runs themselves go on: they belong to the user, not to this process.
   }
 
-  /** The run in memory, or found on disk (a run of an earlier companion). */
+  /**
+   * A run this companion manages, taking over one of this host whose
+   * companion is gone (a run of an earlier companion, after a restart).
+   */
   private get(id: string): RunRecord | undefined {
     let record = this.runs.get(id);
     if (!record) {
-      record = this.files.load(id);
-      if (record) {
+      const found = this.files.load(id);
+      if (found && orphaned(found)) {
+        record = { ...found, companionPid: process.pid };
         this.runs.set(id, record);
+        this.files.save(id, record);
         this.seq = Math.max(this.seq, record.seq + 1);
       }
     }
@@ -425,10 +505,16 @@ class LocalExecutor implements Executor {
     });
   }
 
-  private observeOne(id: string): Observation {
-    const record = this.get(id);
+  private observeOne(id: string): Observation | null {
+    const record = this.get(id) ?? this.files.load(id);
     if (!record) {
       return { phase: 'gone' };
+    }
+    if (elsewhere(record)) {
+      return null; // its own status.json says where and how it runs
+    }
+    if (!this.runs.has(id)) {
+      return observeUnmanaged(record);
     }
     if (record.startError) {
       return { phase: 'ended', endState: 'failed', reason: record.startError };

@@ -5,18 +5,32 @@
  * or run.
  */
 import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Job, Profile, SchedulerHealth } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import { jobEnvironment } from '../env';
 import type { EventHub } from '../http/events';
-import { SchedulerUnreachableError, type Executor, type LaunchSpec } from '../executors/executor';
+import {
+  RunElsewhereError,
+  SchedulerUnreachableError,
+  type Executor,
+  type LaunchSpec
+} from '../executors/executor';
 import { HttpError, badRequest } from '../http/httpError';
 import { renderJobScript, runtimeFile } from '../runtime/jobScript';
 import { type ResolvedNotebook, resolveNotebook } from './paths';
 import { resolveResources } from './profiles';
 import type { SchedulerHealthView } from './schedulerHealth';
-import { JOB_ID, type JobRecord, type JobStore, newJobId, toWire } from './store';
+import {
+  CANCEL_REQUEST_FILE,
+  JOB_ID,
+  type JobRecord,
+  type JobStore,
+  newJobId,
+  toWire,
+  writeFileAtomic
+} from './store';
 import { parseSubmitRequest } from './submitRequest';
 
 export interface JobServiceDeps {
@@ -30,6 +44,11 @@ export interface JobServiceDeps {
   recheckScheduler?: () => Promise<SchedulerHealth>;
   /** Asks the poller to look at the jobs soon. */
   pollSoon?: () => void;
+  /**
+   * Whether this companion holds the state directory's lease (lease.ts): only
+   * then does it change records after their submission. Default: always.
+   */
+  holdsLease?: () => boolean;
   baseEnv?: NodeJS.ProcessEnv;
 }
 
@@ -46,6 +65,11 @@ const STORAGE_FULL_OR_LOCKED = ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'];
 
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
+
+  /** Set by serve.ts once the lease keeper exists. */
+  set holdsLease(check: () => boolean) {
+    this.deps.holdsLease = check;
+  }
 
   profile(id: unknown): Profile {
     const profile = this.deps.profiles.find(p => p.id === id);
@@ -78,6 +102,9 @@ export class JobService {
       id: newJobId(),
       notebook: nb.relative,
       output: nb.outputRelative,
+      notebookPath: nb.absolute,
+      outputPath: join(nb.outputDir, nb.outputName),
+      host: hostname(),
       profile: profile.id,
       kernel: profile.kernel,
       resources,
@@ -87,7 +114,7 @@ export class JobService {
       submittedAt: new Date().toISOString(),
       ...(key !== undefined ? { idempotencyKey: key } : {})
     };
-    const job = toWire(await this.writeAndLaunch(record, profile, nb));
+    const job = this.wire(await this.writeAndLaunch(record, profile, nb));
     this.deps.events.publish({ type: 'job', job });
     this.deps.pollSoon?.();
     return { job, created: true };
@@ -96,12 +123,22 @@ export class JobService {
   /** The job an earlier request with the same idempotency key made. */
   private replay(key: string | undefined): Submitted | null {
     const earlier = key === undefined ? undefined : this.deps.store.byIdempotencyKey(key);
-    return earlier ? { job: toWire(earlier), created: false } : null;
+    return earlier ? { job: this.wire(earlier), created: false } : null;
   }
 
-  /** A second run of a notebook would overwrite the output of the first. */
+  /** A record as this companion's clients see it: paths relative to its root. */
+  wire(record: JobRecord): Job {
+    return toWire(record, this.deps.rootDir);
+  }
+
+  /**
+   * A second run of a notebook would overwrite the output of the first.
+   * Compared by absolute path: the same notebook submitted from another root
+   * (or host) is the same notebook.
+   */
   private refuseSecondLiveRun(nb: ResolvedNotebook): void {
-    const running = this.deps.store.live().find(j => j.output === nb.outputRelative);
+    const output = join(nb.outputDir, nb.outputName);
+    const running = this.deps.store.live().find(j => j.outputPath === output);
     if (running) {
       throw new HttpError(
         409,
@@ -204,11 +241,10 @@ export class JobService {
 
   list(notebook?: unknown): Job[] {
     const all = this.deps.store.list();
-    const picked =
-      typeof notebook === 'string' && notebook !== ''
-        ? all.filter(j => j.notebook === notebook)
-        : all;
-    return picked.map(toWire);
+    const jobs = all.map(j => this.wire(j));
+    return typeof notebook === 'string' && notebook !== ''
+      ? jobs.filter(j => j.notebook === notebook && !j.outsideRoot)
+      : jobs;
   }
 
   record(id: string): JobRecord {
@@ -223,7 +259,7 @@ export class JobService {
   }
 
   get(id: string): Job {
-    return toWire(this.record(id));
+    return this.wire(this.record(id));
   }
 
   async cancel(id: string): Promise<Job> {
@@ -234,8 +270,7 @@ export class JobService {
         `job ${id} already ended (${current.state}); there is nothing to cancel`
       );
     }
-    // Recorded first: whatever the scheduler then says, the job's end is a cancel.
-    const record = await this.deps.store.update(id, { cancelRequested: true });
+    const record = await this.recordCancelRequest(current);
     if (record.schedulerId) {
       try {
         await this.deps.executor.cancel(record.schedulerId);
@@ -246,6 +281,9 @@ export class JobService {
             `${notAnswering(e.message)}; the cancel was not delivered, try again`
           );
         }
+        if (e instanceof RunElsewhereError) {
+          throw new HttpError(409, `job ${id} ${e.message}`);
+        }
         throw new HttpError(
           502,
           `the scheduler refused to cancel job ${id}: ${(e as Error).message}`
@@ -253,7 +291,20 @@ export class JobService {
       }
     }
     this.deps.pollSoon?.();
-    return toWire(record);
+    return this.wire(record);
+  }
+
+  /**
+   * Recorded before the scheduler is asked: whatever it then says, the job's
+   * end is a cancel. The lease holder writes it in the record; another
+   * companion leaves a file beside it that the holder's poller reads.
+   */
+  private async recordCancelRequest(record: JobRecord): Promise<JobRecord> {
+    if (this.deps.holdsLease?.() ?? true) {
+      return this.deps.store.update(record.id, { cancelRequested: true });
+    }
+    await writeFileAtomic(join(this.deps.store.jobDir(record.id), CANCEL_REQUEST_FILE), '');
+    return record;
   }
 
   async forget(id: string): Promise<void> {

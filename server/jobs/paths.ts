@@ -5,7 +5,7 @@
  * that says why, before anything is written or run.
  */
 import { promises as fs } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { HttpError, badRequest } from '../http/httpError';
 import { outputNameFor } from '../runtime/jobScript';
 
@@ -32,7 +32,11 @@ function inside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-/** Syntactic checks only; pure. Answers the normalized relative path. */
+/**
+ * Syntactic checks only; pure. Answers the normalized relative path. The path
+ * is read as the Jupyter contents API writes it: "/" is the only separator,
+ * and any other character (a backslash, a leading dash, "C:") belongs to a name.
+ */
 export function checkNotebookPath(path: unknown): string {
   if (typeof path !== 'string' || path.trim() === '') {
     throw badRequest(NOTEBOOK_PATH_EXPECTED);
@@ -43,12 +47,12 @@ export function checkNotebookPath(path: unknown): string {
   if (path.includes('\0')) {
     throw badRequest('the notebook path contains a NUL byte');
   }
-  if (isAbsolute(path) || path.startsWith('\\') || /^[a-zA-Z]:/.test(path)) {
+  if (path.startsWith('/')) {
     throw badRequest(
       `the notebook path must be relative to the Jupyter root, not absolute: ${JSON.stringify(path)}`
     );
   }
-  const parts = path.split(/[\\/]+/).filter(p => p !== '' && p !== '.');
+  const parts = path.split('/').filter(p => p !== '' && p !== '.');
   if (parts.includes('..')) {
     throw badRequest(`the notebook path may not contain "..": ${JSON.stringify(path)}`);
   }
@@ -78,6 +82,7 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
     );
   }
   await checkNotebookFile(real, rel);
+  await refuseShadowingSibling(root, real);
   const dir = dirname(real);
   const outputDir = join(dir, 'executed');
   // An existing executed/ that is a link out of the root would let a run write elsewhere.
@@ -96,6 +101,28 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
     outputName,
     outputRelative: relative(root, join(outputDir, outputName)).split(sep).join('/')
   };
+}
+
+/**
+ * nbconvert runs every match of its argument and of the argument + ".ipynb";
+ * escaping cannot stop the second, so "x.ipynb.ipynb" beside "x.ipynb" would
+ * be run too and overwrite the same output. Any kind of entry counts, as it
+ * does for nbconvert's glob (os.path.lexists). Named as they lie under the
+ * root: beside the real notebook, where a symbolic link leads.
+ */
+async function refuseShadowingSibling(root: string, real: string): Promise<void> {
+  const sibling = `${real}.ipynb`;
+  const exists = await fs.lstat(sibling).then(
+    () => true,
+    () => false
+  );
+  if (exists) {
+    const named = (path: string) => JSON.stringify(relative(root, path).split(sep).join('/'));
+    throw badRequest(
+      `a file named ${named(sibling)} lies beside ${named(real)}: ` +
+        'nbconvert would run it too and overwrite the output; rename one of them'
+    );
+  }
 }
 
 /** The file itself: a regular file of sensible size, named .ipynb, holding a notebook. */

@@ -21,7 +21,7 @@ import {
   reconcile
 } from './jobStatus';
 import type { SchedulerHealthHolder } from './schedulerHealth';
-import { type JobRecord, type JobStore, toWire } from './store';
+import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
 
 export interface PollerOptions {
   /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
@@ -30,6 +30,8 @@ export interface PollerOptions {
   maxBackoffMs?: number;
   /** Between looks at the jobs' own status files; default 1 s. */
   fileWatchMs?: number;
+  /** How this companion's clients see a record (paths relative to its root). */
+  view: (record: JobRecord) => Job;
   log?: (line: string) => void;
 }
 
@@ -38,6 +40,7 @@ export class Poller {
   private readonly maxBackoffMs: number;
   private readonly fileWatchMs: number;
   private readonly log: (line: string) => void;
+  private readonly view: (record: JobRecord) => Job;
   private delayMs: number;
   private schedulerTimer: NodeJS.Timeout | null = null;
   private fileTimer: NodeJS.Timeout | null = null;
@@ -55,8 +58,9 @@ export class Poller {
     private readonly events: EventHub,
     /** Written here only: the poller is the one that asks the scheduler. */
     private readonly health: SchedulerHealthHolder,
-    opts: PollerOptions = {}
+    opts: PollerOptions
   ) {
+    this.view = opts.view;
     this.intervalMs = opts.intervalMs ?? 30_000;
     this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 2 * 60_000);
     this.fileWatchMs = opts.fileWatchMs ?? 1000;
@@ -64,7 +68,11 @@ export class Poller {
     this.log = opts.log ?? (() => undefined);
   }
 
+  /** Started when this companion takes the lease, stopped when it loses it (serve.ts). */
   start(): void {
+    if (this.fileTimer) {
+      return;
+    }
     this.stopped = false;
     this.scheduleScheduler(0);
     this.fileTimer = setInterval(() => void this.scanFiles(), this.fileWatchMs);
@@ -80,6 +88,7 @@ export class Poller {
     if (this.fileTimer) {
       clearInterval(this.fileTimer);
     }
+    this.schedulerTimer = this.soonTimer = this.fileTimer = null;
   }
 
   /** A new or cancelled job: ask the scheduler soon (coalesced), not once per call. */
@@ -190,7 +199,7 @@ export class Poller {
       this.stamps.delete(id);
       this.endSeenOnce.delete(id);
     }
-    this.events.publish({ type: 'job', job: toWire(updated) });
+    this.events.publish({ type: 'job', job: this.view(updated) });
   }
 
   /** What the job's own files and the scheduler's last word change in its record. */
@@ -205,7 +214,8 @@ export class Poller {
       (observation?.phase === 'gone' ||
         (observation?.phase === 'ended' && observation.endState !== 'completed'));
     const patch = reconcile(job, status, progress, observation, {
-      cancelRequested: Boolean(job.cancelRequested),
+      cancelRequested:
+        Boolean(job.cancelRequested) || (await exists(join(dir, CANCEL_REQUEST_FILE))),
       schedulerReachable: this.health.current.reachable,
       // Read only when the end needs explaining: the scheduler may have said why in the log.
       logCause: terminated || endedUnexplained ? endCauseInLog(await readLogTail(dir)) : undefined
@@ -285,4 +295,12 @@ async function stampOf(path: string): Promise<string> {
   } catch {
     return '-';
   }
+}
+
+/** A cancel asked for from a companion without the lease leaves this file (jobService.ts). */
+async function exists(path: string): Promise<boolean> {
+  return fs.access(path).then(
+    () => true,
+    () => false
+  );
 }

@@ -2,21 +2,29 @@
  * Jobs on disk: one directory per job under <state>/jobs/<id>/ with job.json
  * written atomically (temp file + rename). Home directories on HPC sites are
  * network filesystems where SQLite locking is unsafe; small files are safe
- * there and survive a crash of the companion. The index lives in memory and
- * is rebuilt from the directories at start.
+ * there and survive a crash of the companion. The index lives in memory, is
+ * rebuilt from the directories at start, and `rescan` brings in what other
+ * companions over the same directory (another host, another root) wrote.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Job } from '../../contract/wire';
 import { isFinal, sortJobs } from '../../contract/rules';
 import { HttpError } from '../http/httpError';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
 export interface JobRecord extends Job {
+  /** The notebook's real absolute path: what identifies a run, whichever root submitted it. */
+  notebookPath: string;
+  /** The executed notebook's absolute path. */
+  outputPath: string;
   cancelRequested?: boolean;
   idempotencyKey?: string;
 }
+
+/** Written in a job's directory by a companion that does not hold the lease (lease.ts). */
+export const CANCEL_REQUEST_FILE = 'cancel-requested';
 
 export const JOB_ID = /^\d{8}-\d{6}-[a-z0-9]{6}$/;
 
@@ -26,11 +34,43 @@ export function newJobId(now = new Date()): string {
   return `${stamp}-${randomBytes(4).toString('hex').slice(0, 6)}`;
 }
 
-/** The wire form: internal fields left out. */
-export function toWire(record: JobRecord): Job {
+/**
+ * The wire form as a companion rooted at `rootDir` shows it: paths relative
+ * to that root where they lie inside it, else absolute and marked
+ * `outsideRoot`; internal fields left out.
+ */
+export function toWire(record: JobRecord, rootDir: string): Job {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { cancelRequested, idempotencyKey, ...job } = record;
-  return job;
+  const { cancelRequested, idempotencyKey, notebookPath, outputPath, ...job } = record;
+  const notebook = underRoot(rootDir, notebookPath);
+  if (notebook === null) {
+    return { ...job, notebook: notebookPath, output: outputPath, outsideRoot: true };
+  }
+  return { ...job, notebook, output: underRoot(rootDir, outputPath) ?? outputPath };
+}
+
+/** `path` relative to `root`, '/'-separated, or null when it lies outside. */
+export function underRoot(root: string, path: string): string | null {
+  const rel = relative(root, path);
+  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+    return null;
+  }
+  return rel.split(sep).join('/');
+}
+
+/**
+ * Records written before runs were identified by absolute paths hold only
+ * root-relative ones: they were made by a companion of this root.
+ */
+function withAbsolutePaths(record: JobRecord, rootDir: string): JobRecord {
+  if (record.notebookPath && record.outputPath) {
+    return record;
+  }
+  return {
+    ...record,
+    notebookPath: record.notebookPath ?? join(rootDir, record.notebook),
+    outputPath: record.outputPath ?? join(rootDir, record.output)
+  };
 }
 
 export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
@@ -81,7 +121,13 @@ export class JobStore {
   /** Bumped on every change, so readers can cache what they derive from the list. */
   version = 0;
 
-  constructor(readonly stateDir: string) {
+  /** job.json's size and mtime as last read or written, per job: what `rescan` compares. */
+  private readonly stamps = new Map<string, string>();
+
+  constructor(
+    readonly stateDir: string,
+    private readonly rootDir: string
+  ) {
     this.jobsDir = join(stateDir, 'jobs');
   }
 
@@ -99,16 +145,76 @@ export class JobStore {
         continue;
       }
       try {
-        const record = JSON.parse(readFileSync(file, 'utf8')) as JobRecord;
-        if (record.id !== id || typeof record.state !== 'string') {
-          throw new Error('not a job record');
-        }
-        this.index(record);
+        this.index(this.parse(id, readFileSync(file, 'utf8')));
       } catch {
         skipped.push(id);
       }
     }
     return { loaded: this.jobs.size, skipped };
+  }
+
+  private parse(id: string, text: string): JobRecord {
+    const record = JSON.parse(text) as JobRecord;
+    if (record.id !== id || typeof record.state !== 'string') {
+      throw new Error('not a job record');
+    }
+    return withAbsolutePaths(record, this.rootDir);
+  }
+
+  /**
+   * Brings in what other companions over this directory changed: new job
+   * directories, forgotten ones, and live records rewritten (a final record
+   * never changes again, so only live ones are looked at). Answers what changed.
+   */
+  async rescan(): Promise<{ changed: JobRecord[]; removed: string[] }> {
+    const changed: JobRecord[] = [];
+    const removed: string[] = [];
+    let names: string[];
+    try {
+      names = await fs.readdir(this.jobsDir);
+    } catch {
+      return { changed, removed };
+    }
+    const present = new Set(names.filter(n => JOB_ID.test(n)));
+    for (const id of [...this.jobs.keys()]) {
+      if (!present.has(id) && !this.reserved.has(id)) {
+        this.unreserve(id);
+        removed.push(id);
+      }
+    }
+    for (const id of present) {
+      const known = this.jobs.get(id);
+      if (known && isFinal(known)) {
+        continue;
+      }
+      const record = await this.reread(id);
+      if (record) {
+        changed.push(record);
+      }
+    }
+    return { changed, removed };
+  }
+
+  /** The record again when its job.json changed since this companion last read or wrote it. */
+  private async reread(id: string): Promise<JobRecord | null> {
+    const file = join(this.jobDir(id), 'job.json');
+    try {
+      const stat = await fs.stat(file);
+      const stamp = `${stat.size}:${stat.mtimeMs}`;
+      if (this.stamps.get(id) === stamp) {
+        return null;
+      }
+      const record = this.parse(id, await fs.readFile(file, 'utf8'));
+      this.stamps.set(id, stamp);
+      const known = this.jobs.get(id);
+      if (known && JSON.stringify(known) === JSON.stringify(record)) {
+        return null;
+      }
+      this.index(record);
+      return record;
+    } catch {
+      return null; // being made by another companion, or unreadable: looked at again next time
+    }
   }
 
   jobDir(id: string): string {
@@ -136,8 +242,12 @@ export class JobStore {
     return this.list().filter(j => !isFinal(j));
   }
 
+  /** Ids claimed by this companion whose directory may not exist yet: `rescan` keeps them. */
+  private readonly reserved = new Set<string>();
+
   /** Claims an id in memory before any I/O, so concurrent requests see it at once. */
   reserve(record: JobRecord): void {
+    this.reserved.add(record.id);
     this.index(record);
   }
 
@@ -148,6 +258,8 @@ export class JobStore {
       this.byKey.delete(record.idempotencyKey);
     }
     this.jobs.delete(id);
+    this.stamps.delete(id);
+    this.reserved.delete(id);
     this.sorted = null;
     this.version++;
   }
@@ -159,6 +271,7 @@ export class JobStore {
       throw storageError(e as NodeJS.ErrnoException, this.jobDir(record.id));
     }
     await this.save(record);
+    this.reserved.delete(record.id);
   }
 
   /**
@@ -186,10 +299,12 @@ export class JobStore {
 
   private async save(record: JobRecord): Promise<void> {
     this.index(record);
-    await writeFileAtomic(
-      join(this.jobDir(record.id), 'job.json'),
-      JSON.stringify(record, null, 1) + '\n'
-    );
+    const file = join(this.jobDir(record.id), 'job.json');
+    await writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
+    const stat = await fs.stat(file).catch(() => null);
+    if (stat) {
+      this.stamps.set(record.id, `${stat.size}:${stat.mtimeMs}`);
+    }
   }
 
   private index(record: JobRecord): void {

@@ -56,11 +56,24 @@ export function runtimeFile(name: 'nbconvert_config.py' | 'profiles.schema.json'
 
 /**
  * nbconvert treats each notebook argument as a glob pattern; a name such as
- * "run[1].ipynb" would not match itself. Bracketing the magic characters makes
- * the pattern match exactly the one file.
+ * "run[1].ipynb" would not match itself, and "a*.ipynb" would run its
+ * neighbours too. Bracketing the magic characters, as Python's glob.escape
+ * does, makes the pattern match exactly the one file. nbconvert also runs
+ * the pattern + ".ipynb", which escaping cannot stop: resolveNotebook refuses
+ * a notebook with such a sibling.
  */
 export function globEscape(path: string): string {
   return path.replace(/[[*?]/g, c => `[${c}]`);
+}
+
+/**
+ * The value of nbconvert's --output for an output file name. nbconvert runs
+ * it through str.format (so braces are doubled) and traitlets through
+ * expanduser (so a leading "~" is kept from it by "./", which nbconvert's
+ * writer joins away).
+ */
+export function nbconvertOutputBase(outputName: string): string {
+  return `./${outputName.replace(/[{}]/g, c => c + c)}`;
 }
 
 export function renderJobScript(input: JobScriptInput): string {
@@ -79,6 +92,7 @@ NOTEBOOK=${q(input.notebookPath)}
 NOTEBOOK_ARG=${q(globEscape(input.notebookPath))}
 OUTPUT_DIR=${q(input.outputDir)}
 OUTPUT_NAME=${q(input.outputName)}
+OUTPUT_BASE=${q(nbconvertOutputBase(input.outputName))}
 WORK_DIR=${q(input.cwd)}
 KERNEL=${q(input.kernel)}
 NBCONVERT_CONFIG=${q(input.nbconvertConfigPath)}
@@ -179,12 +193,14 @@ if [ -n "$SIGNAL" ]; then
 fi
 
 # Its own process group, so that a forwarded signal reaches nbconvert even
-# behind a launcher such as pixi.
+# behind a launcher such as pixi. Every value is attached to its option with
+# "=" and the notebook comes after "--": a name that begins with a dash is
+# then never read as an option.
 set -m
-"\${LAUNCH[@]}" -m nbconvert --to notebook --execute "$NOTEBOOK_ARG" \\
-  --output "$OUTPUT_NAME" --output-dir "$OUTPUT_DIR" \\
+"\${LAUNCH[@]}" -m nbconvert --to notebook --execute \\
+  "--output=$OUTPUT_BASE" "--output-dir=$OUTPUT_DIR" \\
   --ExecutePreprocessor.timeout=-1 "--ExecutePreprocessor.kernel_name=$KERNEL" \\
-  --config "$NBCONVERT_CONFIG" < /dev/null &
+  "--config=$NBCONVERT_CONFIG" -- "$NOTEBOOK_ARG" < /dev/null &
 CHILD=$!
 set +m
 printf '%s\\n' "$CHILD" > "$JOB_DIR/child.pid" 2> /dev/null

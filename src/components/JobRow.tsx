@@ -1,5 +1,5 @@
 import React from 'react';
-import { baseName, elapsed, stateLabel } from '../labels';
+import { elapsed, hostLabel, jobName, OUTSIDE_ROOT_REASON, stateLabel } from '../labels';
 import { isLive } from '../../contract/rules';
 import type { Job, Progress } from '../../contract/wire';
 
@@ -11,7 +11,7 @@ export interface JobActions {
   forget(job: Job): void;
 }
 
-/** One job in the sidebar; renders only. */
+/** One job in the sidebar; renders only. A run from another root shows its whole path. */
 export function JobRow(props: {
   job: Job;
   now: number;
@@ -20,13 +20,23 @@ export function JobRow(props: {
 }): JSX.Element {
   const { job } = props;
   return (
-    <li className="jp-HpcSubmit-job" data-job-id={job.id} data-state={job.state}>
+    <li
+      className="jp-HpcSubmit-job"
+      data-job-id={job.id}
+      data-state={job.state}
+      data-outside-root={job.outsideRoot ? 'true' : undefined}
+    >
       <div className="jp-HpcSubmit-jobHeader">
         <span className="jp-HpcSubmit-jobName" title={job.notebook}>
-          {baseName(job.notebook)}
+          {jobName(job)}
         </span>
         <span className="jp-HpcSubmit-jobElapsed">{elapsed(job, props.now)}</span>
       </div>
+      {job.outsideRoot && (
+        <div className="jp-HpcSubmit-outsideRoot" title={OUTSIDE_ROOT_REASON}>
+          outside this root
+        </div>
+      )}
       <JobMeta job={job} profileLabel={props.profileLabel} />
       {job.state === 'running' && job.progress && job.progress.total > 0 && (
         <CellProgress progress={job.progress} />
@@ -36,10 +46,11 @@ export function JobRow(props: {
   );
 }
 
-/** Its state (and why), its profile and the node it ran on. */
+/** Its state (and why), its profile, the node it ran on and the host of a local run. */
 function JobMeta(props: { job: Job; profileLabel?: string }): JSX.Element {
   const { job } = props;
   const label = stateLabel(job);
+  const host = hostLabel(job);
   return (
     <div className="jp-HpcSubmit-jobMeta">
       <span
@@ -51,6 +62,7 @@ function JobMeta(props: { job: Job; profileLabel?: string }): JSX.Element {
       <span className="jp-HpcSubmit-jobProfile" title={job.node ? `ran on ${job.node}` : undefined}>
         {props.profileLabel ?? job.profile}
         {job.node && job.state !== 'running' ? ` · ${job.node}` : ''}
+        {host ? ` · ${host}` : ''}
       </span>
     </div>
   );
@@ -74,29 +86,52 @@ function CellProgress(props: { progress: Progress }): JSX.Element {
   );
 }
 
-/** A live job can be cancelled; an ended one opened and forgotten. */
+/**
+ * A live job can be cancelled; an ended one opened and forgotten. A run from
+ * another root can be neither opened nor run again here: its file is not
+ * under this Jupyter root.
+ */
 function JobButtons(props: { job: Job; actions: JobActions }): JSX.Element {
   const { job, actions } = props;
   const live = isLive(job);
+  const notHere = job.outsideRoot ? OUTSIDE_ROOT_REASON : undefined;
   return (
     <div className="jp-HpcSubmit-actions">
       {!live && (
-        <ActionButton title="Open output" text="Open" onClick={() => actions.openOutput(job)} />
+        <ActionButton
+          title="Open output"
+          text="Open"
+          disabledBecause={notHere}
+          onClick={() => actions.openOutput(job)}
+        />
       )}
       <ActionButton title="Show log" text="Log" onClick={() => actions.showLog(job)} />
       {live && <ActionButton title="Cancel" text="Cancel" onClick={() => actions.cancel(job)} />}
-      <ActionButton title="Run again" text="Rerun" onClick={() => actions.rerun(job)} />
+      <ActionButton
+        title="Run again"
+        text="Rerun"
+        disabledBecause={notHere}
+        onClick={() => actions.rerun(job)}
+      />
       {!live && <ActionButton title="Forget" text="Forget" onClick={() => actions.forget(job)} />}
     </div>
   );
 }
 
-function ActionButton(props: { title: string; text: string; onClick(): void }): JSX.Element {
+/** A disabled button says why in its tooltip, after what it would do. */
+function ActionButton(props: {
+  title: string;
+  text: string;
+  disabledBecause?: string;
+  onClick(): void;
+}): JSX.Element {
+  const title = props.disabledBecause ? `${props.title} (${props.disabledBecause})` : props.title;
   return (
     <button
       className="jp-HpcSubmit-action jp-mod-styled"
-      title={props.title}
+      title={title}
       aria-label={props.title}
+      disabled={props.disabledBecause !== undefined}
       onClick={props.onClick}
     >
       {props.text}

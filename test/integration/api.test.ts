@@ -181,6 +181,38 @@ describe('companion API with the local executor', () => {
     assert.equal(tail.text, log.text.slice(-10));
   });
 
+  it('runs notebooks whose names look like options or hold a backslash', async () => {
+    const folder = '-dir\\ {0}';
+    mkdirSync(join(root, folder));
+    const names = ['-x.ipynb', '--help.ipynb', '--to=html.ipynb', 'back\\slash.ipynb'];
+    const jobs = [];
+    for (const name of names) {
+      writeFileSync(join(root, folder, name), notebookJson(["print('ran', 6 * 7)"]));
+      const res = await c.api('POST', 'api/jobs', {
+        notebook: `${folder}/${name}`,
+        profile: 'cpu'
+      });
+      assert.equal(res.status, 201, res.text);
+      assert.equal(res.json.output, `${folder}/executed/${name.slice(0, -6)}_executed.ipynb`);
+      jobs.push(res.json);
+    }
+    for (const job of jobs) {
+      const done = await until(
+        `the end of ${job.notebook}`,
+        async () => {
+          const j = (await c.api('GET', `api/jobs/${job.id}`)).json;
+          return j.state !== 'queued' && j.state !== 'running' ? j : null;
+        },
+        90_000
+      );
+      assert.equal(done.state, 'completed', JSON.stringify(done));
+      assert.match(
+        outputsText(JSON.parse(readFileSync(join(root, done.output), 'utf8'))),
+        /ran 42/
+      );
+    }
+  });
+
   it('a failing cell fails the job with its reason and keeps the traceback', async () => {
     writeFileSync(
       join(root, 'project', 'fails.ipynb'),

@@ -1,7 +1,15 @@
 /** The command line as a terminal user runs it: run --wait, list, status, logs, cancel, doctor. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,10 +65,13 @@ describe('hpc-submit command line', () => {
   });
 
   afterAll(() => {
-    try {
-      process.kill(JSON.parse(readFileSync(join(state, 'companion.json'), 'utf8')).pid, 'SIGTERM');
-    } catch {
-      // none started
+    const companions = join(state, 'companions');
+    for (const name of existsSync(companions) ? readdirSync(companions) : []) {
+      try {
+        process.kill(JSON.parse(readFileSync(join(companions, name), 'utf8')).pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   });

@@ -93,8 +93,13 @@ async function until(what: string, ok: () => boolean, ms: number): Promise<numbe
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
+const companionsOf = (data: string) => join(stateOf(data), 'companions');
+
+/** The one companion file in the state directory (each test's companion is alone there). */
 function companionFile(data: string): { pid: number; url: string } {
-  return JSON.parse(readFileSync(join(stateOf(data), 'companion.json'), 'utf8'));
+  const names = existsSync(companionsOf(data)) ? readdirSync(companionsOf(data)) : [];
+  expect(names).toHaveLength(1);
+  return JSON.parse(readFileSync(join(companionsOf(data), names[0]), 'utf8'));
 }
 
 /** Opens GET /api/events as the sidebar does; resolves once the stream has begun. */
@@ -231,14 +236,14 @@ describe('a companion the CLI started exits by itself when idle', () => {
     data = join(dir, 'data');
   });
 
-  it('exits after the idle period, removing companion.json', async () => {
+  it('exits after the idle period, removing its companion file', async () => {
     const r = cli(data, ['list'], idle);
     expect(r).toMatchObject({ code: 0, stdout: 'no jobs\n' });
     const { pid } = companionFile(data);
     expect(isRunning(pid)).toBe(true);
     const waited = await until('the idle companion exits', () => !isRunning(pid), 30_000);
     expect(waited).toBeGreaterThan(2000);
-    expect(existsSync(join(stateOf(data), 'companion.json'))).toBe(false);
+    expect(readdirSync(companionsOf(data))).toEqual([]);
     expect(readFileSync(join(stateOf(data), 'companion.log'), 'utf8')).toMatch(
       /no live job and no request for 0\.05 min: exiting/
     );
@@ -271,7 +276,7 @@ describe('a companion the CLI started exits by itself when idle', () => {
     expect(companionFile(data).pid).not.toBe(pid);
   });
 
-  it('a companion.json left by a killed companion is replaced', async () => {
+  it('a companion file left by a killed companion is removed and another started', async () => {
     expect(cli(data, ['list'], idle).code).toBe(0);
     const { pid } = companionFile(data);
     process.kill(pid, 'SIGKILL');

@@ -4,7 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
@@ -249,6 +257,45 @@ test('awkward names: spaces, quotes, $(), backticks, brackets and non-ASCII lett
   }
   assert.equal((await endOf(run.jobDir)).outcome, 'completed');
 });
+
+test.each([
+  ['-x.ipynb', '-x_executed.ipynb'],
+  ['--help.ipynb', '--help_executed.ipynb'],
+  ['--to=html.ipynb', '--to=html_executed.ipynb'],
+  ['back\\slash.ipynb', 'back\\slash_executed.ipynb'],
+  ['~root {notebook_name} {0}.ipynb', '~root {notebook_name} {0}_executed.ipynb']
+])('a name nbconvert could misread runs to completion: %s', async (name, executed) => {
+  // Names that look like options, a backslash, and what str.format and expanduser would change.
+  const dir = mkdirp(join(root, '--dashes {0} back\\slash'));
+  const marker = `ran ${Buffer.from(name).toString('hex')}`;
+  writeNotebook(join(dir, name), [`print('${marker}')`]);
+  const run = await runJob(join(dir, name));
+  assert.equal(run.code, 0, run.log);
+  assert.equal(run.output, join(dir, 'executed', executed));
+  assert.ok(existsSync(run.output), 'the executed notebook is at the expected path');
+  assert.ok(outputsText(readNb(run.output)).includes(marker), 'this very notebook was run');
+  assert.equal((await endOf(run.jobDir)).outcome, 'completed');
+});
+
+test.each(['[ab].ipynb', 'a*.ipynb', 'a?.ipynb', '[]a].ipynb'])(
+  'a name with glob characters runs only itself, among notebooks it would match as a pattern: %s',
+  async name => {
+    // The directory's name is a pattern too, one that does not match itself.
+    const dir = mkdirp(join(root, 'glob [xy] *?', Buffer.from(name).toString('hex')));
+    for (const notebook of [name, 'a.ipynb', 'b.ipynb', 'ab.ipynb']) {
+      writeNotebook(join(dir, notebook), [`print('ran ${notebook}')`]);
+    }
+    const run = await runJob(join(dir, name));
+    assert.equal(run.code, 0, run.log);
+    // Spread: node's array is of another realm than the test's, which strict equality tells apart.
+    assert.deepEqual([...readdirSync(join(dir, 'executed'))], [outputNameFor(name)]);
+    assert.ok(
+      outputsText(readNb(run.output)).includes(JSON.stringify(`ran ${name}\n`)),
+      'the output is this very notebook run'
+    );
+    assert.equal((await endOf(run.jobDir)).outcome, 'completed');
+  }
+);
 
 test('the time-limit signal (USR1) ends as timeout and keeps the partial notebook', async () => {
   const dir = mkdirp(join(root, 'slow'));

@@ -121,7 +121,13 @@ describeUnless(slurmUsable())('a scheduler that stops answering mid-run', () => 
         return j.state === 'completed' || j.state === 'failed' ? j : null;
       },
       90_000
-    );
+    ).catch(async e => {
+      const j = (await c.api('GET', `api/jobs/${after.json.id}`)).json;
+      const files = readdirSync(join(dir, 'state', 'jobs', after.json.id));
+      throw new Error(
+        `${e.message}\njob: ${JSON.stringify(j)}\nfiles: ${files}\ncompanion: ${c.output().slice(-2000)}`
+      );
+    });
     assert.equal(done.state, 'completed');
     stream.close();
   });

@@ -102,25 +102,38 @@ describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
   const running = (id: string) =>
     until(`job ${id} to run`, async () => (await job(id)).state === 'running', 60_000);
 
-  it('runs notebooks with awkward names end to end: spaces, quotes, $(…), backticks, a newline, non-ASCII', async () => {
+  it('runs notebooks with awkward names end to end: spaces, quotes, $(…), backticks, a newline, non-ASCII, leading dashes, a backslash', async () => {
     const folder = 'it\'s "here" $(touch PWNED) `touch PWNED`\nsecond line 数据';
     const name = "my nb 'q' $(touch PWNED)\n[1] été.ipynb";
+    const more = ['-x.ipynb', '--help.ipynb', '--to=html.ipynb', 'back\\slash.ipynb'];
     mkdirSync(join(dir, 'root', folder));
     writeFileSync(join(dir, 'root', folder, 'données.txt'), 'read beside the notebook\n');
-    writeFileSync(
-      join(dir, 'root', folder, name),
-      notebookJson(["print(open('données.txt', encoding='utf-8').read().strip())"])
-    );
+    for (const nb of [name, ...more]) {
+      writeFileSync(
+        join(dir, 'root', folder, nb),
+        notebookJson(["print(open('données.txt', encoding='utf-8').read().strip())"])
+      );
+    }
     chownTree(join(dir, 'root', folder), unixUser(SLURM_USER));
     const submitted = await submit(`${folder}/${name}`, {});
     assert.equal(
       submitted.output,
       `${folder}/executed/my nb 'q' $(touch PWNED)\n[1] été_executed.ipynb`
     );
-    const done = await ended(submitted.id, 90_000);
-    assert.equal(done.state, 'completed', JSON.stringify(done));
-    const out = readFileSync(join(dir, 'root', submitted.output), 'utf8');
-    assert.match(out, /read beside the notebook/);
+    const others = [];
+    for (const nb of more) {
+      others.push(await submit(`${folder}/${nb}`, {}));
+    }
+    assert.deepEqual(
+      others.map(j => j.output),
+      more.map(nb => `${folder}/executed/${nb.slice(0, -'.ipynb'.length)}_executed.ipynb`)
+    );
+    for (const run of [submitted, ...others]) {
+      const done = await ended(run.id, 90_000);
+      assert.equal(done.state, 'completed', JSON.stringify(done));
+      const out = readFileSync(join(dir, 'root', run.output), 'utf8');
+      assert.match(out, /read beside the notebook/);
+    }
     for (const where of [join(dir, 'root'), join(dir, 'root', folder), unixUser(SLURM_USER).home]) {
       assert.equal(
         existsSync(join(where, 'PWNED')),

@@ -40,12 +40,24 @@ test('notebook paths: relative, inside, a notebook', () => {
   refused(() => checkNotebookPath('a\0.ipynb'), 400, /NUL/);
 });
 
+test('notebook paths: "/" is the only separator; every other character is part of a name', () => {
+  expect(checkNotebookPath('back\\slash.ipynb')).toBe('back\\slash.ipynb');
+  expect(checkNotebookPath('a\\b/..\\c.ipynb')).toBe('a\\b/..\\c.ipynb');
+  expect(checkNotebookPath('\\lead.ipynb')).toBe('\\lead.ipynb');
+  expect(checkNotebookPath('C:drive.ipynb')).toBe('C:drive.ipynb');
+  expect(checkNotebookPath('-x/--help.ipynb')).toBe('-x/--help.ipynb');
+  expect(checkNotebookPath('--to=html.ipynb')).toBe('--to=html.ipynb');
+  expect(checkNotebookPath('a #?%41 {b}.ipynb')).toBe('a #?%41 {b}.ipynb');
+});
+
 test('resolveNotebook follows symlinks only inside the root and checks the JSON', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'paths-'));
   const root = join(dir, 'root');
   mkdirSync(join(root, 'sub'), { recursive: true });
   const nb = JSON.stringify({ cells: [], nbformat: 4, metadata: {} });
   writeFileSync(join(root, 'sub', 'ok $(x).ipynb'), nb);
+  mkdirSync(join(root, 'a\\b'));
+  writeFileSync(join(root, 'a\\b', 'back\\slash.ipynb'), nb);
   writeFileSync(join(dir, 'out.ipynb'), nb);
   symlinkSync(join(dir, 'out.ipynb'), join(root, 'escape.ipynb'));
   symlinkSync(join(root, 'sub', 'ok $(x).ipynb'), join(root, 'inside.ipynb'));
@@ -57,6 +69,12 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
     const ok = await resolveNotebook(root, 'sub/ok $(x).ipynb');
     expect(ok.outputRelative).toBe('sub/executed/ok $(x)_executed.ipynb');
     expect(ok.dir).toBe(join(root, 'sub'));
+    const backslash = await resolveNotebook(root, 'a\\b/back\\slash.ipynb');
+    expect(backslash.absolute).toBe(join(root, 'a\\b', 'back\\slash.ipynb'));
+    expect(backslash.outputRelative).toBe('a\\b/executed/back\\slash_executed.ipynb');
+    await expect(resolveNotebook(root, 'sub\\ok $(x).ipynb')).rejects.toMatchObject({
+      status: 404
+    });
     expect((await resolveNotebook(root, 'inside.ipynb')).outputRelative).toBe(
       'sub/executed/ok $(x)_executed.ipynb'
     );
@@ -66,6 +84,39 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
       /output directory .* outside the Jupyter root/
     );
     await expect(resolveNotebook(root, 'none.ipynb')).rejects.toMatchObject({ status: 404 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('resolveNotebook refuses a notebook with "<its name>.ipynb" beside it, which nbconvert would run too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paths-'));
+  const nb = JSON.stringify({ cells: [], nbformat: 4, metadata: {} });
+  mkdirSync(join(dir, 'sub'));
+  writeFileSync(join(dir, 'sub', 'x.ipynb'), nb);
+  writeFileSync(join(dir, 'sub', 'x.ipynb.ipynb'), nb);
+  writeFileSync(join(dir, 'y.ipynb'), nb);
+  symlinkSync(join(dir, 'gone'), join(dir, 'y.ipynb.ipynb'));
+  symlinkSync(join(dir, 'sub', 'x.ipynb'), join(dir, 'link.ipynb'));
+  try {
+    await expect(resolveNotebook(dir, 'sub/x.ipynb')).rejects.toMatchObject({
+      status: 400,
+      message:
+        'a file named "sub/x.ipynb.ipynb" lies beside "sub/x.ipynb": ' +
+        'nbconvert would run it too and overwrite the output; rename one of them'
+    });
+    // A broken link is matched by nbconvert's glob all the same.
+    await expect(resolveNotebook(dir, 'y.ipynb')).rejects.toThrow(
+      /^a file named "y\.ipynb\.ipynb" lies beside "y\.ipynb"/
+    );
+    // The sibling that counts is the one beside the notebook a link leads to.
+    await expect(resolveNotebook(dir, 'link.ipynb')).rejects.toThrow(
+      /"sub\/x\.ipynb\.ipynb" lies beside "sub\/x\.ipynb"/
+    );
+    // The longer name alone is an ordinary notebook.
+    expect((await resolveNotebook(dir, 'sub/x.ipynb.ipynb')).outputName).toBe(
+      'x.ipynb_executed.ipynb'
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -145,11 +196,13 @@ test('the store: ids sort by time, writes are atomic, the index survives a resta
     const b = newJobId(new Date('2026-01-02T00:00:00Z'));
     expect(a).toMatch(JOB_ID);
     expect(a < b).toBe(true);
-    const store = new JobStore(state);
+    const store = new JobStore(state, '/home/u');
     store.load();
     const base = {
       notebook: 'n.ipynb',
       output: 'executed/n_executed.ipynb',
+      notebookPath: '/home/u/n.ipynb',
+      outputPath: '/home/u/executed/n_executed.ipynb',
       profile: 'cpu',
       kernel: 'k',
       resources: {},
@@ -172,14 +225,15 @@ test('the store: ids sort by time, writes are atomic, the index survives a resta
     });
     mkdirSync(join(state, 'jobs', '20260103-000000-badbad'));
     writeFileSync(join(state, 'jobs', '20260103-000000-badbad', 'job.json'), '{"id": "20260103-0');
-    const again = new JobStore(state);
+    const again = new JobStore(state, '/home/u');
     const { loaded, skipped } = again.load();
     expect(loaded).toBe(2);
     expect(skipped).toStrictEqual(['20260103-000000-badbad']);
     expect(again.list().map(j => j.id)).toStrictEqual([b, a]);
     expect(again.live().map(j => j.id)).toStrictEqual([b]);
     expect(again.byIdempotencyKey('key')?.id).toBe(a);
-    expect('cancelRequested' in toWire(again.get(b)!)).toBe(false);
+    expect('cancelRequested' in toWire(again.get(b)!, '/home/u')).toBe(false);
+    expect('notebookPath' in toWire(again.get(b)!, '/home/u')).toBe(false);
   } finally {
     rmSync(state, { recursive: true, force: true });
   }

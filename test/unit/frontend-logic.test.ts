@@ -3,9 +3,14 @@ import {
   elapsed,
   endedMessage,
   formatDuration,
+  hostLabel,
+  isRunOf,
+  jobName,
   runLabel,
   stateLabel
 } from '../../src/labels';
+import type { CompanionApi } from '../../src/api';
+import { JobsModel } from '../../src/model';
 import { isLive, sortJobs } from '../../contract/rules';
 import {
   chooseProfile,
@@ -92,6 +97,64 @@ test('paths, labels and ordering', () => {
   const older = job({ id: '20261123-110000-aaaaaa', submittedAt: '2026-11-23T11:00:00.000Z' });
   const newer = job({ id: '20261123-130000-bbbbbb', submittedAt: '2026-11-23T13:00:00.000Z' });
   expect(sortJobs([older, newer]).map(j => j.id)).toStrictEqual([newer.id, older.id]);
+});
+
+/** Another root's x.ipynb, as this companion answers it: its absolute path. */
+const elsewhere = job({
+  id: '20261123-130000-cccccc',
+  notebook: '/home/ada/other/x.ipynb',
+  output: '/home/ada/other/executed/x_executed.ipynb',
+  outsideRoot: true,
+  executor: 'local',
+  host: 'login2',
+  submittedAt: '2026-11-23T13:00:00.000Z'
+});
+const here = job({ notebook: 'x.ipynb', output: 'executed/x_executed.ipynb' });
+
+test('a run is of the open notebook only when it lies under this root', () => {
+  expect(isRunOf(here, 'x.ipynb')).toBe(true);
+  // The executed notebook open in front shows the run that made it.
+  expect(isRunOf(here, 'executed/x_executed.ipynb')).toBe(true);
+  expect(isRunOf(here, 'y.ipynb')).toBe(false);
+  expect(isRunOf(elsewhere, 'x.ipynb')).toBe(false);
+  // Not even when its absolute path is what this root calls the open file.
+  expect(isRunOf(elsewhere, '/home/ada/other/x.ipynb')).toBe(false);
+  expect(isRunOf(elsewhere, '/home/ada/other/executed/x_executed.ipynb')).toBe(false);
+});
+
+test('the sidebar lists another root’s run under All, not under This notebook', () => {
+  const unused = () => Promise.reject(new Error('not used by this test'));
+  const api: CompanionApi = {
+    health: unused,
+    profiles: unused,
+    createKernel: unused,
+    submit: unused,
+    jobs: unused,
+    log: unused,
+    cancel: unused,
+    forget: unused
+  };
+  const model = new JobsModel(api);
+  model.upsert(here);
+  model.upsert(elsewhere);
+  model.currentNotebook = 'x.ipynb';
+  expect(model.visibleJobs.map(j => j.id)).toStrictEqual([here.id]);
+  expect(model.latestFor('x.ipynb')?.id).toBe(here.id);
+  model.filter = 'all';
+  expect(model.visibleJobs.map(j => j.id)).toStrictEqual([elsewhere.id, here.id]);
+});
+
+test('a run from another root reads with its whole path; a local run says its host', () => {
+  expect(jobName(here)).toBe('x.ipynb');
+  expect(jobName(elsewhere)).toBe('/home/ada/other/x.ipynb');
+  expect(endedMessage({ ...elsewhere, state: 'completed' })).toBe(
+    '/home/ada/other/x.ipynb finished: Completed'
+  );
+  expect(hostLabel(elsewhere)).toBe('on login2');
+  expect(hostLabel({ host: 'login2', executor: 'slurm' })).toBeUndefined();
+  expect(hostLabel({ executor: 'local' })).toBeUndefined();
+  // Said once: a local run's node is its host.
+  expect(hostLabel({ ...elsewhere, node: 'login2' })).toBeUndefined();
 });
 
 test('notebook metadata: read defensively, choose a profile the site still has', () => {

@@ -1,12 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   globEscape,
+  nbconvertOutputBase,
   outputNameFor,
   renderJobScript,
   runtimeFile,
   type JobScriptInput
 } from '../../server/runtime/jobScript';
+import { shellQuote } from '../../server/runtime/shellQuote';
 
 const AWKWARD_DIR = '/data/it\'s a "dir" $(touch x) `id` ünï 数据';
 
@@ -36,9 +40,23 @@ test('outputNameFor appends _executed before the extension', () => {
   expect(outputNameFor('noext')).toBe('noext_executed.ipynb');
 });
 
+test('nbconvertOutputBase survives str.format and expanduser', () => {
+  expect(nbconvertOutputBase('a{b}_executed.ipynb')).toBe('./a{{b}}_executed.ipynb');
+  expect(nbconvertOutputBase('{notebook_name}}_executed.ipynb')).toBe(
+    './{{notebook_name}}}}_executed.ipynb'
+  );
+  expect(nbconvertOutputBase('~root_executed.ipynb')).toBe('./~root_executed.ipynb');
+  expect(nbconvertOutputBase('-x_executed.ipynb')).toBe('./-x_executed.ipynb');
+});
+
 test('globEscape makes nbconvert glob patterns match one exact file', () => {
+  // What Python's glob.escape answers for the same paths.
   expect(globEscape('/a/run[1]*?.ipynb')).toBe('/a/run[[]1][*][?].ipynb');
   expect(globEscape('/a/plain.ipynb')).toBe('/a/plain.ipynb');
+  expect(globEscape('/d[1]/[ab].ipynb')).toBe('/d[[]1]/[[]ab].ipynb');
+  expect(globEscape('a*.ipynb')).toBe('a[*].ipynb');
+  expect(globEscape('a?.ipynb')).toBe('a[?].ipynb');
+  expect(globEscape('[]a] [!] **.ipynb')).toBe('[[]]a] [[]!] [*][*].ipynb');
 });
 
 test('the script is valid bash and starts with the shebang', () => {
@@ -81,15 +99,68 @@ test('every value reaches bash exactly as given', () => {
 
 test('the seed command is there, with --config and the kernel', () => {
   const script = renderJobScript(input({ requireGpu: false }));
-  expect(script).toMatch(/-m nbconvert --to notebook --execute "\$NOTEBOOK_ARG"/);
-  expect(script).toMatch(/--output "\$OUTPUT_NAME" --output-dir "\$OUTPUT_DIR"/);
+  expect(script).toMatch(/-m nbconvert --to notebook --execute \\\n/);
+  expect(script).toMatch(/"--output=\$OUTPUT_BASE" "--output-dir=\$OUTPUT_DIR"/);
   expect(script).toMatch(
     /--ExecutePreprocessor\.timeout=-1 "--ExecutePreprocessor\.kernel_name=\$KERNEL"/
   );
-  expect(script).toMatch(/--config "\$NBCONVERT_CONFIG"/);
+  expect(script).toMatch(/"--config=\$NBCONVERT_CONFIG" -- "\$NOTEBOOK_ARG" < \/dev\/null &$/m);
   expect(script).toMatch(/^REQUIRE_GPU=0$/m);
   expect(script).toMatch(/trap 'on_signal USR1' USR1/);
   expect(script).toMatch(/trap 'on_signal TERM' TERM/);
+});
+
+/** The arguments the job script gives nbconvert, caught by a stand-in python. */
+function nbconvertArgv(notebookName: string): { argv: string[]; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'argv-'));
+  try {
+    const python = join(dir, 'python');
+    writeFileSync(python, `#!/bin/bash\nprintf '%s\\0' "$@" > ${shellQuote(join(dir, 'argv'))}\n`);
+    chmodSync(python, 0o755);
+    const script = renderJobScript(
+      input({
+        jobDir: dir,
+        notebookPath: join(dir, notebookName),
+        outputDir: join(dir, 'executed'),
+        outputName: outputNameFor(notebookName),
+        cwd: dir,
+        launcher: [],
+        python,
+        requireGpu: false
+      })
+    );
+    execFileSync('bash', ['-c', script], { stdio: 'ignore', env: { PATH: process.env.PATH } });
+    const argv = readFileSync(join(dir, 'argv'), 'utf8').split('\0').slice(0, -1);
+    return { argv, dir };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test.each([
+  '-x.ipynb',
+  '--help.ipynb',
+  '--to=html.ipynb',
+  '-',
+  'back\\slash.ipynb',
+  '{a} ~b.ipynb'
+])("no value of nbconvert's command can be read as an option: %s", name => {
+  const { argv, dir } = nbconvertArgv(name);
+  const doubledBraces = outputNameFor(name).replace(/[{}]/g, c => c + c);
+  expect(argv).toStrictEqual([
+    '-m',
+    'nbconvert',
+    '--to',
+    'notebook',
+    '--execute',
+    `--output=./${doubledBraces}`,
+    `--output-dir=${dir}/executed`,
+    '--ExecutePreprocessor.timeout=-1',
+    '--ExecutePreprocessor.kernel_name=convcnp-gpu',
+    '--config=/opt/hpc submit/nbconvert_config.py',
+    '--',
+    globEscape(join(dir, name))
+  ]);
 });
 
 test('an empty launcher runs the python alone', () => {

@@ -3,10 +3,14 @@
  * extension's DOM (its contract with src/), submitting, and reading jobs
  * back from the companion through the Jupyter server.
  */
+import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { expect, galata, IJupyterLabPageFixture, test as base } from '@jupyterlab/galata';
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
+import { REPO_ROOT, UI_DATA_DIR, UI_VENV, UI_WORK_DIR } from './env';
 
 const XSRF = crypto.randomBytes(16).toString('hex');
 
@@ -144,4 +148,45 @@ export async function readNotebook(page: IJupyterLabPageFixture, nbPath: string)
   );
   expect(res.status()).toBe(200);
   return (await res.json()).content;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The CLI from source, run in `cwd` as a terminal user there would run it:
+ * with the test server's state directory, profiles, kernels and Python, and
+ * a companion of its own that exits a few seconds after it has nothing to do.
+ */
+export async function runCli(args: string[], cwd: string): Promise<CliResult> {
+  const tsx = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'));
+  const cli = path.join(REPO_ROOT, 'server', 'cli', 'cli.ts');
+  const env = {
+    ...process.env,
+    PATH: `${path.join(UI_VENV, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+    HPC_SUBMIT_STATE_DIR: path.join(UI_WORK_DIR, 'state'),
+    HPC_SUBMIT_PROFILES: path.join(UI_WORK_DIR, 'profiles.json'),
+    HPC_SUBMIT_IDLE_EXIT_MINUTES: '0.1',
+    JUPYTER_DATA_DIR: UI_DATA_DIR,
+    JUPYTER_CONFIG_DIR: path.join(UI_WORK_DIR, 'config'),
+    JUPYTER_RUNTIME_DIR: path.join(UI_WORK_DIR, 'runtime')
+  };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', tsx.href, cli, ...args],
+      { cwd, env, timeout: 120_000 }
+    );
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const failed = e as { code?: unknown; stdout?: string; stderr?: string; message: string };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr || failed.message
+    };
+  }
 }
