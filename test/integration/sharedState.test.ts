@@ -6,11 +6,12 @@
  * while it runs elsewhere; the survivor of a kill -9 catches up.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
-import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
+import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
 import { describeUnless } from '../fixtures/skip';
 import { SLURM_USER, slurmUsable } from '../fixtures/slurm';
 import { chownTree, unixUser } from '../fixtures/users';
@@ -224,6 +225,36 @@ describeUnless(root)('two hosts over one state directory, local executor', () =>
 
 const slurm = root ?? slurmUsable();
 
+/**
+ * `hpc-submit ARGS` as hpcuser on another host (a UTS namespace named `host`),
+ * in `cwd`, over the state directory `state`: a terminal on the login node.
+ */
+function cliOn(
+  host: string,
+  cwd: string,
+  state: string,
+  profiles: string,
+  args: string[]
+): Promise<{ code: number | null; out: string }> {
+  const user = unixUser(SLURM_USER);
+  const loader = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+  const command = [
+    ...['unshare', '--uts', '--', 'sh', '-c', 'hostname "$0" && exec "$@"', host],
+    ...['setpriv', '--reuid', SLURM_USER, '--regid', SLURM_USER, '--init-groups', '--'],
+    ...['env', `HOME=${user.home}`, `USER=${SLURM_USER}`, `HPC_SUBMIT_STATE_DIR=${state}`],
+    ...[`HPC_SUBMIT_PROFILES=${profiles}`, 'HPC_SUBMIT_EXECUTOR=slurm', 'NODE_OPTIONS='],
+    ...[process.execPath, '--import', `file://${loader}`, join(REPO, 'server', 'cli', 'cli.ts')],
+    ...args
+  ];
+  return new Promise(resolve => {
+    const p = spawn(command[0], command.slice(1), { cwd });
+    let out = '';
+    p.stdout.on('data', d => (out += d));
+    p.stderr.on('data', d => (out += d));
+    p.on('exit', code => resolve({ code, out }));
+  });
+}
+
 describeUnless(slurm)('two hosts over one state directory, real Slurm as hpcuser', () => {
   let dir: string, state: string;
   const companions: Companion[] = [];
@@ -247,7 +278,7 @@ describeUnless(slurm)('two hosts over one state directory, real Slurm as hpcuser
     state = join(dir, 'state');
     writeProfiles(join(dir, 'profiles.json'));
     mkdirSync(join(dir, 'root'), { recursive: true });
-    for (const name of ['one', 'two', 'three']) {
+    for (const name of ['one', 'two', 'three', 'four']) {
       writeFileSync(join(dir, 'root', `${name}.ipynb`), sleepy(8));
     }
     chownTree(dir, unixUser(SLURM_USER));
@@ -279,13 +310,36 @@ describeUnless(slurm)('two hosts over one state directory, real Slurm as hpcuser
     assert.equal(three.status, 201, three.text);
     const holder = JSON.parse(readFileSync(join(state, 'owner.json'), 'utf8')).host;
     const follower = holder === 'hub-node' ? login : hub;
+    await until('the run in the list of the companion without the lease', () =>
+      jobOf(follower, three.json.id)
+    );
     const cancel = await follower.api('POST', `api/jobs/${three.json.id}/cancel`);
     assert.equal(cancel.status, 200, cancel.text);
+
+    // The command line on the login node: list, status, logs --follow and cancel of the hub's runs.
+    const cli = (args: string[]) =>
+      cliOn('login-node', join(dir, 'root'), state, join(dir, 'profiles.json'), args);
+    const listed = await cli(['list']);
+    assert.equal(listed.code, 0, listed.out);
+    assert.match(listed.out, new RegExp(`${one.json.id}.*one\\.ipynb.*from hub-node`));
+    const status = await cli(['status', one.json.id]);
+    assert.equal(status.code, 0, status.out);
+    assert.equal(JSON.parse(status.out).host, 'hub-node');
+    const followed = await cli(['logs', one.json.id, '--follow']);
+    assert.equal(followed.code, 0, followed.out);
+    assert.match(followed.out, /on /);
+    const four = await hub.api('POST', 'api/jobs', { notebook: 'four.ipynb', profile: 'cpu' });
+    assert.equal(four.status, 201, four.text);
+    await until('the run in the list of the login node', async () =>
+      (await cli(['status', four.json.id])).code === 0 ? true : null
+    );
+    const cancelled = await cli(['cancel', four.json.id]);
+    assert.equal(cancelled.code, 0, cancelled.out);
 
     // The holder dies mid-run; the survivor takes over and catches up.
     const [dead, survivor] = holder === 'hub-node' ? [hub, login] : [login, hub];
     await dead.stop('SIGKILL');
-    const ids = [one.json.id, two.json.id, three.json.id];
+    const ids = [one.json.id, two.json.id, three.json.id, four.json.id];
     await until(
       'every run to end, seen by the survivor',
       async () => {
@@ -297,7 +351,7 @@ describeUnless(slurm)('two hosts over one state directory, real Slurm as hpcuser
     const jobs = await jobsOf(survivor);
     assert.deepEqual(
       ids.map(id => jobs.find(j => j.id === id).state),
-      ['completed', 'completed', 'cancelled']
+      ['completed', 'completed', 'cancelled', 'cancelled']
     );
     // Restarted, the dead host's companion agrees with the survivor.
     const back = await on(holder);
