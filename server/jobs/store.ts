@@ -121,6 +121,9 @@ export class JobStore {
   /** Bumped on every change, so readers can cache what they derive from the list. */
   version = 0;
 
+  /** The jobs directory's mtime at the last listing. */
+  private listedMtime = -1;
+  private rescans = 0;
   /** job.json's size and mtime as last read or written, per job: what `rescan` compares. */
   private readonly stamps = new Map<string, string>();
 
@@ -169,24 +172,24 @@ export class JobStore {
   async rescan(): Promise<{ changed: JobRecord[]; removed: string[] }> {
     const changed: JobRecord[] = [];
     const removed: string[] = [];
-    let names: string[];
-    try {
-      names = await fs.readdir(this.jobsDir);
-    } catch {
-      return { changed, removed };
-    }
-    const present = new Set(names.filter(n => JOB_ID.test(n)));
-    for (const id of [...this.jobs.keys()]) {
-      if (!present.has(id) && !this.reserved.has(id)) {
-        this.unreserve(id);
-        removed.push(id);
+    // A job directory made or removed changes the listing's mtime: with 10,000
+    // runs in history, reading the listing only then keeps a rescan at a few
+    // ms. Every tenth time it is read anyway: a filesystem that keeps mtimes
+    // to the second (NFS) can hide a second change within the same second.
+    const listed = await fs.stat(this.jobsDir).catch(() => null);
+    let ids = this.live().map(j => j.id);
+    if (listed && (listed.mtimeMs !== this.listedMtime || ++this.rescans % 10 === 0)) {
+      this.listedMtime = listed.mtimeMs;
+      const present = new Set((await fs.readdir(this.jobsDir)).filter(n => JOB_ID.test(n)));
+      for (const id of [...this.jobs.keys()]) {
+        if (!present.has(id) && !this.reserved.has(id)) {
+          this.unreserve(id);
+          removed.push(id);
+        }
       }
+      ids = [...present].filter(id => !this.jobs.has(id) || !isFinal(this.jobs.get(id)!));
     }
-    for (const id of present) {
-      const known = this.jobs.get(id);
-      if (known && isFinal(known)) {
-        continue;
-      }
+    for (const id of ids) {
       const record = await this.reread(id);
       if (record) {
         changed.push(record);
