@@ -1,15 +1,13 @@
 /** Shared pieces of the benchmark: the test user, temp trees, the companion, sdiag. */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  statSync,
-  writeFileSync
-} from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Profile } from '../contract/wire';
+import { readEvents } from '../test/fixtures/companion';
+import { writeTestProfiles } from '../test/fixtures/profiles';
+
+/** The benchmark's notebooks: code cells after a markdown one. */
+export { notebookJson as notebook } from '../test/fixtures/jobRuntime';
 
 export const REPO = resolve(__dirname, '..');
 export const PYTHON = join(REPO, '.venv', 'bin', 'python');
@@ -41,44 +39,22 @@ export function tempTree(prefix: string): string {
   return dir;
 }
 
-export function notebook(cells: string[]): string {
-  return JSON.stringify({
-    cells: cells.map((source, i) => ({
-      cell_type: 'code',
-      id: `c${i}`,
-      metadata: {},
-      execution_count: null,
-      outputs: [],
-      source
-    })),
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-    nbformat: 4,
-    nbformat_minor: 5
-  });
-}
-
-export function writeProfiles(path: string, extra: Record<string, unknown> = {}): void {
-  const base = { launcher: [], python: PYTHON, kernel: 'python3' };
-  writeFileSync(
+/** The CPU profile (as the test profiles, on the partition cpu; `extra` changes it) and a GPU one. */
+export function writeProfiles(path: string, extra: Partial<Profile> = {}): void {
+  writeTestProfiles(
     path,
-    JSON.stringify({
-      profiles: [
-        {
-          ...base,
-          id: 'cpu',
-          label: 'CPU node',
-          resources: { partition: 'cpu', cpus: 1, memory: '200M', time: '00:10:00' },
-          ...extra
-        },
-        {
-          ...base,
-          id: 'gpu',
-          label: 'GPU node',
-          resources: { partition: 'gpu', gpus: 1, cpus: 1, memory: '200M', time: '00:10:00' },
-          requireGpu: true
-        }
-      ]
-    })
+    {
+      python: PYTHON,
+      resources: { partition: 'cpu', cpus: 1, memory: '200M', time: '00:10:00' },
+      ...extra
+    },
+    {
+      id: 'gpu',
+      label: 'GPU node',
+      python: PYTHON,
+      resources: { partition: 'gpu', gpus: 1, cpus: 1, memory: '200M', time: '00:10:00' },
+      requireGpu: true
+    }
   );
 }
 
@@ -236,35 +212,11 @@ export function streams(
   for (let i = 0; i < n; i++) {
     const ac = new AbortController();
     controllers.push(ac);
-    void (async () => {
-      try {
-        const res = await fetch(new URL('api/events', c.url), {
-          headers: { Authorization: `token ${c.token}` },
-          signal: ac.signal
-        });
-        const reader = res.body!.getReader();
-        const dec = new TextDecoder();
-        let buf = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) {
-            return;
-          }
-          buf += dec.decode(value, { stream: true });
-          let cut: number;
-          while ((cut = buf.indexOf('\n\n')) >= 0) {
-            const frame = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            const data = /^event: job\ndata: (.*)$/m.exec(frame)?.[1];
-            if (data && i === 0) {
-              events.push({ at: Date.now(), job: JSON.parse(data) });
-            }
-          }
-        }
-      } catch {
-        // closed
+    void readEvents(c, ac.signal, (type, data) => {
+      if (type === 'job' && i === 0) {
+        events.push({ at: Date.now(), job: JSON.parse(data) });
       }
-    })();
+    });
   }
   return { close: () => controllers.forEach(c => c.abort()), events };
 }

@@ -19,7 +19,9 @@ import {
 } from '../executors/executor';
 import { HttpError, badRequest } from '../http/httpError';
 import { renderJobScript, runtimeFile } from '../runtime/jobScript';
+import { RUN_FACTS_FILE, runFactsJson } from '../runtime/runFacts';
 import { type ResolvedNotebook, resolveNotebook } from './paths';
+import { refuseInvalidNotebook } from './notebookValidation';
 import { resolveResources } from './profiles';
 import type { SchedulerHealthView } from './schedulerHealth';
 import {
@@ -91,6 +93,7 @@ export class JobService {
     const profile = this.profile(request.profile);
     const resources = resolveResources(profile, request.resources);
     const nb = await resolveNotebook(this.deps.rootDir, request.notebook);
+    await refuseInvalidNotebook(profile, nb, jobEnvironment(this.deps.baseEnv ?? process.env));
     // Asked again after the await above: another request with the key may have won meanwhile.
     const raced = this.replay(key);
     if (raced) {
@@ -180,7 +183,10 @@ export class JobService {
     return store.update(record.id, { schedulerId });
   }
 
-  /** job.sh and an empty log.txt in the job's directory; answers what the executor needs. */
+  /**
+   * job.sh, run.json (the facts for the executed notebook's run record) and an
+   * empty log.txt in the job's directory; answers what the executor needs.
+   */
   private async writeJobFiles(
     record: JobRecord,
     profile: Profile,
@@ -203,6 +209,15 @@ export class JobService {
       nbconvertConfigPath: runtimeFile('nbconvert_config.py')
     });
     await fs.writeFile(scriptPath, script, { mode: 0o700 });
+    const facts = runFactsJson({
+      jobId,
+      executor: record.executor,
+      profile: profile.id,
+      resources: record.resources,
+      launcher: profile.launcher,
+      notebookPath: nb.absolute
+    });
+    await fs.writeFile(join(jobDir, RUN_FACTS_FILE), facts, { mode: 0o600 });
     const logPath = join(jobDir, 'log.txt');
     await fs.writeFile(logPath, '', { mode: 0o600 });
     return {

@@ -126,9 +126,19 @@ async function readText(path: string): Promise<string | null> {
   }
 }
 
+/**
+ * status.json, with a failed job's reason completed from its log: the job
+ * script knows only nbconvert's exit code when nbconvert fails outside any
+ * cell, and only the log knows that the scheduler killed it for its memory.
+ */
 export async function readJobStatus(jobDir: string): Promise<JobStatusFile | null> {
   const text = await readText(join(jobDir, 'status.json'));
-  return text === null ? null : parseJobStatus(text);
+  const status = text === null ? null : parseJobStatus(text);
+  if (status?.phase !== 'ended' || status.outcome !== 'failed') {
+    return status;
+  }
+  const reason = failureReason(status.reason, await readLogTail(jobDir));
+  return reason === undefined ? status : { ...status, reason };
 }
 
 export async function readProgress(jobDir: string): Promise<Progress | null> {
@@ -190,6 +200,59 @@ export function endCauseInLog(logTail: string): string | undefined {
     return 'Preempted';
   }
   return undefined;
+}
+
+/** What the job script says when nbconvert failed without leaving a reason.txt. */
+const UNEXPLAINED_EXIT = /^nbconvert exited with code \d+$/;
+
+const TRACEBACK = 'Traceback (most recent call last):';
+/** "pkg.module.Name: message" or "Name": the line that ends a Python traceback. */
+const EXCEPTION_LINE = /^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:: .*)?)$/;
+/** `python -m X` without X: Python reports it in one line, without a traceback. */
+const MODULE_NOT_RUN = /^\S+: No module named \S+$/;
+const MAX_REASON = 500;
+
+/**
+ * The exception that ended the last traceback in the log, as Python names it
+ * without its module ("NotebookValidationError: 'name' is a required
+ * property"), or Python's one-line "No module named" report, whichever comes
+ * last; undefined when the log holds neither. Pure.
+ */
+export function lastExceptionLine(logTail: string): string | undefined {
+  let found: string | undefined;
+  let inTraceback = false;
+  for (const raw of logTail.split('\n')) {
+    const line = raw.trimEnd();
+    if (line.startsWith(TRACEBACK)) {
+      inTraceback = true;
+    } else if (inTraceback) {
+      // Frames are indented; the first line that is not ends the traceback.
+      if (line === '' || /^\s/.test(line)) {
+        continue;
+      }
+      inTraceback = false;
+      found = EXCEPTION_LINE.exec(line)?.[1] ?? found;
+    } else if (MODULE_NOT_RUN.test(line)) {
+      found = line;
+    }
+  }
+  return found?.slice(0, MAX_REASON);
+}
+
+/**
+ * A failed job's reason given its own and its log: out of memory first where
+ * the scheduler's lines in the log say so (the job cannot know why its kernel
+ * was killed), and in place of a bare exit code the exception that ended the
+ * run. Undefined when the log adds nothing. Pure.
+ */
+export function failureReason(own: string | undefined, logTail: string): string | undefined {
+  const told =
+    own === undefined || UNEXPLAINED_EXIT.test(own) ? (lastExceptionLine(logTail) ?? own) : own;
+  if (endCauseInLog(logTail) === 'OutOfMemory') {
+    const outOfMemory = reasonFor('OutOfMemory');
+    return told ? `${outOfMemory} (${told})` : outOfMemory;
+  }
+  return told === own ? undefined : told;
 }
 
 /** The last `bytes` of the job's log, or '' when there is none. */

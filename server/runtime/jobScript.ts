@@ -147,6 +147,8 @@ finish() {
 
 HOST=\${SLURMD_NODENAME:-$(hostname 2>/dev/null || uname -n)}
 STARTED_AT=$(now)
+# The executed notebook's run record starts when the job does.
+export HPC_SUBMIT_STARTED_AT="$STARTED_AT"
 
 # Visible GPUs: what the scheduler granted (CUDA_VISIBLE_DEVICES), else what
 # the driver lists.

@@ -11,21 +11,41 @@
 #     error (nbconvert issue 626).
 #   - leaves a one-line reason in $HPC_SUBMIT_JOB_DIR/reason.txt for the job
 #     script's end record.
+#   - says what produced the output: metadata.kernelspec becomes the kernel the
+#     notebook ran with (opening the output then offers that kernel, not the
+#     source's), and metadata.hpc_submit.run records the job (RunRecord in
+#     runFacts.ts): the companion's facts from $HPC_SUBMIT_JOB_DIR/run.json,
+#     then node, GPUs, times, outcome, Python, git commit and an environment
+#     fingerprint from here. The outcome is the one the job script records.
 # Only the standard library and nbconvert's own dependencies are used: the
 # job's environment has nothing of ours installed.
 #
 # Being a subclass, it still takes every ExecutePreprocessor option given on
 # the command line (timeout, kernel_name, enabled via --execute).
 
+import calendar
+import hashlib
 import json
 import os
+import platform
+import re
+import shutil
 import signal
 import socket
+import subprocess
 import tempfile
+import time
+from importlib import metadata as importlib_metadata
 
 import nbformat
 from nbconvert.exporters.exporter import Exporter
 from nbconvert.preprocessors import ExecutePreprocessor
+
+# Written by the companion into the job directory (RUN_FACTS_FILE in runFacts.ts).
+RUN_FACTS_FILE = "run.json"
+# The same format as the job script's `date -u +%Y-%m-%dT%H:%M:%SZ`.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
 
 
 def _atomic_write_text(path, text):
@@ -57,20 +77,25 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         self._hpc_stopping = False
         self._hpc_saved = False
         self._hpc_nb = nb
+        self._hpc_kernelspec = None
+        self._hpc_run = self._hpc_begin_record(resources)
         self._hpc_write_progress()
         previous = {}
-        for sig in (signal.SIGTERM, signal.SIGUSR1):
+        for sig in STOP_SIGNALS:
             try:
                 previous[sig] = signal.signal(sig, self._hpc_on_signal)
             except (ValueError, OSError):
                 pass  # not the main thread: signals then stay with nbconvert's defaults
         try:
-            return super().preprocess(nb, resources, km)
+            result = super().preprocess(nb, resources, km)
+            self._hpc_end_record("completed")
+            return result
         except JobStopped:
             raise
         except BaseException as error:
-            self._hpc_write_reason(self._hpc_describe(error))
+            reason = self._hpc_write_reason(self._hpc_describe(error))
             if not _is_missing_kernel(error):
+                self._hpc_end_record("failed", reason)
                 self._hpc_save_partial()
             raise
         finally:
@@ -79,6 +104,18 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
                     signal.signal(sig, handler)
                 except (ValueError, OSError, TypeError):
                     pass
+
+    def start_new_kernel(self, **kwargs):
+        super().start_new_kernel(**kwargs)
+        try:
+            spec = self.km.kernel_spec
+            self._hpc_kernelspec = {
+                "name": self.kernel_name,
+                "display_name": spec.display_name,
+                "language": spec.language,
+            }
+        except Exception as error:  # the record must never cost the run
+            self.log.warning("hpc-submit: cannot read the kernel's spec: %s", error)
 
     def preprocess_cell(self, cell, resources, index):
         self._hpc_current = index
@@ -103,14 +140,68 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
             self.log.warning("hpc-submit: cannot write progress: %s", error)
 
     def _hpc_write_reason(self, reason):
+        """Answers the reason as written, the one the job script then records."""
+        reason = " ".join(reason.split())[:500]
         if not self._hpc_job_dir:
-            return
+            return reason
         try:
-            _atomic_write_text(
-                os.path.join(self._hpc_job_dir, "reason.txt"), " ".join(reason.split())[:500] + "\n"
-            )
+            _atomic_write_text(os.path.join(self._hpc_job_dir, "reason.txt"), reason + "\n")
         except OSError as error:
             self.log.warning("hpc-submit: cannot write the failure reason: %s", error)
+        return reason
+
+    def _hpc_begin_record(self, resources):
+        """What is known before the first cell runs (the work tree before any output is written)."""
+        try:
+            facts = _run_facts(self._hpc_job_dir)
+            notebook = facts.get("notebookPath")
+            directory = (
+                os.path.dirname(notebook)
+                if isinstance(notebook, str) and notebook
+                else ((resources or {}).get("metadata") or {}).get("path") or os.getcwd()
+            )
+            launcher = facts.get("launcher") if isinstance(facts.get("launcher"), list) else []
+            record = {
+                "jobId": facts.get("jobId") or os.environ.get("HPC_SUBMIT_JOB_ID"),
+                "schedulerId": _scheduler_id(facts),
+                "executor": facts.get("executor"),
+                "profile": facts.get("profile"),
+                "resources": facts.get("resources"),
+                "node": os.environ.get("SLURMD_NODENAME") or socket.gethostname(),
+                "gpus": _visible_gpus(),
+                "startedAt": os.environ.get("HPC_SUBMIT_STARTED_AT") or _now(),
+                "kernel": self.kernel_name,
+                "launcher": facts.get("launcher"),
+                "pythonVersion": platform.python_version(),
+                "git": _git_state(directory, notebook),
+                "environment": _environment_fingerprint(launcher, directory),
+            }
+            return {k: v for k, v in record.items() if v is not None}
+        except Exception as error:  # the record must never cost the run
+            self.log.warning("hpc-submit: cannot gather the run record: %s", error)
+            return None
+
+    def _hpc_end_record(self, state, reason=None):
+        """Stamps the notebook with its kernel and the run record, just before it is written."""
+        if self._hpc_run is None:
+            return
+        try:
+            nb = self._hpc_nb
+            if self._hpc_kernelspec:
+                nb.metadata["kernelspec"] = dict(self._hpc_kernelspec)
+            ended = _now()
+            run = dict(self._hpc_run, endedAt=ended, state=state)
+            duration = _seconds_between(run["startedAt"], ended)
+            if duration is not None:
+                run["durationSeconds"] = duration
+            if reason:
+                run["reason"] = reason
+            hpc_submit = nb.metadata.get("hpc_submit")
+            if not isinstance(hpc_submit, dict):
+                hpc_submit = {}
+            nb.metadata["hpc_submit"] = dict(hpc_submit, run=run)
+        except Exception as error:
+            self.log.warning("hpc-submit: cannot write the run record: %s", error)
 
     def _hpc_describe(self, error):
         host = socket.gethostname()
@@ -126,7 +217,7 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
             return f"{where} raised {ename}: {evalue}".strip()
         kind = type(error).__name__
         if kind == "DeadKernelError":
-            return f"the kernel died during {where or 'the run'} on {host} (out of memory?)"
+            return f"the kernel died during {where or 'the run'} on {host}"
         if kind == "CellTimeoutError":
             return f"{where} exceeded the cell time limit".strip()
         message = str(error).strip().splitlines()
@@ -151,10 +242,11 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         if self._hpc_stopping:
             return
         self._hpc_stopping = True
+        # The job script's own words and outcome for the same signal.
         if signum == signal.SIGUSR1:
-            reason = "time limit reached"
+            reason, state = "time limit reached", "timeout"
         else:
-            reason = f"stopped by signal {signal.Signals(signum).name}"
+            reason, state = f"stopped by signal {signal.Signals(signum).name[3:]}", "terminated"
         index = self._hpc_current
         if index is not None and 0 <= index < len(self._hpc_nb.cells):
             cell = self._hpc_nb.cells[index]
@@ -168,12 +260,142 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
                     )
                 )
         self._hpc_write_reason(reason)
+        self._hpc_end_record(state, reason)
         self._hpc_save_partial()
         raise JobStopped(reason)
 
 
 def _is_missing_kernel(error):
     return type(error).__name__ == "NoSuchKernel"
+
+
+# --- the run record's facts -----------------------------------------------------
+
+
+def _now():
+    return time.strftime(TIME_FORMAT, time.gmtime())
+
+
+def _seconds_between(start, end):
+    try:
+        seconds = calendar.timegm(time.strptime(end, TIME_FORMAT)) - calendar.timegm(
+            time.strptime(start, TIME_FORMAT)
+        )
+    except (TypeError, ValueError):
+        return None
+    return max(0, seconds)
+
+
+def _run_facts(job_dir):
+    if not job_dir:
+        return {}
+    try:
+        with open(os.path.join(job_dir, RUN_FACTS_FILE), encoding="utf-8") as f:
+            facts = json.load(f)
+    except (OSError, ValueError):
+        return {}
+    return facts if isinstance(facts, dict) else {}
+
+
+def _scheduler_id(facts):
+    if facts.get("executor") == "local":
+        return facts.get("jobId")  # the local executor names a run by the job id
+    return os.environ.get("SLURM_JOB_ID")
+
+
+_SMI_GPU = re.compile(r"^GPU (\d+): (.*?) \(UUID: ([^)]+)\)\s*$")
+
+
+def _visible_gpus():
+    """The driver's names for the GPUs granted (CUDA_VISIBLE_DEVICES), else all it lists."""
+    granted = os.environ.get("CUDA_VISIBLE_DEVICES")
+    ids = [d.strip() for d in (granted or "").split(",") if d.strip() and d.strip() != "NoDevFiles"]
+    listed = _nvidia_smi_gpus()
+    if granted is None:
+        return listed
+    chosen = [g for g in listed if str(g["index"]) in ids or g["uuid"] in ids]
+    return chosen or [{"index": int(d)} if d.isdigit() else {"uuid": d} for d in ids]
+
+
+def _nvidia_smi_gpus():
+    if not shutil.which("nvidia-smi"):
+        return []
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "-L"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    gpus = []
+    for line in out.splitlines():
+        match = _SMI_GPU.match(line)
+        if match:
+            gpus.append({"index": int(match[1]), "name": match[2], "uuid": match[3]})
+    return gpus
+
+
+def _git(directory, *args):
+    done = subprocess.run(
+        ["git", "-C", directory, *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def _git_state(directory, notebook):
+    """
+    The commit, and whether the run differs from it: a tracked file changed, or
+    the notebook itself is not committed. Other untracked files (outputs, data)
+    do not count.
+    """
+    if not shutil.which("git"):
+        return None
+    try:
+        commit = _git(directory, "rev-parse", "--verify", "--quiet", "HEAD")
+        changed = _git(directory, "status", "--porcelain", "--untracked-files=no")
+        if not commit or changed is None:
+            return None
+        if not changed.strip() and isinstance(notebook, str) and notebook:
+            changed = _git(directory, "status", "--porcelain", "--", notebook) or ""
+        return {"commit": commit.strip(), "dirty": bool(changed.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _environment_fingerprint(launcher, directory):
+    """pixi.lock where pixi enters the environment, else the installed packages."""
+    if launcher and isinstance(launcher[0], str) and os.path.basename(launcher[0]) == "pixi":
+        lock = _find_upward(directory, "pixi.lock")
+        if lock:
+            with open(lock, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()
+            return {"source": "pixi.lock", "path": lock, "sha256": digest}
+    return {"source": "packages", "sha256": _packages_sha256()}
+
+
+def _find_upward(directory, name):
+    here = os.path.abspath(directory)
+    while True:
+        candidate = os.path.join(here, name)
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _packages_sha256():
+    """sha256 of the sorted "name==version" lines of this environment, joined by newlines."""
+    lines = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib_metadata.distributions())
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def _with_our_executor(preprocessors):

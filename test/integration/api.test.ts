@@ -8,17 +8,17 @@ import assert from 'node:assert/strict';
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readFileSync,
   readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
-import { PYTHON, notebookJson, outputsText } from '../fixtures/jobRuntime';
+import { notebookJson, outputsText, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 
 const HUB_TOKEN = 'hub-secret-' + 'c0ffee1234567890';
 const JPY_TOKEN = 'jpy-secret-' + 'abcdef0987654321';
@@ -29,34 +29,24 @@ describe('companion API with the local executor', () => {
   const jobDirs = () => (existsSync(join(state, 'jobs')) ? readdirSync(join(state, 'jobs')) : []);
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-api-'));
+    dir = tempDir('hpc-api-');
     root = join(dir, 'root');
     state = join(dir, 'state');
     mkdirSync(join(root, 'project', 'data'), { recursive: true });
     writeFileSync(join(root, 'project', 'data', 'numbers.txt'), '1 2 3 4\n');
-    profiles = join(dir, 'profiles.json');
-    const base = { launcher: [], python: PYTHON, kernel: 'python3' };
-    writeFileSync(
-      profiles,
-      JSON.stringify({
-        profiles: [
-          {
-            ...base,
-            id: 'cpu',
-            label: 'CPU node',
-            resources: { cpus: 1, time: '00:10:00' },
-            limits: { cpus: 2, time: '01:00:00' }
-          },
-          {
-            ...base,
-            id: 'gpu',
-            label: 'GPU node',
-            resources: { gpus: 1, time: '00:10:00' },
-            requireGpu: true
-          },
-          { ...base, id: 'fresh', label: 'Fresh', kernel: 'no-such-kernel-here', resources: {} }
-        ]
-      })
+    profiles = writeTestProfiles(
+      join(dir, 'profiles.json'),
+      {
+        resources: { cpus: 1, time: '00:10:00' },
+        limits: { cpus: 2, time: '01:00:00' }
+      },
+      {
+        id: 'gpu',
+        label: 'GPU node',
+        resources: { gpus: 1, time: '00:10:00' },
+        requireGpu: true
+      },
+      { id: 'fresh', label: 'Fresh', kernel: 'no-such-kernel-here' }
     );
     c = await startCompanion({
       rootDir: root,

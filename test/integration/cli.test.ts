@@ -1,67 +1,25 @@
 /** The command line as a terminal user runs it: run --wait, list, status, logs, cancel, doctor. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { runCli } from '../fixtures/cli';
+import { notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 
 describe('hpc-submit command line', () => {
   let dir: string, root: string, state: string, profiles: string;
-  const cli = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    // An absolute loader path: the CLI runs in the user's folder, not the repository.
-    const tsx = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
-    const r = spawnSync(
-      process.execPath,
-      ['--import', tsx, join(REPO, 'server', 'cli', 'cli.ts'), ...args],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 120_000,
-        env: {
-          ...process.env,
-          NODE_OPTIONS: '',
-          HPC_SUBMIT_STATE_DIR: state,
-          HPC_SUBMIT_EXECUTOR: 'local',
-          HPC_SUBMIT_PROFILES: profiles,
-          ...extraEnv
-        }
-      }
-    );
-    return { code: r.status, out: r.stdout + r.stderr };
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const r = runCli(args, { cwd: root, profiles, state: { dir: state }, env });
+    return { code: r.code, out: r.stdout + r.stderr };
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-cli-'));
+    dir = tempDir('hpc-cli-');
     root = join(dir, 'work');
     state = join(dir, 'state');
     mkdirSync(join(root, 'nbs'), { recursive: true });
     writeFileSync(join(root, 'nbs', 'hello.ipynb'), notebookJson(["print('hello from the cli')"]));
-    profiles = join(dir, 'profiles.json');
-    writeFileSync(
-      profiles,
-      JSON.stringify({
-        profiles: [
-          {
-            id: 'cpu',
-            label: 'CPU node',
-            kernel: 'python3',
-            launcher: [],
-            python: PYTHON,
-            resources: { cpus: 1 }
-          }
-        ]
-      })
-    );
+    profiles = writeTestProfiles(join(dir, 'profiles.json'), { resources: { cpus: 1 } });
   });
 
   afterAll(() => {

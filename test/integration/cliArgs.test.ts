@@ -3,7 +3,6 @@
  * start nothing; a companion the CLI started in the background exits by
  * itself once idle, and the next command starts another.
  */
-import { spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -14,13 +13,11 @@ import {
   writeFileSync
 } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { type CliResult, runCli } from '../fixtures/cli';
+import { REPO, notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 
-// An absolute loader path: the CLI runs in the user's folder, not the repository.
-const TSX = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const VERSION = (
   JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }
 ).version;
@@ -30,27 +27,8 @@ const IDLE_MINUTES = '0.05';
 let dir: string, root: string, profiles: string;
 
 /** The CLI with its state in <data>/jupyterlab-hpc-submit, as XDG_DATA_HOME places it. */
-function cli(data: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, join(REPO, 'server', 'cli', 'cli.ts'), ...args],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        XDG_DATA_HOME: data,
-        HPC_SUBMIT_STATE_DIR: undefined,
-        HPC_SUBMIT_EXECUTOR: 'local',
-        HPC_SUBMIT_PROFILES: profiles,
-        HPC_SUBMIT_IDLE_EXIT_MINUTES: undefined,
-        ...env
-      }
-    }
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(data: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  return runCli(args, { cwd: root, profiles, state: { dataHome: data }, env });
 }
 
 const stateOf = (data: string) => join(data, 'jupyterlab-hpc-submit');
@@ -125,29 +103,14 @@ function openEventStream(data: string): Promise<ClientRequest> {
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hpc-cli-args-'));
+  dir = tempDir('hpc-cli-args-');
   root = join(dir, 'work');
   mkdirSync(join(root, 'nbs'), { recursive: true });
   writeFileSync(
     join(root, 'nbs', 'sleep.ipynb'),
     notebookJson(['import time\ntime.sleep(10)\nprint("slept")'])
   );
-  profiles = join(dir, 'profiles.json');
-  writeFileSync(
-    profiles,
-    JSON.stringify({
-      profiles: [
-        {
-          id: 'cpu',
-          label: 'CPU node',
-          kernel: 'python3',
-          launcher: [],
-          python: PYTHON,
-          resources: { cpus: 1 }
-        }
-      ]
-    })
-  );
+  profiles = writeTestProfiles(join(dir, 'profiles.json'), { resources: { cpus: 1 } });
 });
 
 afterAll(() => {

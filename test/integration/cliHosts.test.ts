@@ -16,41 +16,22 @@ import {
   rmSync,
   writeFileSync
 } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { CompanionFile } from '../../contract/wire';
-import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { type CliResult, runCli } from '../fixtures/cli';
+import { notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 
-// An absolute loader path: the CLI runs in the user's folder, not the repository.
-const TSX = pathToFileURL(join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const HOST = hostname();
 const OTHER_HOST = 'hub-node.example';
 
 let dir: string, data: string, state: string, rootA: string, rootB: string, profiles: string;
 
 /** The CLI run from `cwd`, its state in <data>/jupyterlab-hpc-submit as XDG_DATA_HOME places it. */
-function cli(cwd: string, args: string[], dataHome = data) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', TSX, join(REPO, 'server', 'cli', 'cli.ts'), ...args],
-    {
-      cwd,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        NODE_OPTIONS: '',
-        XDG_DATA_HOME: dataHome,
-        HPC_SUBMIT_STATE_DIR: undefined,
-        HPC_SUBMIT_EXECUTOR: 'local',
-        HPC_SUBMIT_PROFILES: profiles,
-        // The companions stay for the whole file; afterAll stops them.
-        HPC_SUBMIT_IDLE_EXIT_MINUTES: '10'
-      }
-    }
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(cwd: string, args: string[], dataHome = data): CliResult {
+  // The companions stay for the whole file; afterAll stops them.
+  return runCli(args, { cwd, profiles, state: { dataHome }, idleExitMinutes: '10' });
 }
 
 const companionsDir = () => join(state, 'companions');
@@ -88,7 +69,7 @@ function jobId(stdout: string): string {
 }
 
 beforeAll(() => {
-  dir = realpathSync(mkdtempSync(join(tmpdir(), 'hpc-cli-hosts-')));
+  dir = realpathSync(tempDir('hpc-cli-hosts-'));
   data = join(dir, 'data');
   state = join(data, 'jupyterlab-hpc-submit');
   rootA = join(dir, 'a');
@@ -97,22 +78,7 @@ beforeAll(() => {
   mkdirSync(rootB, { recursive: true });
   writeFileSync(join(rootA, 'nbs', 'one.ipynb'), notebookJson(["print('one')"]));
   writeFileSync(join(rootB, 'two.ipynb'), notebookJson(["print('two')"]));
-  profiles = join(dir, 'profiles.json');
-  writeFileSync(
-    profiles,
-    JSON.stringify({
-      profiles: [
-        {
-          id: 'cpu',
-          label: 'CPU node',
-          kernel: 'python3',
-          launcher: [],
-          python: PYTHON,
-          resources: { cpus: 1 }
-        }
-      ]
-    })
-  );
+  profiles = writeTestProfiles(join(dir, 'profiles.json'), { resources: { cpus: 1 } });
 });
 
 afterAll(() => {

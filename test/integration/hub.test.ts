@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { Hub, type CookieJar, hubUnavailable, pythonAs } from '../fixtures/hub';
 import { ensureUser, unixUser } from '../fixtures/users';
 import { until } from '../fixtures/companion';
-import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
+import { notebookJson } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 import { describeUnless } from '../fixtures/skip';
 
 const ALICE = 'hpcsubmit-alice';
@@ -43,21 +44,7 @@ describeUnless(hubUnavailable())('two users on a real JupyterHub', () => {
 
   beforeAll(async () => {
     const profiles = join('/tmp', `hpc-hub-profiles-${process.pid}.json`);
-    writeFileSync(
-      profiles,
-      JSON.stringify({
-        profiles: [
-          {
-            id: 'cpu',
-            label: 'CPU node',
-            kernel: 'python3',
-            launcher: [],
-            python: PYTHON,
-            resources: { cpus: 1, memory: '300M', time: '00:05:00' }
-          }
-        ]
-      })
-    );
+    writeTestProfiles(profiles, { resources: { cpus: 1, memory: '300M', time: '00:05:00' } });
     for (const user of [ALICE, BOB]) {
       const { uid, gid, home } = ensureUser(user);
       homes[user] = home;

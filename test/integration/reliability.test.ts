@@ -5,19 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Companion, listen, startCompanion, until } from '../fixtures/companion';
-import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { REPO, notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 import { chownTree, unixUser } from '../fixtures/users';
@@ -29,7 +21,7 @@ describeUnless(slurmUsable())('a scheduler that stops answering mid-run', () => 
   let dir: string, root: string;
   let c: Companion;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-rel-'));
+    dir = tempDir('hpc-rel-');
     chmodSync(dir, 0o755);
     root = join(dir, 'root');
     mkdirSync(root);
@@ -38,21 +30,9 @@ describeUnless(slurmUsable())('a scheduler that stops answering mid-run', () => 
       notebookJson(["print('start', flush=True)", 'import time; time.sleep(12)', "print('end')"])
     );
     writeFileSync(join(root, 'later.ipynb'), notebookJson(["print('later')"]));
-    writeFileSync(
-      join(dir, 'profiles.json'),
-      JSON.stringify({
-        profiles: [
-          {
-            id: 'cpu',
-            label: 'CPU node',
-            kernel: 'python3',
-            launcher: [],
-            python: PYTHON,
-            resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' }
-          }
-        ]
-      })
-    );
+    writeTestProfiles(join(dir, 'profiles.json'), {
+      resources: { partition: 'cpu', cpus: 1, memory: '300M', time: '00:05:00' }
+    });
     c = await companionAsSlurmUser(dir);
   });
   afterAll(async () => {
@@ -137,7 +117,7 @@ describe('load: concurrent submissions, many streams, a long history', () => {
   let dir: string, root: string, state: string;
   let c: Companion;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-load-'));
+    dir = tempDir('hpc-load-');
     root = join(dir, 'root');
     state = join(dir, 'state');
     mkdirSync(root);
@@ -164,25 +144,10 @@ describe('load: concurrent submissions, many streams, a long history', () => {
         })
       );
     }
-    writeFileSync(
-      join(dir, 'profiles.json'),
-      JSON.stringify({
-        profiles: [
-          {
-            id: 'cpu',
-            label: 'CPU',
-            kernel: 'python3',
-            launcher: [],
-            python: PYTHON,
-            resources: {}
-          }
-        ]
-      })
-    );
     c = await startCompanion({
       rootDir: root,
       stateDir: state,
-      profiles: join(dir, 'profiles.json')
+      profiles: writeTestProfiles(join(dir, 'profiles.json'))
     });
   });
   afterAll(async () => {
@@ -252,35 +217,21 @@ describeUnless(process.getuid?.() !== 0 && 'needs root to run the companion as h
   () => {
     it('answers a clear 507 and keeps serving; works again once writable', async () => {
       execFileSync(join(REPO, 'scripts', 'slurm-cluster.sh'), ['up'], { stdio: 'ignore' }); // creates hpcuser
-      const dir = mkdtempSync(join(tmpdir(), 'hpc-ro-'));
+      const dir = tempDir('hpc-ro-');
       chmodSync(dir, 0o755);
       const root = join(dir, 'root');
       const jobs = join(dir, 'state', 'jobs');
       mkdirSync(root);
       mkdirSync(jobs, { recursive: true });
       writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
-      writeFileSync(
-        join(dir, 'profiles.json'),
-        JSON.stringify({
-          profiles: [
-            {
-              id: 'cpu',
-              label: 'CPU',
-              kernel: 'python3',
-              launcher: [],
-              python: PYTHON,
-              resources: {}
-            }
-          ]
-        })
-      );
+      const profiles = writeTestProfiles(join(dir, 'profiles.json'));
       const user = unixUser(USER);
       chownTree(dir, user);
       chmodSync(jobs, 0o555);
       const c = await startCompanion({
         rootDir: root,
         stateDir: join(dir, 'state'),
-        profiles: join(dir, 'profiles.json'),
+        profiles,
         user: { name: USER, home: user.home }
       });
       try {
@@ -319,7 +270,7 @@ function noTmpfs(): string | null {
   if (process.getuid?.() !== 0) {
     return 'needs root to mount a small filesystem';
   }
-  const probe = mkdtempSync(join(tmpdir(), 'hpc-tmpfs-'));
+  const probe = tempDir('hpc-tmpfs-');
   try {
     mountTmpfs(probe);
     execFileSync('umount', [probe], { stdio: 'ignore' });
@@ -333,7 +284,7 @@ function noTmpfs(): string | null {
 
 describeUnless(noTmpfs())('a state directory on a full disk', () => {
   it('answers a clear 507 and keeps serving; works again once there is space', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'hpc-full-'));
+    const dir = tempDir('hpc-full-');
     const state = join(dir, 'state');
     mkdirSync(state);
     mountTmpfs(state);
@@ -342,25 +293,10 @@ describeUnless(noTmpfs())('a state directory on a full disk', () => {
       const root = join(dir, 'root');
       mkdirSync(root);
       writeFileSync(join(root, 'a.ipynb'), notebookJson(["print('a')"]));
-      writeFileSync(
-        join(dir, 'profiles.json'),
-        JSON.stringify({
-          profiles: [
-            {
-              id: 'cpu',
-              label: 'CPU',
-              kernel: 'python3',
-              launcher: [],
-              python: PYTHON,
-              resources: {}
-            }
-          ]
-        })
-      );
       c = await startCompanion({
         rootDir: root,
         stateDir: state,
-        profiles: join(dir, 'profiles.json')
+        profiles: writeTestProfiles(join(dir, 'profiles.json'))
       });
       // Fill what is left, to the last block.
       const filler = join(state, 'filler');

@@ -7,26 +7,19 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
-import { PYTHON, REPO, notebookJson } from '../fixtures/jobRuntime';
+import { REPO, notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 import { describeUnless } from '../fixtures/skip';
 import { SLURM_USER, slurmUsable } from '../fixtures/slurm';
 import { chownTree, unixUser } from '../fixtures/users';
 
 const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
-function writeProfiles(path: string): void {
-  const base = { launcher: [], python: PYTHON, kernel: 'python3' };
-  writeFileSync(
-    path,
-    JSON.stringify({
-      profiles: [{ ...base, id: 'cpu', label: 'CPU node', resources: { time: '00:10:00' } }]
-    })
-  );
-}
+const writeProfiles = (path: string) =>
+  writeTestProfiles(path, { resources: { time: '00:10:00' } });
 
 const sleepy = (seconds: number) =>
   notebookJson([`import time, socket; time.sleep(${seconds}); print('on', socket.gethostname())`]);
@@ -65,7 +58,7 @@ describe('two roots over one state directory (one host)', () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-roots-'));
+    dir = tempDir('hpc-roots-');
     home = join(dir, 'home', 'u');
     state = join(dir, 'state');
     profiles = join(dir, 'profiles.json');
@@ -155,7 +148,7 @@ describeUnless(root)('two hosts over one state directory, local executor', () =>
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-hosts-local-'));
+    dir = tempDir('hpc-hosts-local-');
     rootDir = join(dir, 'root');
     state = join(dir, 'state');
     profiles = join(dir, 'profiles.json');
@@ -274,7 +267,7 @@ describeUnless(slurm)('two hosts over one state directory, real Slurm as hpcuser
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-hosts-slurm-'));
+    dir = tempDir('hpc-hosts-slurm-');
     state = join(dir, 'state');
     writeProfiles(join(dir, 'profiles.json'));
     mkdirSync(join(dir, 'root'), { recursive: true });

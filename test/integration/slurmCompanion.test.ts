@@ -11,19 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync
-} from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { type Companion, until } from '../fixtures/companion';
-import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
+import { notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { writeTestProfiles } from '../fixtures/profiles';
 import { CLUSTER, SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 import { chownTree, unixUser } from '../fixtures/users';
@@ -37,7 +30,7 @@ describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
   let c: Companion;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hpc-faults-'));
+    dir = tempDir('hpc-faults-');
     chmodSync(dir, 0o755);
     const root = join(dir, 'root');
     mkdirSync(root);
@@ -56,21 +49,9 @@ describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
         "import time\nheld = []\nfor _ in range(40):\n    held.append(b'x' * (50 << 20))\n    time.sleep(0.1)\nprint('survived')"
       ])
     );
-    writeFileSync(
-      join(dir, 'profiles.json'),
-      JSON.stringify({
-        profiles: [
-          {
-            id: 'cpu',
-            label: 'CPU node',
-            kernel: 'python3',
-            launcher: [],
-            python: PYTHON,
-            resources: { partition: 'cpu', cpus: 1, memory: '2G', time: '00:10:00' }
-          }
-        ]
-      })
-    );
+    writeTestProfiles(join(dir, 'profiles.json'), {
+      resources: { partition: 'cpu', cpus: 1, memory: '2G', time: '00:10:00' }
+    });
     c = await companionAsSlurmUser(dir);
   });
 

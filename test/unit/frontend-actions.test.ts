@@ -11,14 +11,9 @@ import type { CompanionApi, LogChunk } from '../../src/api';
 import { JobEventStream } from '../../src/eventStream';
 import { JobsModel } from '../../src/model';
 import type { Job, ProfileStatus, Resources } from '../../contract/wire';
+import { gpuProfile, testJob } from '../fixtures/wire';
 
-const GPU: ProfileStatus = {
-  id: 'gpu',
-  label: 'GPU node',
-  kernel: 'convcnp-gpu',
-  launcher: ['pixi', 'run', '-e', 'gpu'],
-  resources: { partition: 'gpu', gpus: 1 },
-  available: true,
+const GPU = gpuProfile({
   problems: [
     {
       code: 'kernel-missing',
@@ -26,7 +21,7 @@ const GPU: ProfileStatus = {
       fix: 'pixi run -e gpu python -m ipykernel install --user --name convcnp-gpu'
     }
   ]
-};
+});
 
 /** The companion's HTTP answers, from memory: the transport the model talks to. */
 class FakeCompanion implements CompanionApi {
@@ -300,18 +295,7 @@ describe('JobEventStream', () => {
     await jest.advanceTimersByTimeAsync(0);
     expect(jobs).toHaveBeenCalledTimes(1);
 
-    const job: Job = {
-      id: 'j1',
-      notebook: 'exp/a.ipynb',
-      output: 'exp/executed/a_executed.ipynb',
-      profile: 'gpu',
-      kernel: 'convcnp-gpu',
-      resources: {},
-      executor: 'local',
-      schedulerId: '1',
-      state: 'running',
-      submittedAt: '2026-11-23T12:00:00.000Z'
-    };
+    const job = testJob({ state: 'running' });
     latest().push('job', job);
     expect(model.job('j1')?.state).toBe('running');
     latest().push('scheduler', { reachable: false, message: 'squeue: timeout' });

@@ -4,17 +4,9 @@ import {
   summarizeKernels,
   type KernelSpecMap
 } from '../../src/kernelInfo';
-import type { ProfileStatus } from '../../contract/wire';
+import { gpuProfile } from '../fixtures/wire';
 
-const gpu: ProfileStatus = {
-  id: 'gpu',
-  label: 'GPU node',
-  kernel: 'convcnp-gpu',
-  launcher: ['pixi', 'run', '-e', 'gpu'],
-  resources: { partition: 'gpu', gpus: 1 },
-  available: true,
-  problems: []
-};
+const gpu = gpuProfile();
 
 const specs: KernelSpecMap = {
   python3: { name: 'python3', display_name: 'Python 3 (ipykernel)' },

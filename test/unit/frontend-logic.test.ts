@@ -21,30 +21,19 @@ import {
 } from '../../src/metadata';
 import { readSettings } from '../../src/settings';
 import type { Job, ProfileStatus } from '../../contract/wire';
+import { gpuProfile, testJob } from '../fixtures/wire';
 
-const job = (over: Partial<Job>): Job => ({
-  id: '20261123-120000-aaaaaa',
-  notebook: 'a/b.ipynb',
-  output: 'a/executed/b_executed.ipynb',
-  profile: 'gpu',
-  kernel: 'convcnp-gpu',
-  resources: {},
-  executor: 'slurm',
-  schedulerId: '1',
-  state: 'queued',
-  submittedAt: '2026-11-23T12:00:00.000Z',
-  ...over
-});
+/** A queued Slurm run of a/b.ipynb. */
+const job = (over: Partial<Job>): Job =>
+  testJob({
+    id: '20261123-120000-aaaaaa',
+    notebook: 'a/b.ipynb',
+    output: 'a/executed/b_executed.ipynb',
+    executor: 'slurm',
+    ...over
+  });
 
-const gpu: ProfileStatus = {
-  id: 'gpu',
-  label: 'GPU node',
-  kernel: 'convcnp-gpu',
-  launcher: ['pixi', 'run', '-e', 'gpu'],
-  resources: { partition: 'gpu', gpus: 1 },
-  available: true,
-  problems: []
-};
+const gpu = gpuProfile();
 const cpu: ProfileStatus = {
   ...gpu,
   id: 'cpu',

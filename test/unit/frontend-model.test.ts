@@ -7,20 +7,7 @@
 import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
 import type { Job } from '../../contract/wire';
-
-const job = (over: Partial<Job>): Job => ({
-  id: 'j1',
-  notebook: 'exp/a.ipynb',
-  output: 'exp/executed/a_executed.ipynb',
-  profile: 'gpu',
-  kernel: 'convcnp-gpu',
-  resources: {},
-  executor: 'local',
-  schedulerId: '1',
-  state: 'queued',
-  submittedAt: '2026-11-23T12:00:00.000Z',
-  ...over
-});
+import { testJob } from '../fixtures/wire';
 
 function listing(jobs: () => Job[]): CompanionApi {
   const unused = () => Promise.reject(new Error('not used by this test'));
@@ -44,27 +31,27 @@ test('events update jobs newest first; a live job reaching a final state is sign
   model.changed.connect(() => changes++);
 
   // Inserted from the submit response, before any event.
-  model.upsert(job({}));
+  model.upsert(testJob({}));
   model.apply({
     type: 'job',
-    job: job({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' })
+    job: testJob({ id: 'j2', notebook: 'exp/b.ipynb', submittedAt: '2026-11-23T12:05:00.000Z' })
   });
   expect(model.jobs.map(j => j.id)).toStrictEqual(['j2', 'j1']);
   expect(model.anyRunning).toBe(true);
 
   model.apply({
     type: 'job',
-    job: job({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } })
+    job: testJob({ state: 'running', node: 'gpu01', progress: { cell: 1, total: 3 } })
   });
   expect(model.job('j1')?.node).toBe('gpu01');
   expect(ended.length).toBe(0);
   model.apply({
     type: 'job',
-    job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
+    job: testJob({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
   });
   model.apply({
     type: 'job',
-    job: job({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
+    job: testJob({ state: 'completed', endedAt: '2026-11-23T12:03:00.000Z' })
   });
   expect(ended.map(j => [j.id, j.state])).toStrictEqual([['j1', 'completed']]);
 
@@ -72,7 +59,7 @@ test('events update jobs newest first; a live job reaching a final state is sign
   expect(model.job('j1')).toBeUndefined();
   model.apply({
     type: 'job',
-    job: job({
+    job: testJob({
       id: 'j2',
       notebook: 'exp/b.ipynb',
       state: 'cancelled',
@@ -87,7 +74,7 @@ test('a job first seen already ended is not announced as ending', () => {
   const model = new JobsModel(listing(() => []));
   const ended: Job[] = [];
   model.jobEnded.connect((_, j) => ended.push(j));
-  model.apply({ type: 'job', job: job({ state: 'failed', reason: 'boom' }) });
+  model.apply({ type: 'job', job: testJob({ state: 'failed', reason: 'boom' }) });
   expect(ended).toStrictEqual([]);
 });
 
@@ -108,8 +95,10 @@ test('scheduler reachability follows events', () => {
 
 test('the filter shows this notebook’s runs, and an executed notebook’s own run', () => {
   const model = new JobsModel(listing(() => []));
-  model.upsert(job({}));
-  model.upsert(job({ id: 'j2', notebook: 'exp/b.ipynb', output: 'exp/executed/b_executed.ipynb' }));
+  model.upsert(testJob({}));
+  model.upsert(
+    testJob({ id: 'j2', notebook: 'exp/b.ipynb', output: 'exp/executed/b_executed.ipynb' })
+  );
   expect(model.filter).toBe('notebook');
   // No notebook open: all.
   expect(model.visibleJobs.length).toBe(2);
@@ -122,13 +111,13 @@ test('the filter shows this notebook’s runs, and an executed notebook’s own 
 });
 
 test('catch-up after a gap: ends seen in the listing are signalled, forgotten jobs dropped', async () => {
-  let answer = [job({ state: 'running' }), job({ id: 'gone', state: 'completed' })];
+  let answer = [testJob({ state: 'running' }), testJob({ id: 'gone', state: 'completed' })];
   const model = new JobsModel(listing(() => answer));
   const ended: string[] = [];
   model.jobEnded.connect((_, j) => ended.push(j.id));
   await model.refreshJobs();
   expect(model.jobs.map(j => j.id).sort()).toStrictEqual(['gone', 'j1']);
-  answer = [job({ state: 'timeout', reason: 'time limit reached' })];
+  answer = [testJob({ state: 'timeout', reason: 'time limit reached' })];
   await model.refreshJobs();
   expect(model.jobs.map(j => [j.id, j.state])).toStrictEqual([['j1', 'timeout']]);
   expect(ended).toStrictEqual(['j1']);
@@ -141,7 +130,7 @@ test('a companion that cannot be reached is said in words, and the jobs stay', a
     if (fail) {
       throw new Error('the hpc-submit companion is not answering (HTTP 502)');
     }
-    return [job({ state: 'running' })];
+    return [testJob({ state: 'running' })];
   });
   const model = new JobsModel(api);
   await model.refreshJobs();

@@ -10,6 +10,7 @@ import {
   runtimeFile,
   type JobScriptInput
 } from '../../server/runtime/jobScript';
+import { RUN_FACTS_FILE, runFactsJson } from '../../server/runtime/runFacts';
 import { shellQuote } from '../../server/runtime/shellQuote';
 
 const AWKWARD_DIR = '/data/it\'s a "dir" $(touch x) `id` ünï 数据';
@@ -176,4 +177,46 @@ test('runtimeFile finds the nbconvert config and the profiles schema of the sour
   const config = runtimeFile('nbconvert_config.py');
   expect(existsSync(config)).toBeTruthy();
   expect(readFileSync(config, 'utf8')).toMatch(/HpcSubmitExecutePreprocessor/);
+});
+
+test("the job's start reaches nbconvert, for the run record's startedAt", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'started-'));
+  try {
+    const python = join(dir, 'python');
+    const seen = join(dir, 'started');
+    writeFileSync(
+      python,
+      `#!/bin/bash\nprintf '%s' "$HPC_SUBMIT_STARTED_AT" > ${shellQuote(seen)}\n`
+    );
+    chmodSync(python, 0o755);
+    const script = renderJobScript(
+      input({
+        jobDir: dir,
+        cwd: dir,
+        outputDir: join(dir, 'executed'),
+        launcher: [],
+        python,
+        requireGpu: false
+      })
+    );
+    execFileSync('bash', ['-c', script], { stdio: 'ignore', env: { PATH: process.env.PATH } });
+    const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'));
+    expect(readFileSync(seen, 'utf8')).toBe(status.startedAt);
+    expect(status.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('run.json carries the facts as data, whatever they hold', () => {
+  const facts = {
+    jobId: 'job-1',
+    executor: 'slurm' as const,
+    profile: 'gpu "a100"',
+    resources: { partition: 'gpu', gpus: 2, time: '04:00:00' },
+    launcher: ['pixi', 'run', '-e', "$(touch x) 'q'"],
+    notebookPath: `${AWKWARD_DIR}/nb\n.ipynb`
+  };
+  expect(JSON.parse(runFactsJson(facts))).toStrictEqual(facts);
+  expect(RUN_FACTS_FILE).toBe('run.json');
 });

@@ -136,6 +136,35 @@ export async function submitFromToolbar(
   return response.json();
 }
 
+/**
+ * Opens the notebook, picks the profile, opens the sidebar and submits from
+ * the toolbar; resolves with the job the companion created and its row.
+ */
+export async function submitNotebook(
+  page: IJupyterLabPageFixture,
+  nbPath: string,
+  profile: string
+): Promise<{ panel: Locator; sidebar: Locator; job: any; row: Locator }> {
+  const panel = await openNotebook(page, nbPath);
+  await profilePicker(panel).selectOption(profile);
+  const sidebar = await openSidebar(page);
+  const job = await submitFromToolbar(page, panel);
+  return { panel, sidebar, job, row: jobRow(page, job.id) };
+}
+
+/** Opens the row's executed notebook (`name`) from the sidebar; answers its cells' outputs. */
+export async function openOutput(
+  page: IJupyterLabPageFixture,
+  row: Locator,
+  name: string
+): Promise<Locator> {
+  await rowButton(row, 'Open output').click();
+  await expect(page.activity.getTabLocator(name)).toBeVisible();
+  const output = await page.activity.getPanelLocator(name);
+  expect(output).not.toBeNull();
+  return output!.locator('.jp-OutputArea-output');
+}
+
 /** The job reaches `state`, shown by its row in the sidebar. */
 export async function expectRowState(row: Locator, state: string, timeout: number): Promise<void> {
   await expect(row).toHaveAttribute('data-state', state, { timeout });

@@ -7,18 +7,7 @@
 import * as path from 'node:path';
 import { expect } from '@jupyterlab/galata';
 import { REPO_ROOT, WITH_SLURM } from './env';
-import {
-  expectRowState,
-  fetchJob,
-  jobRow,
-  openNotebook,
-  openSidebar,
-  profilePicker,
-  putNotebook,
-  rowButton,
-  submitFromToolbar,
-  test
-} from './helpers';
+import { expectRowState, fetchJob, openOutput, putNotebook, submitNotebook, test } from './helpers';
 
 test.skip(
   !WITH_SLURM,
@@ -46,14 +35,9 @@ test('the GPU profile runs on a Slurm GPU node and its output appears', async ({
     'gpu-run.ipynb',
     path.join(samples, 'experiment.ipynb')
   );
-  const panel = await openNotebook(page, nb);
-  await profilePicker(panel).selectOption('gpu');
-  await openSidebar(page);
-
-  const job = await submitFromToolbar(page, panel);
+  const { job, row } = await submitNotebook(page, nb, 'gpu');
   expect(job.executor).toBe('slurm');
   expect(job.schedulerId).toMatch(/^\d+$/);
-  const row = jobRow(page, job.id);
   await expectRowState(row, 'running', 120_000);
   await expectRowState(row, 'completed', 180_000);
   const done = await fetchJob(page, job.id);
@@ -63,11 +47,7 @@ test('the GPU profile runs on a Slurm GPU node and its output appears', async ({
   await expect
     .poll(() => page.filebrowser.isFileListedInBrowser('executed'), { timeout: 6_000 })
     .toBe(true);
-  await rowButton(row, 'Open output').click();
-  await expect(page.activity.getTabLocator('gpu-run_executed.ipynb')).toBeVisible();
-  const output = await page.activity.getPanelLocator('gpu-run_executed.ipynb');
+  const outputs = await openOutput(page, row, 'gpu-run_executed.ipynb');
   // The job got a GPU from Slurm's gres (CUDA_VISIBLE_DEVICES is set).
-  await expect(
-    output!.locator('.jp-OutputArea-output').filter({ hasText: /visible GPUs: \d/ })
-  ).toBeVisible();
+  await expect(outputs.filter({ hasText: /visible GPUs: \d/ })).toBeVisible();
 });

@@ -8,12 +8,10 @@ import {
   expectRowState,
   fetchJob,
   jobRow,
-  openNotebook,
-  openSidebar,
-  profilePicker,
+  openOutput,
   putNotebook,
   rowButton,
-  submitFromToolbar,
+  submitNotebook,
   test
 } from './helpers';
 
@@ -26,9 +24,6 @@ test('a run completes live and its output opens from the sidebar', async ({
   tmpPath
 }) => {
   const nb = await putNotebook(request, tmpPath, 'ok.ipynb');
-  const panel = await openNotebook(page, nb);
-  await profilePicker(panel).selectOption('cpu');
-  const sidebar = await openSidebar(page);
 
   // Events reach the page while the job runs, not buffered until the stream ends.
   await page.evaluate(() => {
@@ -40,13 +35,12 @@ test('a run completes live and its output opens from the sidebar', async ({
     w.__hpcEventSource = es;
   });
 
-  const job = await submitFromToolbar(page, panel);
+  const { sidebar, job, row } = await submitNotebook(page, nb, 'cpu');
   expect(job.notebook).toBe(nb);
   expect(job.profile).toBe('cpu');
   expect(job.kernel).toBe('hpc-test-cpu');
   expect(job.output).toBe(`${tmpPath}/executed/ok_executed.ipynb`);
 
-  const row = jobRow(page, job.id);
   await expect(row).toBeVisible(); // at once, not after a poll
   await expect(row).toHaveAttribute('data-state', /queued|running/);
   await expectRowState(row, 'running', 30_000);
@@ -66,12 +60,8 @@ test('a run completes live and its output opens from the sidebar', async ({
     })
     .toBe(true);
 
-  await rowButton(row, 'Open output').click();
-  await expect(page.activity.getTabLocator('ok_executed.ipynb')).toBeVisible();
-  const output = await page.activity.getPanelLocator('ok_executed.ipynb');
-  await expect(
-    output!.locator('.jp-OutputArea-output').filter({ hasText: 'answer 42' })
-  ).toBeVisible();
+  const outputs = await openOutput(page, row, 'ok_executed.ipynb');
+  await expect(outputs.filter({ hasText: 'answer 42' })).toBeVisible();
 
   // The log opens in a JupyterLab panel.
   await rowButton(row, 'Show log').click();
@@ -96,12 +86,7 @@ test('a failing run ends failed with its reason, and its output shows the traceb
   tmpPath
 }) => {
   const nb = await putNotebook(request, tmpPath, 'fails.ipynb');
-  const panel = await openNotebook(page, nb);
-  await profilePicker(panel).selectOption('cpu');
-  await openSidebar(page);
-
-  const job = await submitFromToolbar(page, panel);
-  const row = jobRow(page, job.id);
+  const { job, row } = await submitNotebook(page, nb, 'cpu');
   await expect(row).toBeVisible();
   await expectRowState(row, 'failed', 60_000);
 
@@ -110,19 +95,10 @@ test('a failing run ends failed with its reason, and its output shows the traceb
   expect(failed.reason, 'a failed job says why').toBeTruthy();
   await expect(row).toContainText(String(failed.reason).slice(0, 40));
 
-  await rowButton(row, 'Open output').click();
-  await expect(page.activity.getTabLocator('fails_executed.ipynb')).toBeVisible();
-  const output = await page.activity.getPanelLocator('fails_executed.ipynb');
-  expect(output).not.toBeNull();
-  await expect(
-    output!.locator('.jp-OutputArea-output').filter({ hasText: 'before the failure' })
-  ).toBeVisible();
-  await expect(
-    output!.locator('.jp-OutputArea-output').filter({ hasText: 'boom from the UI test' })
-  ).toBeVisible();
-  await expect(
-    output!.locator('.jp-OutputArea-output').filter({ hasText: 'never reached' })
-  ).toHaveCount(0);
+  const outputs = await openOutput(page, row, 'fails_executed.ipynb');
+  await expect(outputs.filter({ hasText: 'before the failure' })).toBeVisible();
+  await expect(outputs.filter({ hasText: 'boom from the UI test' })).toBeVisible();
+  await expect(outputs.filter({ hasText: 'never reached' })).toHaveCount(0);
 
   // Run again submits the same notebook once more.
   const again = page.waitForResponse(
