@@ -96,11 +96,65 @@ export interface Job {
   /** The GPUs the job saw (CUDA_VISIBLE_DEVICES or nvidia-smi), as reported by the job. */
   gpus?: string[];
   progress?: Progress;
+  /** Live use while it runs, and its summary after the end (from the job's own samples). */
+  usage?: UsageSummary;
+  /** After the end: how the run used what it asked for. */
+  efficiency?: Efficiency;
+  /** Queued on Slurm: the scheduler's own estimate of the start (ISO 8601), when it has one. */
+  expectedStart?: string;
   /** ISO 8601 times. */
   submittedAt: string;
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
+}
+
+/** One GPU as the job's sampler saw it (nvidia-smi, for the granted devices). */
+export interface GpuUse {
+  index: number;
+  /** Utilization, percent. */
+  util: number;
+  memUsedMiB: number;
+  memTotalMiB: number;
+}
+
+/** One point of a run's use of the hardware, sampled by the job itself. */
+export interface UsagePoint {
+  /** ISO 8601. */
+  t: string;
+  /** CPU of the job's process tree since the last sample, percent of one core. */
+  cpuPercent: number;
+  /** Resident memory of the job's process tree, bytes. */
+  rssBytes: number;
+  gpus?: GpuUse[];
+}
+
+export interface UsageSummary {
+  /** The newest sample. */
+  latest?: UsagePoint;
+  /** The last few samples, oldest first, for a small history line. */
+  history: UsagePoint[];
+  peakRssBytes: number;
+  /** Mean GPU utilization over every sample, percent; absent without GPUs. */
+  meanGpuUtil?: number;
+  /** Memory asked (the resources' `memory`), bytes, when known. */
+  memoryAskedBytes?: number;
+  /** Set while the GPUs have stayed at 0% since the start for the idle-warning period. */
+  gpuIdleWarning?: string;
+}
+
+export interface Efficiency {
+  wallSeconds: number;
+  timeLimitSeconds?: number;
+  peakRssBytes?: number;
+  memoryAskedBytes?: number;
+  meanGpuUtil?: number;
+  /** CPU time over (wall time × CPUs asked), percent. */
+  cpuEfficiency?: number;
+  /** Where the figures come from: the job's own samples, and sacct where the site has accounting. */
+  source: 'samples' | 'samples+sacct';
+  /** Sentences where the request was far above use: "peak 3.1 GiB of 32 GiB asked". */
+  hints: string[];
 }
 
 /** POST /api/jobs body. */
