@@ -122,16 +122,9 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     maxConcurrent: opts.maxConcurrent
   });
   const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
-  const { app, poller, events, service } = assemble({
-    opts,
-    rootDir,
-    store,
-    executor,
-    profiles,
-    token
-  });
+  const parts = assemble({ opts, rootDir, store, executor, profiles, token });
 
-  const server = await listen(app, opts);
+  const server = await listen(parts.app, opts);
   const url = opts.unixSocket
     ? `unix:${opts.unixSocket}`
     : `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -145,32 +138,46 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     rootDir,
     version: VERSION
   });
-  const lease = new LeaseKeeper({ stateDir, log });
-  service.holdsLease = () => lease.role === 'owner';
-  // Only the lease holder asks the scheduler and updates records after submission.
-  lease.onChange(role => (role === 'owner' ? void writeAsOwner() : poller.stop()));
-  const writeAsOwner = async () => {
-    await adoptRuns(store, executor);
-    poller.start();
-  };
-  if ((await lease.start()) === 'owner') {
-    await writeAsOwner();
-  }
-  const rescan = followOtherCompanions(store, events, job => service.wire(job));
+  const lease = await writeWhileHoldingLease(stateDir, store, executor, parts);
+  const rescan = followOtherCompanions(store, parts.events, job => parts.service.wire(job));
 
   return {
     url,
     async close() {
       clearInterval(rescan);
-      poller.stop();
+      parts.poller.stop();
       await lease.stop();
-      events.close();
+      parts.events.close();
       await new Promise<void>(ok => server.close(() => ok()));
       server.closeAllConnections?.();
       await executor.close?.();
       await removeCompanionFile(stateDir);
     }
   };
+}
+
+/**
+ * Only the holder of the state directory's lease asks the scheduler and
+ * updates records after submission: the poller runs while this companion
+ * holds it, after taking over the runs of this host that lost their companion.
+ */
+async function writeWhileHoldingLease(
+  stateDir: string,
+  store: JobStore,
+  executor: Executor,
+  { poller, service }: Pick<ReturnType<typeof assemble>, 'poller' | 'service'>
+): Promise<LeaseKeeper> {
+  const lease = new LeaseKeeper({ stateDir, log });
+  service.holdsLease = () => lease.role === 'owner';
+  const write = async () => {
+    await adoptRuns(store, executor);
+    poller.start();
+  };
+  lease.onChange(role => (role === 'owner' ? void write() : poller.stop()));
+  if ((await lease.start()) === 'owner') {
+    await write();
+  }
+  return lease;
 }
 
 /**
