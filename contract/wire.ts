@@ -38,6 +38,41 @@ export interface Profile {
   limits?: Resources;
   /** Fail fast with "no GPU visible on <host>" when the job starts without a GPU. */
   requireGpu?: boolean;
+  /**
+   * Mail from Slurm about the run's events; sent only where the companion
+   * knows the user's address (HPC_SUBMIT_MAIL_USER).
+   */
+  mail?: ProfileMail;
+}
+
+/** Slurm's --mail-type events, as sbatch names them. */
+export const SLURM_MAIL_TYPES = [
+  'NONE',
+  'BEGIN',
+  'END',
+  'FAIL',
+  'REQUEUE',
+  'ALL',
+  'INVALID_DEPEND',
+  'STAGE_OUT',
+  'TIME_LIMIT',
+  'TIME_LIMIT_90',
+  'TIME_LIMIT_80',
+  'TIME_LIMIT_50',
+  'ARRAY_TASKS'
+] as const;
+
+export interface ProfileMail {
+  /** Comma-separated SLURM_MAIL_TYPES: "END,FAIL". */
+  type: string;
+}
+
+/** GET /api/profiles/:id/estimate: when a run of the profile would start if submitted now. */
+export interface EstimateAnswer {
+  /** ISO 8601: the scheduler's estimate; null when it gives none (and for the local executor). */
+  expectedStart: string | null;
+  /** In words: "expected to start ~14:32 (Slurm's estimate)", "starts now", "after 2 runs ahead". */
+  message: string;
 }
 
 export type ProfileProblemCode =
@@ -155,6 +190,71 @@ export interface Efficiency {
   source: 'samples' | 'samples+sacct';
   /** Sentences where the request was far above use: "peak 3.1 GiB of 32 GiB asked". */
   hints: string[];
+}
+
+/** A GPU of the run: from `nvidia-smi -L` when it answers, else an entry of CUDA_VISIBLE_DEVICES. */
+export interface RunGpu {
+  index?: number;
+  name?: string;
+  uuid?: string;
+}
+
+/** metadata.hpc_submit.run of an executed notebook, as nbconvert_config.py writes it. */
+export interface RunRecord {
+  jobId?: string;
+  /** SLURM_JOB_ID under Slurm; the local executor names a run by the job id. */
+  schedulerId?: string;
+  executor?: ExecutorName;
+  profile?: string;
+  resources?: Resources;
+  node: string;
+  gpus: RunGpu[];
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number;
+  /** The outcome in status.json's terms. */
+  state: 'completed' | 'failed' | 'timeout' | 'terminated';
+  reason?: string;
+  kernel: string;
+  launcher?: string[];
+  pythonVersion: string;
+  /** Absent outside a git work tree or without git on PATH. */
+  git?: { commit: string; dirty: boolean };
+  environment:
+    { source: 'pixi.lock'; path: string; sha256: string } | { source: 'packages'; sha256: string };
+}
+
+/** status.json of a run, as the job script writes it on the compute node. */
+export interface RunStatus {
+  phase: 'started' | 'ended';
+  jobId?: string;
+  host: string;
+  gpus: string[];
+  startedAt: string;
+  pid?: number;
+  endedAt?: string;
+  exitCode?: number;
+  outcome?: 'completed' | 'failed' | 'timeout' | 'terminated';
+  reason?: string;
+  signal?: string;
+}
+
+/** GET /api/jobs/:id/details: what the "Run details" view shows. */
+export interface JobDetails {
+  job: Job;
+  /**
+   * The executed notebook's run record; before there is one (queued, running,
+   * or a run that never wrote its notebook), what the companion knew at
+   * submission (job id, executor, profile, resources, launcher); null when
+   * neither can be read.
+   */
+  run: Partial<RunRecord> | null;
+  /** Where `run` comes from: the executed notebook, or the submission's run.json. */
+  runSource: 'notebook' | 'submission' | null;
+  /** Why `run` is missing or only the submission's facts, in words. */
+  note?: string;
+  /** The run's own status.json; null before the job started. */
+  status: RunStatus | null;
 }
 
 /** POST /api/jobs body. */

@@ -3,7 +3,8 @@
  * credential. A job runs user code on a shared cluster and its environment is
  * readable by the scheduler's tools, so no Jupyter or Hub token may reach it.
  */
-const SECRET_NAME = /TOKEN|SECRET|PASSW|API_KEY|APIKEY|CREDENTIAL|COOKIE|PRIVATE_KEY/i;
+// A webhook URL carries its secret in its path (Slack, Mattermost): a credential too.
+const SECRET_NAME = /TOKEN|SECRET|PASSW|API_KEY|APIKEY|CREDENTIAL|COOKIE|PRIVATE_KEY|WEBHOOK/i;
 const DROPPED = new Set([
   'JPY_API_TOKEN',
   'JUPYTERHUB_API_TOKEN',

@@ -30,6 +30,7 @@ import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfiles } from './jobs/profiles';
 import { type JobRecord, JobStore, toWire, writeFileAtomic } from './jobs/store';
 import { LeaseKeeper } from './jobs/lease';
+import { createWebhook } from './jobs/webhook';
 import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
 import type { Job, Profile } from '../contract/wire';
@@ -47,6 +48,8 @@ export interface ServeOptions {
   maxConcurrent?: number;
   /** Given for a companion the CLI started: exit when no job is live and no request comes. */
   idleExit?: IdleExitOptions;
+  /** POSTed to when a run ends (jobs/webhook.ts); a secret: never logged or written. */
+  webhookUrl?: string;
 }
 
 export interface RunningCompanion {
@@ -238,9 +241,14 @@ interface Parts {
 function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
   const scheduler = new SchedulerHealthHolder();
   const events = new EventHub(scheduler);
+  const webhook = opts.webhookUrl ? createWebhook(opts.webhookUrl, { log }) : null;
+  if (webhook) {
+    log(`posting the end of each run to ${webhook.target}`);
+  }
   const poller = new Poller(store, executor, events, scheduler, {
     intervalMs: opts.pollIntervalMs,
     view: record => toWire(record, rootDir),
+    onEnded: job => void webhook?.onJobEvent({ type: 'job', job }),
     log
   });
   const service = new JobService({

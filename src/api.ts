@@ -1,7 +1,9 @@
 /** The companion's HTTP routes, typed with the shared wire types (contract/wire.ts). */
 import type {
+  EstimateAnswer,
   HealthInfo,
   Job,
+  JobDetails,
   JobList,
   ProfileList,
   ProfileStatus,
@@ -31,6 +33,10 @@ export interface CompanionApi {
   log(jobId: string, offset: number): Promise<LogChunk>;
   cancel(jobId: string): Promise<Job>;
   forget(jobId: string): Promise<unknown>;
+  /** The run record, status and job of a run. */
+  details(jobId: string): Promise<JobDetails>;
+  /** When a run of the profile would start (Slurm's estimate). */
+  estimate(profile: string): Promise<EstimateAnswer>;
 }
 
 const json = (body: unknown): RequestInit => ({
@@ -71,5 +77,8 @@ export const api: CompanionApi = {
     };
   },
   cancel: jobId => requestCompanion<Job>(`api/jobs/${id(jobId)}/cancel`, POST),
-  forget: jobId => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' })
+  forget: jobId => requestCompanion<unknown>(`api/jobs/${id(jobId)}`, { method: 'DELETE' }),
+  details: jobId => requestCompanion<JobDetails>(`api/jobs/${id(jobId)}/details`),
+  estimate: profile =>
+    requestCompanion<EstimateAnswer>(`api/profiles/${encodeURIComponent(profile)}/estimate`)
 };

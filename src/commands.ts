@@ -1,9 +1,11 @@
 /** Every action as a command, so it is in the palette and can be bound to keys. */
 import type { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
+import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
-import { OUTSIDE_ROOT_REASON, runLabel } from './labels';
+import React from 'react';
+import { RunDetails } from './components/RunDetails';
+import { jobName, OUTSIDE_ROOT_REASON, runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
@@ -58,6 +60,7 @@ function addJobCommands(deps: CommandDeps): void {
     job.outsideRoot ? notHere(job) : runner.rerun(job)
   );
   add(CommandIDs.forget, 'Forget GPU Job', job => forgetJob(model, job));
+  add(CommandIDs.details, 'Show Run Details of GPU Job', job => showRunDetails(model, job));
 }
 
 function addSidebarCommands({ app, model }: CommandDeps): void {
@@ -124,6 +127,22 @@ async function changeJob(
   } catch (e) {
     notifyError(`${failure}: ${(e as Error).message}`);
   }
+}
+
+/** The run record and efficiency of a run, in a dialog; a refusal is said in a toast. */
+async function showRunDetails(model: JobsModel, job: Job): Promise<void> {
+  let details;
+  try {
+    details = await model.details(job.id);
+  } catch (e) {
+    notifyError(`Could not read the run details of ${jobName(job)}: ${(e as Error).message}`);
+    return;
+  }
+  await showDialog({
+    title: `Run details: ${jobName(details.job)}`,
+    body: React.createElement(RunDetails, { details }),
+    buttons: [Dialog.okButton({ label: 'Close' })]
+  });
 }
 
 /** One log panel per job: a second click brings the open one forward. */

@@ -14,6 +14,7 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { api } from './api';
+import { askNotificationPermission, notifyIfHidden } from './browserNotify';
 import { openOutput, registerCommands } from './commands';
 import { JobEventStream } from './eventStream';
 import { endedMessage } from './labels';
@@ -96,7 +97,11 @@ function watchSettings(registry: ISettingRegistry | null, model: JobsModel): () 
     ?.load(PLUGIN_ID)
     .then(loaded => {
       const apply = () => {
+        const before = settings;
         settings = readSettings(loaded.composite as Record<string, unknown>);
+        if (settings.notifyWhenHidden && !before.notifyWhenHidden) {
+          void askNotificationPermission();
+        }
         model.changedSettings();
       };
       loaded.changed.connect(apply);
@@ -124,7 +129,8 @@ function sidebarActions(app: JupyterFrontEnd): SidebarActions {
       showLog: run(CommandIDs.showLog),
       cancel: run(CommandIDs.cancel),
       rerun: run(CommandIDs.rerun),
-      forget: run(CommandIDs.forget)
+      forget: run(CommandIDs.forget),
+      details: run(CommandIDs.details)
     },
     createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile })
   };
@@ -159,6 +165,7 @@ function addToolbarItems(
  * button opens it, and it is not opened.
  */
 function onJobEnded(deps: EndDeps, job: Job): void {
+  notifyIfHidden(job, deps.settings().notifyWhenHidden);
   const here = !job.outsideRoot;
   if (here) {
     void showOutput(deps, job);

@@ -11,9 +11,25 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
 import { isRunOf } from './labels';
 import { isLive, sortJobs } from '../contract/rules';
-import type { Job, ProfileStatus, Resources, ServerEvent } from '../contract/wire';
+import type {
+  EstimateAnswer,
+  Job,
+  JobDetails,
+  ProfileStatus,
+  Resources,
+  ServerEvent
+} from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
+
+/** A profile's start estimate is asked for at most this often: squeue is the scheduler's load. */
+export const ESTIMATE_INTERVAL_MS = 30_000;
+
+/** The last estimate asked for a profile, and when it was asked. */
+interface EstimateEntry {
+  askedAt: number;
+  estimate?: EstimateAnswer;
+}
 
 export class JobsModel {
   private _profiles: ProfileStatus[] = [];
@@ -25,6 +41,7 @@ export class JobsModel {
   private _filter: JobFilter = 'notebook';
   private _currentNotebook: string | null = null;
   private _disposed = false;
+  private readonly _estimates = new Map<string, EstimateEntry>();
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
 
@@ -189,6 +206,37 @@ export class JobsModel {
   /** A piece of a job's log from `offset` on. */
   readLog(id: string, offset: number): Promise<LogChunk> {
     return this.api.log(id, offset);
+  }
+
+  /** The run record, status and job of a run (GET api/jobs/:id/details); a refusal rejects. */
+  details(id: string): Promise<JobDetails> {
+    return this.api.details(id);
+  }
+
+  /** The profile's last start estimate, if one was fetched; never fetches. */
+  estimate(profile: string): EstimateAnswer | undefined {
+    return this._estimates.get(profile)?.estimate;
+  }
+
+  /**
+   * Asks the companion when a run of the profile would start, unless it was
+   * asked within ESTIMATE_INTERVAL_MS; emits when the answer arrives. A
+   * refusal keeps the last answer: the tooltip then shows no fresh guess.
+   */
+  requestEstimate(profile: string, now = Date.now()): void {
+    const last = this._estimates.get(profile);
+    if (last && now - last.askedAt < ESTIMATE_INTERVAL_MS) {
+      return;
+    }
+    const entry: EstimateEntry = { askedAt: now, estimate: last?.estimate };
+    this._estimates.set(profile, entry);
+    this.api.estimate(profile).then(
+      estimate => {
+        entry.estimate = estimate;
+        this.emit();
+      },
+      () => undefined
+    );
   }
 
   /** A job from a response or an event; emits jobEnded on a live -> final change. */

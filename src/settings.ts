@@ -3,12 +3,15 @@ export interface SubmitSettings {
   defaultProfile: string;
   confirmBeforeSubmit: boolean;
   openOutputOnCompletion: boolean;
+  /** A browser notification when a run ends while this tab is hidden. */
+  notifyWhenHidden: boolean;
 }
 
 export const DEFAULT_SETTINGS: SubmitSettings = {
   defaultProfile: 'gpu',
   confirmBeforeSubmit: false,
-  openOutputOnCompletion: false
+  openOutputOnCompletion: false,
+  notifyWhenHidden: false
 };
 
 export function readSettings(
@@ -20,6 +23,7 @@ export function readSettings(
         ? composite.defaultProfile
         : DEFAULT_SETTINGS.defaultProfile,
     confirmBeforeSubmit: composite.confirmBeforeSubmit === true,
-    openOutputOnCompletion: composite.openOutputOnCompletion === true
+    openOutputOnCompletion: composite.openOutputOnCompletion === true,
+    notifyWhenHidden: composite.notifyWhenHidden === true
   };
 }

@@ -14,6 +14,7 @@ export namespace CommandIDs {
   export const showLog = 'hpc-submit:show-log';
   export const rerun = 'hpc-submit:rerun';
   export const forget = 'hpc-submit:forget';
+  export const details = 'hpc-submit:run-details';
   export const createKernel = 'hpc-submit:create-kernel';
   export const refresh = 'hpc-submit:refresh';
 }

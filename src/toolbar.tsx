@@ -4,7 +4,7 @@ import { ReactWidget, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
 import { ProfilePicker } from './components/ProfilePicker';
 import { hpcIcon } from './icons';
-import { runLabel } from './labels';
+import { estimateLabel, runLabel } from './labels';
 import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { CommandIDs } from './tokens';
@@ -38,7 +38,11 @@ export class ProfilePickerItem extends NotebookBoundWidget {
       <ProfilePicker
         profiles={this.model.profiles}
         value={this.runner.chosenProfile(this.panel)?.id}
-        onChange={id => this.runner.setProfile(this.panel, id)}
+        onChange={id => {
+          this.runner.setProfile(this.panel, id);
+          // The run button's tooltip says when a run of the new choice would start.
+          this.model.requestEstimate(id);
+        }}
       />
     );
   }
@@ -50,16 +54,35 @@ export class RunButtonItem extends NotebookBoundWidget {
     this.addClass('jp-HpcSubmit-runButton');
     // The same attribute a command toolbar button carries, so tests and CSS can find it.
     this.node.dataset.command = CommandIDs.run;
+    // The estimate is asked when the pointer comes to read the tooltip, never per render.
+    this.node.addEventListener('pointerenter', this.askEstimate);
   }
+
+  dispose(): void {
+    this.node.removeEventListener('pointerenter', this.askEstimate);
+    super.dispose();
+  }
+
+  /** The model asks the companion at most once per 30 s per profile. */
+  private readonly askEstimate = (): void => {
+    const profile = this.runner.chosenProfile(this.panel);
+    if (profile) {
+      this.model.requestEstimate(profile.id);
+    }
+  };
 
   protected render(): JSX.Element {
     const profile = this.runner.chosenProfile(this.panel);
     const label = runLabel(profile?.label);
+    const what = `${label}: execute this notebook as a batch job with kernel ${profile?.kernel ?? '?'}`;
+    const when = profile
+      ? estimateLabel(profile.label, this.model.estimate(profile.id), Date.now())
+      : undefined;
     return (
       <ToolbarButtonComponent
         icon={hpcIcon}
         label={label}
-        tooltip={`${label}: execute this notebook as a batch job with kernel ${profile?.kernel ?? '?'}`}
+        tooltip={when ? `${what}\n${when}` : what}
         onClick={() => void this.runner.run(this.panel)}
       />
     );

@@ -41,6 +41,82 @@ else
   export HPC_SUBMIT_EXECUTOR=local
 fi
 
+# TEST DOUBLE for NVIDIA's nvidia-smi: these machines have no GPU driver. It
+# lists two GPUs (`-L`, so the gpu profile's "no GPU visible" guard passes
+# under the local executor) and answers `--query-gpu=...` (once, or every
+# `-lms`/`-l` period as the job's sampler asks) with fixed figures: utilization
+# from $HPC_SUBMIT_TEST_GPU_UTIL_FILE (87 unless a test wrote another number
+# there, read at every answer), 12390 of 81920 MiB used. Only the ui-tests'
+# server has it on its PATH.
+mkdir -p "$WORK/test-double-bin"
+export HPC_SUBMIT_TEST_GPU_UTIL_FILE=$WORK/test-double-gpu-util
+cat > "$WORK/test-double-bin/nvidia-smi" <<'SMIEOF'
+#!/usr/bin/env bash
+# Test double of nvidia-smi (ui-tests/start-jupyter.sh): fixed answers, no driver.
+query='' format='csv' ids='' loop_ms=''
+while [ $# -gt 0 ]; do
+  case $1 in
+    -L | --list-gpus) query=list ;;
+    --query-gpu=*) query=${1#--query-gpu=} ;;
+    --query-*) exit 0 ;; # compute apps and the like: none
+    --format=*) format=${1#--format=} ;;
+    -i | --id) ids=${2:-}; shift ;;
+    --id=*) ids=${1#--id=} ;;
+    -lms | --loop-ms) loop_ms=${2:-1000}; shift ;;
+    --loop-ms=*) loop_ms=${1#--loop-ms=} ;;
+    -l | --loop) loop_ms=$(( ${2:-5} * 1000 )); shift ;;
+    --loop=*) loop_ms=$(( ${1#--loop=} * 1000 )) ;;
+  esac
+  shift
+done
+gpus=(0 1)
+[ -n "$ids" ] && IFS=, read -r -a gpus <<< "$ids"
+if [ "$query" = list ] || [ -z "$query" ]; then
+  for i in "${gpus[@]}"; do echo "GPU $i: Test Double GPU (UUID: GPU-test-double-$i)"; done
+  exit 0
+fi
+unit() { case ,$format, in *,nounits,*) ;; *) printf ' %s' "$1" ;; esac; }
+IFS=, read -r -a fields <<< "$query"
+answer() {
+  local util=87 i f out
+  if [ -n "${HPC_SUBMIT_TEST_GPU_UTIL_FILE:-}" ] && [ -r "$HPC_SUBMIT_TEST_GPU_UTIL_FILE" ]; then
+    read -r util < "$HPC_SUBMIT_TEST_GPU_UTIL_FILE" || true
+    case $util in '' | *[!0-9]*) util=87 ;; esac
+  fi
+  case ,$format, in *,noheader,*) ;; *) (IFS=,; echo "${fields[*]}") | sed 's/,/, /g' ;; esac
+  for i in "${gpus[@]}"; do
+    i=${i#GPU-test-double-}
+    out=()
+    for f in "${fields[@]}"; do
+      case ${f// /} in
+        index) out+=("$i") ;;
+        uuid | gpu_uuid) out+=("GPU-test-double-$i") ;;
+        name | gpu_name) out+=("Test Double GPU") ;;
+        pci.bus_id) out+=("00000000:0$i:00.0") ;;
+        utilization.gpu) out+=("$util$(unit %)") ;;
+        utilization.memory) out+=("0$(unit %)") ;;
+        memory.used) out+=("12390$(unit MiB)") ;;
+        memory.total) out+=("81920$(unit MiB)") ;;
+        memory.free) out+=("69530$(unit MiB)") ;;
+        *) out+=("[N/A]") ;;
+      esac
+    done
+    (IFS=,; echo "${out[*]}") | sed 's/,/, /g'
+  done
+}
+answer || exit 0
+# A reader that went away ends the loop (the write fails).
+while [ -n "$loop_ms" ]; do
+  sleep "$(printf '%d.%03d' $((loop_ms / 1000)) $((loop_ms % 1000)))"
+  answer || exit 0
+done
+SMIEOF
+chmod +x "$WORK/test-double-bin/nvidia-smi"
+export PATH="$WORK/test-double-bin:$PATH"
+# Samples every 2 s and an idle-GPU warning after 15 s: usage.spec.ts sees
+# both within a test's time (the defaults, 10 s and 5 min, are for people).
+export HPC_SUBMIT_SAMPLE_SECONDS=2 HPC_SUBMIT_GPU_IDLE_MINUTES=0.25
+
 # The profiles' kernels: hpc-test-cpu and hpc-test-gpu exist, hpc-test-fresh
 # does not (the "kernel missing" test creates it through the sidebar).
 for k in hpc-test-cpu hpc-test-gpu; do

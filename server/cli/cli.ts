@@ -15,6 +15,7 @@ import { doctor, formatFindings } from './doctor';
 import type { ExecutorMode } from '../executors';
 import { defaultStateDir, serve, type RunningCompanion } from '../serve';
 import { VERSION } from '../version';
+import { parseWebhookUrl } from '../jobs/webhook';
 
 interface Option {
   type: 'string' | 'boolean';
@@ -196,6 +197,11 @@ const COMMANDS: Record<string, Command> = {
         value: 'MINUTES',
         help: 'exit after MINUTES with no live job and no request (default: never; 30 for a companion the CLI starts)'
       },
+      'webhook-url': {
+        type: 'string',
+        value: 'URL',
+        help: 'POST a Slack-compatible message here when a run ends (default: $HPC_SUBMIT_WEBHOOK_URL; prefer it: arguments show in ps)'
+      },
       ...STATE,
       ...HELP
     },
@@ -218,6 +224,7 @@ const ENVIRONMENT: [string, string][] = [
   ['HPC_SUBMIT_STATE_DIR', 'default of --state-dir'],
   ['HPC_SUBMIT_PROFILES', 'default of --profiles'],
   ['HPC_SUBMIT_EXECUTOR', 'default of --executor'],
+  ['HPC_SUBMIT_WEBHOOK_URL', 'default of serve --webhook-url'],
   [
     'HPC_SUBMIT_IDLE_EXIT_MINUTES',
     'idle minutes after which a companion the CLI started exits (default: 30; 0: never)'
@@ -455,6 +462,21 @@ function settingsOf(inv: Invocation): Settings {
   };
 }
 
+/** The webhook's URL, checked before the companion starts; an error names only its scheme and host. */
+function webhookOption(values: Values, command: string): string | undefined {
+  const option = str(values, 'webhook-url');
+  const given = option ?? (process.env.HPC_SUBMIT_WEBHOOK_URL || undefined);
+  if (given === undefined) {
+    return undefined;
+  }
+  try {
+    return parseWebhookUrl(given).href;
+  } catch (e) {
+    const from = option === undefined ? 'HPC_SUBMIT_WEBHOOK_URL' : '--webhook-url';
+    throw new UsageError(`${from}: ${(e as Error).message}`, command);
+  }
+}
+
 async function startCompanion(inv: Invocation): Promise<number> {
   const s = settingsOf(inv);
   const v = inv.values;
@@ -462,6 +484,7 @@ async function startCompanion(inv: Invocation): Promise<number> {
   const poll = numberOption(v, 'poll-interval', { min: 0.1 });
   const maxConcurrent = numberOption(v, 'max-concurrent', { min: 1, integer: true });
   const idleMinutes = numberOption(v, 'idle-exit', { min: 0 });
+  const webhookUrl = webhookOption(v, inv.command);
   let stopping = false;
   const stop = async () => {
     if (stopping) {
@@ -478,6 +501,7 @@ async function startCompanion(inv: Invocation): Promise<number> {
     token: str(v, 'token'),
     pollIntervalMs: poll === undefined ? undefined : poll * 1000,
     maxConcurrent,
+    webhookUrl,
     idleExit: idleMinutes
       ? {
           minutes: idleMinutes,

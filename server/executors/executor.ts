@@ -5,7 +5,13 @@
  * decide a job's final state alone: the job's own status.json (written by the
  * job script) is read by the job service and wins over what the scheduler says.
  */
-import type { ExecutorName, Resources, SchedulerHealth } from '../../contract/wire';
+import type {
+  EstimateAnswer,
+  ExecutorName,
+  ProfileMail,
+  Resources,
+  SchedulerHealth
+} from '../../contract/wire';
 
 /** Everything an executor needs to start one job. All paths are absolute. */
 export interface LaunchSpec {
@@ -24,6 +30,8 @@ export interface LaunchSpec {
   env: NodeJS.ProcessEnv;
   /** A display name for the scheduler (the notebook's file name). */
   name: string;
+  /** The profile's mail request; Slurm sends it where the companion knows the user's address. */
+  mail?: ProfileMail;
 }
 
 /** What the scheduler says of one job, in its own terms mapped to ours. */
@@ -36,6 +44,8 @@ export interface Observation {
   node?: string;
   /** The scheduler's reason: "Priority", "Resources", "TimeLimit", "OutOfMemory" ... */
   reason?: string;
+  /** Only with phase 'pending': the scheduler's own estimate of the start (ISO 8601). */
+  expectedStart?: string;
   /** Only with phase 'ended'. */
   endState?: 'completed' | 'failed' | 'cancelled' | 'timeout';
   exitCode?: number;
@@ -77,6 +87,11 @@ export interface Executor {
   cancel(schedulerId: string): Promise<void>;
   /** Reachability and partitions, for /api/profiles and doctor. */
   describe(): Promise<SchedulerInfo>;
+  /**
+   * When a run with these resources would start if submitted now (sbatch
+   * --test-only for slurm). Answers "no estimate" rather than throwing.
+   */
+  estimateStart?(resources: Resources): Promise<EstimateAnswer>;
   /** Re-attaches to jobs after a restart of the companion (local executor). */
   adopt?(schedulerIds: string[]): Promise<void>;
   close?(): Promise<void>;

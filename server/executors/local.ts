@@ -27,6 +27,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { EstimateAnswer } from '../../contract/wire';
 import {
   RunElsewhereError,
   type Executor,
@@ -69,6 +70,19 @@ interface RunRecord {
   cancelRequested?: boolean;
   /** A start that failed (e.g. the working directory is gone). */
   startError?: string;
+}
+
+/**
+ * Where a new run would stand: at once while a slot is free for it, else
+ * after the runs ahead of it (those waiting, and the running one whose end
+ * frees its slot). Pure.
+ */
+export function localQueueMessage(running: number, waiting: number, slots: number): string {
+  const ahead = waiting + running - slots + 1;
+  if (ahead <= 0) {
+    return 'runs here at once';
+  }
+  return `after ${ahead} run${ahead === 1 ? '' : 's'} ahead`;
 }
 
 /** Field 22 (starttime) of /proc/<pid>/stat, or null when there is no such process. */
@@ -319,6 +333,16 @@ class LocalExecutor implements Executor {
 
   async describe(): Promise<SchedulerInfo> {
     return { reachable: true, partitions: [] };
+  }
+
+  /** No scheduler to ask: a free slot starts the run at once, else it waits for those ahead. */
+  async estimateStart(): Promise<EstimateAnswer> {
+    this.pump();
+    const running = [...this.runs.values()].filter(r => this.isRunning(r)).length;
+    return {
+      expectedStart: null,
+      message: localQueueMessage(running, this.waiting().length, this.maxConcurrent)
+    };
   }
 
   async adopt(schedulerIds: string[]): Promise<void> {

@@ -8,7 +8,15 @@
  * not report itself (out of memory, node failure, a SIGKILL).
  */
 import { execFile } from 'node:child_process';
-import type { Resources } from '../../contract/wire';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type EstimateAnswer,
+  type ProfileMail,
+  type Resources,
+  SLURM_MAIL_TYPES
+} from '../../contract/wire';
 import { parseSlurmTime } from './slurmTime';
 import {
   type Executor,
@@ -34,6 +42,13 @@ export interface SlurmExecutorOptions {
   signalLeadSeconds?: number;
   /** Environment of squeue/scancel/sinfo (default: the companion's); sbatch gets the job's. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The user's mail address for Slurm's mail (--mail-user), given to the runs
+   * of profiles with `mail`; default: $HPC_SUBMIT_MAIL_USER.
+   */
+  mailUser?: string;
+  /** How long sbatch --test-only may take for an estimate; default 5 s. */
+  estimateTimeoutMs?: number;
 }
 
 /** The state mapping for one squeue line; pure. */
@@ -92,14 +107,20 @@ export function mapSlurmState(state: string, reason?: string): Observation {
   }
 }
 
-/** Parses `squeue -h -o '%i|%T|%N|%r'`; pure. Ids asked for but absent are 'gone'. */
+/**
+ * squeue's fields: id, state, nodes, start time (the expected one while the
+ * job waits), and the reason last, as it is free text that may hold a '|'.
+ */
+export const SQUEUE_FORMAT = '%i|%T|%N|%S|%r';
+
+/** Parses `squeue -h -o SQUEUE_FORMAT`; pure. Ids asked for but absent are 'gone'. */
 export function parseSqueue(stdout: string, askedIds: string[] = []): Map<string, Observation> {
   const out = new Map<string, Observation>();
   for (const line of stdout.split('\n')) {
     if (!line.trim()) {
       continue;
     }
-    const [id, state, nodes, ...rest] = line.split('|');
+    const [id, state, nodes, start, ...rest] = line.split('|');
     if (!id || state === undefined) {
       continue;
     }
@@ -107,6 +128,10 @@ export function parseSqueue(stdout: string, askedIds: string[] = []): Map<string
     const node = (nodes ?? '').trim();
     if (node && node !== '(null)' && observation.phase !== 'pending') {
       observation.node = node;
+    }
+    const expected = observation.phase === 'pending' ? slurmTimestamp(start) : null;
+    if (expected) {
+      observation.expectedStart = expected;
     }
     out.set(id.trim(), observation);
   }
@@ -116,6 +141,62 @@ export function parseSqueue(stdout: string, askedIds: string[] = []): Map<string
     }
   }
   return out;
+}
+
+const SLURM_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/;
+
+/**
+ * A time as Slurm's clients print it ("2026-11-25T14:32:00", local time, no
+ * zone) in ISO 8601 UTC; null for "N/A", "Unknown", "None" or anything else.
+ * Pure, in the time zone of this process (the one squeue and sbatch ran in).
+ */
+export function slurmTimestamp(text: string | undefined): string | null {
+  const t = (text ?? '').trim();
+  if (!SLURM_TIMESTAMP.test(t)) {
+    return null;
+  }
+  // A date-time without an offset is local time in ECMAScript, as it is for Slurm.
+  const ms = new Date(t).getTime();
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/**
+ * The start time in sbatch --test-only's answer (on stderr: "sbatch: Job 12
+ * to start at 2026-11-25T14:32:00 using 4 processors on nodes vm in
+ * partition cpu"), in ISO 8601; null when it names none. Pure.
+ */
+export function parseTestOnly(stderr: string): string | null {
+  const m = /\bJob \d+ to start at (\S+)/.exec(stderr);
+  return m ? slurmTimestamp(m[1]) : null;
+}
+
+/** An estimate this close to now (or past) means the run would start at once. */
+const STARTS_NOW_MS = 30_000;
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** "14:32" today, "2026-11-26 14:32" on another day; local time. */
+function clockTime(at: Date, now: Date): string {
+  const hm = `${pad2(at.getHours())}:${pad2(at.getMinutes())}`;
+  if (at.toDateString() === now.toDateString()) {
+    return hm;
+  }
+  return `${at.getFullYear()}-${pad2(at.getMonth() + 1)}-${pad2(at.getDate())} ${hm}`;
+}
+
+/** The answer for an estimate of the start (ISO 8601) or none; pure given `now`. */
+export function estimateAnswer(expectedStart: string | null, now: Date): EstimateAnswer {
+  if (expectedStart === null) {
+    return { expectedStart: null, message: 'no estimate' };
+  }
+  const at = new Date(expectedStart);
+  if (at.getTime() - now.getTime() <= STARTS_NOW_MS) {
+    return { expectedStart, message: 'starts now' };
+  }
+  return {
+    expectedStart,
+    message: `expected to start ~${clockTime(at, now)} (Slurm's estimate)`
+  };
 }
 
 /** Parses `sinfo -h -o '%R'`: one partition per line; pure. */
@@ -137,8 +218,43 @@ export function parseSbatch(stdout: string): string | null {
   return /^\d+(_\d+)?$/.test(id) ? id : null;
 }
 
+/** Slurm's mail types and a mail address: what --mail-type and --mail-user accept from us. */
+const MAIL_TYPE = new Set<string>(SLURM_MAIL_TYPES);
+const MAIL_ADDRESS = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
+
+/** Throws a clear error unless `type` is a comma-separated list of Slurm's mail types; pure. */
+export function checkMailType(type: string): string {
+  const parts = type.split(',').map(p => p.trim().toUpperCase());
+  const unknown = parts.filter(p => !MAIL_TYPE.has(p));
+  if (parts.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `the mail type ${JSON.stringify(type)} is not a list of Slurm's mail types (${SLURM_MAIL_TYPES.join(', ')})`
+    );
+  }
+  return parts.join(',');
+}
+
+/** Throws a clear error unless `address` has the shape of a mail address; pure. */
+export function checkMailUser(address: string): string {
+  const a = address.trim();
+  if (!MAIL_ADDRESS.test(a)) {
+    throw new Error(
+      `the mail address ${JSON.stringify(address)} (HPC_SUBMIT_MAIL_USER) is not of the form user@host`
+    );
+  }
+  return a;
+}
+
+/** --mail-type and --mail-user when the profile asks for mail and the address is known; pure. */
+export function mailArgs(mail: ProfileMail | undefined, mailUser: string | undefined): string[] {
+  if (!mail?.type || !mailUser) {
+    return [];
+  }
+  return [`--mail-type=${checkMailType(mail.type)}`, `--mail-user=${checkMailUser(mailUser)}`];
+}
+
 /** The sbatch arguments for one job; pure. */
-export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
+export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60, mailUser?: string): string[] {
   const r: Resources = spec.resources ?? {};
   const args = [
     '--parsable',
@@ -168,6 +284,7 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60): string[] {
   if (r.time) {
     args.push('--time', r.time);
   }
+  args.push(...mailArgs(spec.mail, mailUser));
   args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, spec.scriptPath);
   return args;
 }
@@ -227,6 +344,17 @@ const firstLine = (text: string): string =>
 
 const SLURM_JOB_ID = /^\d+(_\d+)?$/;
 
+/** sbatch --test-only's answer as an estimate; a refusal says why there is none. */
+function estimateOf(result: RunResult, now = new Date()): EstimateAnswer {
+  const start = parseTestOnly(result.stderr);
+  if (result.code === 0 && start) {
+    return estimateAnswer(start, now);
+  }
+  const said = firstLine(result.stderr) || firstLine(result.stdout);
+  const why = said.replace(/^sbatch: error: /, '').replace(/^allocation failure: /, '');
+  return { expectedStart: null, message: why ? `no estimate: ${why}` : 'no estimate' };
+}
+
 const doesNotAnswer = (said: string): string => `Slurm does not answer: ${said}`;
 
 const unreachable = (said: string): SchedulerUnreachableError =>
@@ -236,20 +364,31 @@ export function createSlurmExecutor(opts: SlurmExecutorOptions = {}): Executor {
   return new SlurmExecutor(opts);
 }
 
+/** The mail address from the options or the environment; a malformed one is refused at start. */
+function mailUserOf(opts: SlurmExecutorOptions): string | undefined {
+  const given = opts.mailUser ?? process.env.HPC_SUBMIT_MAIL_USER;
+  return given?.trim() ? checkMailUser(given) : undefined;
+}
+
+/** What sbatch --test-only is given to run: it is read, never started. */
+const ESTIMATE_SCRIPT = '#!/bin/sh\ntrue\n';
+
 class SlurmExecutor implements Executor {
   readonly name = 'slurm';
   private readonly timeoutMs: number;
   private readonly lead: number;
+  private readonly mailUser: string | undefined;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.timeoutMs = opts.timeoutMs ?? 20_000;
     this.lead = opts.signalLeadSeconds ?? 60;
+    this.mailUser = mailUserOf(opts);
   }
 
   async submit(spec: LaunchSpec): Promise<string> {
     const result = await this.runOrUnreachable(
       'sbatch',
-      sbatchArgs(spec, this.lead),
+      sbatchArgs(spec, this.lead, this.mailUser),
       submitEnv(spec.env)
     );
     if (result.code !== 0) {
@@ -285,7 +424,7 @@ class SlurmExecutor implements Executor {
       '-j',
       ids.join(','),
       '-o',
-      '%i|%T|%N|%r'
+      SQUEUE_FORMAT
     ]);
     if (result.code !== 0) {
       const said = firstLine(result.stderr) || `exit code ${result.code}`;
@@ -339,6 +478,41 @@ class SlurmExecutor implements Executor {
     return { reachable: true, partitions: parseSinfo(result.stdout) };
   }
 
+  /**
+   * sbatch --test-only with the arguments of a real submission: Slurm says
+   * when it would start the run, and starts nothing. The script is a trivial
+   * file written here (readable by `runAs`), removed afterwards.
+   */
+  async estimateStart(resources: Resources): Promise<EstimateAnswer> {
+    const dir = await mkdtemp(join(tmpdir(), 'hpc-submit-estimate-'));
+    try {
+      await chmod(dir, 0o755);
+      const scriptPath = join(dir, 'estimate.sh');
+      await writeFile(scriptPath, ESTIMATE_SCRIPT, { mode: 0o644 });
+      const spec: LaunchSpec = {
+        jobId: 'estimate',
+        jobDir: dir,
+        scriptPath,
+        logPath: '/dev/null',
+        cwd: dir,
+        resources,
+        env: {},
+        name: 'estimate'
+      };
+      const args = ['--test-only', ...sbatchArgs(spec, this.lead)];
+      const env = submitEnv(this.opts.env ?? process.env);
+      const timeoutMs = this.opts.estimateTimeoutMs ?? 5000;
+      return estimateOf(await this.run('sbatch', args, env, timeoutMs));
+    } catch (error) {
+      return {
+        expectedStart: null,
+        message: `no estimate: ${doesNotAnswer((error as Error).message)}`
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   private async observeEach(ids: string[]): Promise<Map<string, Observation>> {
     if (ids.length === 1) {
       return new Map([[ids[0], { phase: 'gone' }]]);
@@ -368,7 +542,12 @@ class SlurmExecutor implements Executor {
   }
 
   /** Runs one Slurm command (as opts.runAs, when given); a non-zero exit is an answer too. */
-  private run(command: SlurmCommand, args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  private run(
+    command: SlurmCommand,
+    args: string[],
+    env?: NodeJS.ProcessEnv,
+    timeoutMs = this.timeoutMs
+  ): Promise<RunResult> {
     let file = this.opts.bin?.[command] ?? command;
     let argv = args;
     if (this.opts.runAs) {
@@ -377,7 +556,7 @@ class SlurmExecutor implements Executor {
     }
     const options = {
       env: env ?? this.opts.env ?? process.env,
-      timeout: this.timeoutMs,
+      timeout: timeoutMs,
       maxBuffer: 16 * 1024 * 1024,
       encoding: 'utf8' as const
     };
@@ -391,7 +570,7 @@ class SlurmExecutor implements Executor {
         if (e.code === 'ENOENT') {
           reject(new CommandMissing(`${file} is not installed or not on PATH`));
         } else if (e.killed) {
-          const seconds = Math.round(this.timeoutMs / 1000);
+          const seconds = Math.round(timeoutMs / 1000);
           reject(new CommandTimedOut(`${command} did not answer within ${seconds} s`));
         } else {
           resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });

@@ -228,6 +228,7 @@ export class JobService {
       cwd: nb.dir,
       resources: record.resources,
       name: nb.relative.split('/').pop() ?? 'notebook',
+      ...(profile.mail ? { mail: profile.mail } : {}),
       env: jobEnvironment(this.deps.baseEnv ?? process.env, {
         HPC_SUBMIT_JOB_ID: jobId,
         HPC_SUBMIT_JOB_DIR: jobDir,
@@ -275,6 +276,11 @@ export class JobService {
 
   get(id: string): Job {
     return this.wire(this.record(id));
+  }
+
+  /** The job's directory (status.json, run.json, log.txt) in the state directory. */
+  jobDir(id: string): string {
+    return this.deps.store.jobDir(this.record(id).id);
   }
 
   async cancel(id: string): Promise<Job> {

@@ -342,12 +342,15 @@ export function reconcile(
     // Until then the end is not recorded either.
     delete facts.endedAt;
     delete facts.exitCode;
-    return pruneUnchanged(job, facts);
+    return pruneUnchanged(job, { ...facts, ...expectedStartOf(job, 'running', observation, ctx) });
   }
   if (isFinal(job)) {
-    return missingFacts(job, facts);
+    return { ...missingFacts(job, facts), ...expectedStartOf(job, job.state, observation, ctx) };
   }
-  const next: Partial<Job> = { ...facts };
+  const next: Partial<Job> = {
+    ...facts,
+    ...expectedStartOf(job, verdict.state, observation, ctx)
+  };
   if (verdict.state !== job.state) {
     next.state = verdict.state;
   }
@@ -412,6 +415,29 @@ function nodeOf(
   return !status || (status.phase !== 'ended' && ctx.schedulerReachable)
     ? observation.node
     : undefined;
+}
+
+/**
+ * The scheduler's estimate of the start while the job waits: set or renewed
+ * from each observation of a queued job (undefined, as squeue's "N/A",
+ * removes a stale one), kept while the scheduler does not answer, removed
+ * once the job is no longer queued. Answers only the change.
+ */
+function expectedStartOf(
+  job: Job,
+  state: JobState,
+  observation: Observation | undefined,
+  ctx: ReconcileContext
+): Partial<Job> {
+  if (state !== 'queued') {
+    return job.expectedStart === undefined ? {} : { expectedStart: undefined };
+  }
+  if (!ctx.schedulerReachable || observation?.phase !== 'pending') {
+    return {};
+  }
+  return observation.expectedStart === job.expectedStart
+    ? {}
+    : { expectedStart: observation.expectedStart };
 }
 
 /** Only what a final job still lacks: final is final. */
@@ -550,8 +576,9 @@ function schedulerEnd(observation: Observation, ctx: ReconcileContext): Verdict 
 function pruneUnchanged(job: Job, next: Partial<Job>): Partial<Job> {
   const out: Partial<Job> = {};
   for (const [key, value] of Object.entries(next) as [keyof Job, unknown][]) {
-    if (key === 'reason' && 'reason' in next) {
-      if (value !== job.reason) {
+    // A reason or an estimate patched to undefined is removed (store.update).
+    if (key === 'reason' || key === 'expectedStart') {
+      if (value !== job[key]) {
         (out as Record<string, unknown>)[key] = value;
       }
       continue;

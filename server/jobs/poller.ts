@@ -4,7 +4,10 @@
  * (one squeue for Slurm), and between those it only stats the jobs' own
  * status.json and progress.json, which the job writes the moment it starts,
  * ends or finishes a cell: start and end reach the browser within about a
- * second without asking the scheduler anything.
+ * second without asking the scheduler anything. The job's samples of its own
+ * use (usage.jsonl) come the same way: the new lines are read when the file
+ * changes, summarized into the job's `usage`, and into its `efficiency` when
+ * it ends.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +25,15 @@ import {
 } from './jobStatus';
 import type { SchedulerHealthHolder } from './schedulerHealth';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
+import {
+  USAGE_FILE,
+  type UsageReading,
+  efficiencyFromTotals,
+  finalUsage,
+  gpuIdleMinutesFrom,
+  readUsage,
+  summarizeUsage
+} from './usage';
 
 export interface PollerOptions {
   /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
@@ -30,8 +42,12 @@ export interface PollerOptions {
   maxBackoffMs?: number;
   /** Between looks at the jobs' own status files; default 1 s. */
   fileWatchMs?: number;
+  /** GPUs at 0% this long since the start earn a warning; default $HPC_SUBMIT_GPU_IDLE_MINUTES, else 5. */
+  gpuIdleMinutes?: number;
   /** How this companion's clients see a record (paths relative to its root). */
   view: (record: JobRecord) => Job;
+  /** Told once of each run that ends: the poller runs in the lease holder only (webhook.ts). */
+  onEnded?: (job: Job) => void;
   log?: (line: string) => void;
 }
 
@@ -39,8 +55,10 @@ export class Poller {
   private readonly intervalMs: number;
   private readonly maxBackoffMs: number;
   private readonly fileWatchMs: number;
+  private readonly gpuIdleMinutes: number;
   private readonly log: (line: string) => void;
   private readonly view: (record: JobRecord) => Job;
+  private readonly onEnded: (job: Job) => void;
   private delayMs: number;
   private schedulerTimer: NodeJS.Timeout | null = null;
   private fileTimer: NodeJS.Timeout | null = null;
@@ -51,6 +69,8 @@ export class Poller {
   private readonly stamps = new Map<string, string>();
   /** Jobs whose end the scheduler reported before the job's own record: one more look first. */
   private readonly endSeenOnce = new Set<string>();
+  /** How far each live job's usage.jsonl has been read, and its totals. */
+  private readonly usage = new Map<string, UsageReading>();
 
   constructor(
     private readonly store: JobStore,
@@ -61,9 +81,12 @@ export class Poller {
     opts: PollerOptions
   ) {
     this.view = opts.view;
+    this.onEnded = opts.onEnded ?? (() => undefined);
     this.intervalMs = opts.intervalMs ?? 30_000;
     this.maxBackoffMs = Math.max(this.intervalMs, opts.maxBackoffMs ?? 2 * 60_000);
     this.fileWatchMs = opts.fileWatchMs ?? 1000;
+    this.gpuIdleMinutes =
+      opts.gpuIdleMinutes ?? gpuIdleMinutesFrom(process.env.HPC_SUBMIT_GPU_IDLE_MINUTES);
     this.delayMs = this.intervalMs;
     this.log = opts.log ?? (() => undefined);
   }
@@ -166,16 +189,32 @@ export class Poller {
 
   /** Between queries: only the job's own files, and only when they changed. */
   async scanFiles(): Promise<void> {
-    for (const job of this.store.live()) {
+    const live = this.store.live();
+    this.forgetUsageOfEnded(live);
+    for (const job of live) {
       const dir = this.store.jobDir(job.id);
       const stamp = (
-        await Promise.all(['status.json', 'progress.json'].map(f => stampOf(join(dir, f))))
+        await Promise.all(
+          ['status.json', 'progress.json', USAGE_FILE].map(f => stampOf(join(dir, f)))
+        )
       ).join('|');
       if (this.stamps.get(job.id) === stamp) {
         continue;
       }
       this.stamps.set(job.id, stamp);
       await this.refresh(job.id, false);
+    }
+  }
+
+  /** A job can end elsewhere (a cancel before it ran): its reading goes with it. */
+  private forgetUsageOfEnded(live: JobRecord[]): void {
+    if (this.usage.size > live.length) {
+      const ids = new Set(live.map(j => j.id));
+      for (const id of this.usage.keys()) {
+        if (!ids.has(id)) {
+          this.usage.delete(id);
+        }
+      }
     }
   }
 
@@ -198,8 +237,13 @@ export class Poller {
       this.observations.delete(id);
       this.stamps.delete(id);
       this.endSeenOnce.delete(id);
+      this.usage.delete(id);
     }
-    this.events.publish({ type: 'job', job: this.view(updated) });
+    const wire = this.view(updated);
+    this.events.publish({ type: 'job', job: wire });
+    if (isFinal(updated)) {
+      this.onEnded(wire);
+    }
   }
 
   /** What the job's own files and the scheduler's last word change in its record. */
@@ -224,7 +268,39 @@ export class Poller {
       // The job says it was stopped and the scheduler has not yet said why: ask it soon.
       this.pollSoon();
     }
-    return this.holdSchedulerEndOnce(job.id, patch, status);
+    return this.withUsage(job, this.holdSchedulerEndOnce(job.id, patch, status));
+  }
+
+  /**
+   * The patch with the job's use: its summary when new samples came, and at
+   * the end the efficiency, from every sample (one whole read of the file
+   * when this companion did not follow it from the start).
+   */
+  private async withUsage(job: JobRecord, patch: Partial<Job>): Promise<Partial<Job>> {
+    const next = { ...job, ...patch };
+    const dir = this.store.jobDir(job.id);
+    const ending = isFinal(next);
+    const before = this.usage.get(job.id);
+    const reading = ending
+      ? await finalUsage(dir, before)
+      : await readUsage(dir, before, { tail: true });
+    this.usage.set(job.id, reading);
+    if (reading.totals.points > 0 && reading.totals !== before?.totals) {
+      const usage = summarizeUsage(reading.totals, next, {
+        gpuIdleMinutes: this.gpuIdleMinutes,
+        fromStart: reading.fromStart
+      });
+      if (JSON.stringify(usage) !== JSON.stringify(job.usage)) {
+        patch = { ...patch, usage };
+      }
+    }
+    if (ending) {
+      const efficiency = efficiencyFromTotals(next, reading.totals);
+      if (efficiency) {
+        patch = { ...patch, efficiency };
+      }
+    }
+    return patch;
   }
 
   /**

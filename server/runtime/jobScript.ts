@@ -28,6 +28,8 @@ export interface JobScriptInput {
   requireGpu: boolean;
   /** Absolute path to the runtime nbconvert_config.py. */
   nbconvertConfigPath: string;
+  /** Absolute path to the runtime sampler.py; default: the one shipped with the companion. */
+  samplerPath?: string;
 }
 
 /** "a b.ipynb" -> "a b_executed.ipynb" */
@@ -42,7 +44,9 @@ export function outputNameFor(notebookFileName: string): string {
  * copies made by scripts/build-companion.mjs), or in the source tree when run
  * with tsx (this folder, schema/).
  */
-export function runtimeFile(name: 'nbconvert_config.py' | 'profiles.schema.json'): string {
+export function runtimeFile(
+  name: 'nbconvert_config.py' | 'sampler.py' | 'profiles.schema.json'
+): string {
   const candidates = [join(__dirname, name), join(__dirname, '..', '..', 'schema', name)];
   for (const candidate of candidates) {
     if (existsSync(candidate)) {
@@ -96,6 +100,7 @@ OUTPUT_BASE=${q(nbconvertOutputBase(input.outputName))}
 WORK_DIR=${q(input.cwd)}
 KERNEL=${q(input.kernel)}
 NBCONVERT_CONFIG=${q(input.nbconvertConfigPath)}
+SAMPLER=${q(input.samplerPath ?? runtimeFile('sampler.py'))}
 REQUIRE_GPU=${input.requireGpu ? 1 : 0}
 LAUNCH=(${launch})
 
@@ -133,6 +138,7 @@ write_status() {
 # finish OUTCOME EXIT_CODE [REASON] [SIGNAL]
 finish() {
   trap '' USR1 TERM INT
+  stop_sampler
   local json code=$2
   json="{\\"phase\\":\\"ended\\",\\"jobId\\":$(json_str "$JOB_ID"),\\"host\\":$(json_str "$HOST")"
   json+=",\\"gpus\\":$(gpus_json),\\"startedAt\\":\\"$STARTED_AT\\",\\"endedAt\\":\\"$(now)\\""
@@ -143,6 +149,25 @@ finish() {
   echo "hpc-submit: job ended on $HOST: $1\${3:+ ($3)}, exit code $code" >&2
   if [ "$1" != completed ] && [ "$code" = 0 ]; then code=1; fi
   exit "$code"
+}
+
+# The job's own use of CPU, memory and GPUs, one line per sample in
+# usage.jsonl (sampler.py). It runs with the node's python3 where there is
+# one: a direct child that starts at once and sees the node's /proc, never
+# waiting on a launcher that may still be installing the environment the
+# notebook needs; else with the profile's python through its launcher, which
+# must exist for the notebook to run at all. It stops when the script ends,
+# and by itself should the script be killed.
+SAMPLER_PID=''
+start_sampler() {
+  local python=("\${LAUNCH[@]}")
+  command -v python3 > /dev/null 2>&1 && python=(python3)
+  "\${python[@]}" "$SAMPLER" "$$" "$JOB_DIR/usage.jsonl" < /dev/null &
+  SAMPLER_PID=$!
+}
+stop_sampler() {
+  [ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2> /dev/null
+  SAMPLER_PID=''
 }
 
 HOST=\${SLURMD_NODENAME:-$(hostname 2>/dev/null || uname -n)}
@@ -193,6 +218,8 @@ if [ -n "$SIGNAL" ]; then
   if [ "$SIGNAL" = USR1 ]; then finish timeout 1 "time limit reached"; fi
   finish terminated 1 "stopped by signal $SIGNAL before the notebook started" "$SIGNAL"
 fi
+
+start_sampler
 
 # Its own process group, so that a forwarded signal reaches nbconvert even
 # behind a launcher such as pixi. Every value is attached to its option with

@@ -1,7 +1,16 @@
 import React from 'react';
-import { elapsed, hostLabel, jobName, OUTSIDE_ROOT_REASON, stateLabel } from '../labels';
+import {
+  elapsed,
+  expectedStartLabel,
+  hostLabel,
+  jobName,
+  OUTSIDE_ROOT_REASON,
+  sparkline,
+  stateLabel,
+  usageLine
+} from '../labels';
 import { isLive } from '../../contract/rules';
-import type { Job, Progress } from '../../contract/wire';
+import type { Job, Progress, UsageSummary } from '../../contract/wire';
 
 export interface JobActions {
   openOutput(job: Job): void;
@@ -9,6 +18,7 @@ export interface JobActions {
   cancel(job: Job): void;
   rerun(job: Job): void;
   forget(job: Job): void;
+  details(job: Job): void;
 }
 
 /** One job in the sidebar; renders only. A run from another root shows its whole path. */
@@ -38,9 +48,11 @@ export function JobRow(props: {
         </div>
       )}
       <JobMeta job={job} profileLabel={props.profileLabel} />
+      {job.state === 'queued' && <ExpectedStart iso={job.expectedStart} now={props.now} />}
       {job.state === 'running' && job.progress && job.progress.total > 0 && (
         <CellProgress progress={job.progress} />
       )}
+      {job.state === 'running' && job.usage && <LiveUsage usage={job.usage} />}
       <JobButtons job={job} actions={props.actions} />
     </li>
   );
@@ -65,6 +77,55 @@ function JobMeta(props: { job: Job; profileLabel?: string }): JSX.Element {
         {host ? ` · ${host}` : ''}
       </span>
     </div>
+  );
+}
+
+/** Slurm's guess of when a queued run starts; nothing without one. */
+function ExpectedStart(props: { iso?: string; now: number }): JSX.Element | null {
+  const text = expectedStartLabel(props.iso, props.now);
+  return text ? (
+    <div className="jp-HpcSubmit-expectedStart" title={props.iso}>
+      {text}
+    </div>
+  ) : null;
+}
+
+const SPARK_W = 60;
+const SPARK_H = 14;
+
+/** What a running job uses now, its recent history, and the idle-GPU warning. */
+function LiveUsage(props: { usage: UsageSummary }): JSX.Element {
+  const { usage } = props;
+  const text = usageLine(usage);
+  const line = sparkline(usage.history, SPARK_W, SPARK_H);
+  return (
+    <>
+      {(text || line) && (
+        <div className="jp-HpcSubmit-usage">
+          {text && <span className="jp-HpcSubmit-usageText">{text}</span>}
+          {line && (
+            <svg
+              className="jp-HpcSubmit-sparkline"
+              data-kind={line.kind}
+              role="img"
+              aria-label={line.label}
+              width={SPARK_W}
+              height={SPARK_H}
+              viewBox={`0 0 ${SPARK_W} ${SPARK_H}`}
+              preserveAspectRatio="none"
+            >
+              <title>{line.label}</title>
+              <polyline points={line.points} />
+            </svg>
+          )}
+        </div>
+      )}
+      {usage.gpuIdleWarning && (
+        <div className="jp-HpcSubmit-idleWarning" role="status">
+          {usage.gpuIdleWarning}
+        </div>
+      )}
+    </>
   );
 }
 
@@ -113,6 +174,7 @@ function JobButtons(props: { job: Job; actions: JobActions }): JSX.Element {
         disabledBecause={notHere}
         onClick={() => actions.rerun(job)}
       />
+      <ActionButton title="Run details" text="Details" onClick={() => actions.details(job)} />
       {!live && <ActionButton title="Forget" text="Forget" onClick={() => actions.forget(job)} />}
     </div>
   );

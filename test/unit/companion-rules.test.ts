@@ -186,6 +186,7 @@ test('the job environment carries no credential', () => {
     'PATH'
   ]);
   expect(isSecretName('GITHUB_TOKEN')).toBe(true);
+  expect(isSecretName('HPC_SUBMIT_WEBHOOK_URL')).toBe(true);
   expect(isSecretName('CUDA_VISIBLE_DEVICES')).toBe(false);
 });
 

@@ -96,6 +96,14 @@ class FakeCompanion implements CompanionApi {
     return {};
   }
 
+  details(): Promise<never> {
+    return Promise.reject(new Error('not used by these tests'));
+  }
+
+  estimate(): Promise<never> {
+    return Promise.reject(new Error('not used by these tests'));
+  }
+
   private known(id: string): Job {
     const job = this.jobList.get(id);
     if (!job) {

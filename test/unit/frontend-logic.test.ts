@@ -9,7 +9,6 @@ import {
   runLabel,
   stateLabel
 } from '../../src/labels';
-import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
 import { isLive, sortJobs } from '../../contract/rules';
 import {
@@ -21,7 +20,7 @@ import {
 } from '../../src/metadata';
 import { readSettings } from '../../src/settings';
 import type { Job, ProfileStatus } from '../../contract/wire';
-import { gpuProfile, testJob } from '../fixtures/wire';
+import { companionAnswering, gpuProfile, testJob } from '../fixtures/wire';
 
 /** A queued Slurm run of a/b.ipynb. */
 const job = (over: Partial<Job>): Job =>
@@ -112,17 +111,7 @@ test('a run is of the open notebook only when it lies under this root', () => {
 });
 
 test('the sidebar lists another root’s run under All, not under This notebook', () => {
-  const unused = () => Promise.reject(new Error('not used by this test'));
-  const api: CompanionApi = {
-    health: unused,
-    profiles: unused,
-    createKernel: unused,
-    submit: unused,
-    jobs: unused,
-    log: unused,
-    cancel: unused,
-    forget: unused
-  };
+  const api = companionAnswering({});
   const model = new JobsModel(api);
   model.upsert(here);
   model.upsert(elsewhere);
@@ -202,17 +191,20 @@ test('settings fall back to their defaults', () => {
   expect(readSettings({})).toStrictEqual({
     defaultProfile: 'gpu',
     confirmBeforeSubmit: false,
-    openOutputOnCompletion: false
+    openOutputOnCompletion: false,
+    notifyWhenHidden: false
   });
   expect(
     readSettings({
       defaultProfile: 'cpu',
       confirmBeforeSubmit: true,
-      openOutputOnCompletion: 'yes'
+      openOutputOnCompletion: 'yes',
+      notifyWhenHidden: true
     })
   ).toStrictEqual({
     defaultProfile: 'cpu',
     confirmBeforeSubmit: true,
-    openOutputOnCompletion: false
+    openOutputOnCompletion: false,
+    notifyWhenHidden: true
   });
 });

@@ -7,20 +7,10 @@
 import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
 import type { Job } from '../../contract/wire';
-import { testJob } from '../fixtures/wire';
+import { companionAnswering, testJob } from '../fixtures/wire';
 
 function listing(jobs: () => Job[]): CompanionApi {
-  const unused = () => Promise.reject(new Error('not used by this test'));
-  return {
-    health: unused,
-    profiles: unused,
-    createKernel: unused,
-    submit: unused,
-    jobs: async () => jobs(),
-    log: unused,
-    cancel: unused,
-    forget: unused
-  };
+  return companionAnswering({ jobs: async () => jobs() });
 }
 
 test('events update jobs newest first; a live job reaching a final state is signalled once', () => {

@@ -1,0 +1,206 @@
+/**
+ * A run's use of the hardware in the sidebar (issue 10): the live figures and
+ * history line of a running GPU run, the idle-GPU warning, "Run details" with
+ * the run record and efficiency, and the opt-in browser notification in the
+ * settings editor. The GPU figures come from the nvidia-smi TEST DOUBLE that
+ * start-jupyter.sh puts on the server's PATH (87% unless a test writes another
+ * utilization to its file); the server samples every 2 s and warns after
+ * 15 s of idle GPUs (HPC_SUBMIT_SAMPLE_SECONDS, HPC_SUBMIT_GPU_IDLE_MINUTES there).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, galata, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator, Page } from '@playwright/test';
+import { UI_WORK_DIR } from './env';
+import {
+  expectRowState,
+  jobRow,
+  openNotebook,
+  openSidebar,
+  profilePicker,
+  rowButton,
+  runButton,
+  submitNotebook,
+  test
+} from './helpers';
+
+/** Read by the nvidia-smi test double at every answer (start-jupyter.sh). */
+const GPU_UTIL_FILE = path.join(UI_WORK_DIR, 'test-double-gpu-util');
+
+/** A notebook that holds some memory and runs for `seconds`: long enough to be sampled. */
+function sleeper(seconds: number): string {
+  const cell = (id: string, source: string) => ({
+    cell_type: 'code',
+    execution_count: null,
+    id,
+    metadata: {},
+    outputs: [],
+    source
+  });
+  return JSON.stringify({
+    cells: [
+      cell('c0', 'import time\nheld = bytearray(64 * 2**20)  # resident memory to be seen'),
+      cell('c1', `time.sleep(${seconds})`)
+    ],
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+async function putSleeper(
+  request: Parameters<typeof galata.newContentsHelper>[0],
+  dest: string,
+  seconds: number
+): Promise<string> {
+  expect(
+    await galata.newContentsHelper(request).uploadContent(sleeper(seconds), 'text', dest)
+  ).toBe(true);
+  return dest;
+}
+
+/** Ends a live run from its row (answering a confirmation if one is asked). */
+async function cancelFromRow(page: Page, row: Locator): Promise<void> {
+  if ((await row.getAttribute('data-state')) !== 'running') {
+    return;
+  }
+  await rowButton(row, 'Cancel').click();
+  const accept = page.locator('.jp-Dialog .jp-mod-accept');
+  await accept
+    .waitFor({ timeout: 2_000 })
+    .then(() => accept.click())
+    .catch(() => undefined);
+  await expect(row).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 });
+}
+
+/**
+ * Submits with a plain click (the test settings ask no confirmation): unlike
+ * submitNotebook, no waiter for a confirmation dialog stays behind to click
+ * the accept button of the next dialog (Run details' Close).
+ */
+async function submitPlainly(
+  page: IJupyterLabPageFixture,
+  nbPath: string,
+  profile: string
+): Promise<any> {
+  const panel = await openNotebook(page, nbPath);
+  await profilePicker(panel).selectOption(profile);
+  await openSidebar(page);
+  const created = page.waitForResponse(
+    r =>
+      r.request().method() === 'POST' &&
+      /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)
+  );
+  await runButton(panel).click();
+  const response = await created;
+  expect(response.status(), await response.text()).toBe(201);
+  return response.json();
+}
+
+test.afterEach(() => fs.rmSync(GPU_UTIL_FILE, { force: true }));
+
+test('a running GPU run shows its live figures and a history line', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  test.setTimeout(180_000);
+  const nb = await putSleeper(request, `${tmpPath}/busy.ipynb`, 120);
+  const { row } = await submitNotebook(page, nb, 'gpu');
+  await expectRowState(row, 'running', 60_000);
+  try {
+    // The test double's 87% and 12390 of 81920 MiB per GPU; RSS of the 500M asked.
+    await expect(row.locator('.jp-HpcSubmit-usageText')).toHaveText(
+      /^(GPU|\d+ GPUs) 87% · [\d.]+\/\d+ GiB · RAM [\d.]+\/500 MiB$/,
+      { timeout: 60_000 }
+    );
+    const line = row.locator('svg.jp-HpcSubmit-sparkline');
+    await expect(line).toBeVisible({ timeout: 30_000 });
+    await expect(line).toHaveAttribute(
+      'aria-label',
+      /^GPU utilization over the last \d+ samples: 87% to 87%, now 87%$/
+    );
+    await expect(row.locator('.jp-HpcSubmit-idleWarning')).toHaveCount(0);
+  } finally {
+    await cancelFromRow(page, row);
+  }
+});
+
+test('GPUs idle since the start earn a visible warning on the row', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  test.setTimeout(180_000);
+  fs.writeFileSync(GPU_UTIL_FILE, '0\n');
+  const nb = await putSleeper(request, `${tmpPath}/idle.ipynb`, 120);
+  const { row } = await submitNotebook(page, nb, 'gpu');
+  await expectRowState(row, 'running', 60_000);
+  try {
+    const warning = row.getByRole('status');
+    await expect(warning).toHaveClass(/jp-HpcSubmit-idleWarning/, { timeout: 90_000 });
+    await expect(warning).toContainText('GPU idle for');
+    await expect(warning).toBeVisible();
+    await expect(row.locator('.jp-HpcSubmit-usageText')).toContainText('0%');
+  } finally {
+    await cancelFromRow(page, row);
+  }
+});
+
+test('Run details shows the run record and the efficiency', async ({ page, request, tmpPath }) => {
+  test.setTimeout(180_000);
+  const nb = await putSleeper(request, `${tmpPath}/short.ipynb`, 8);
+  const job = await submitPlainly(page, nb, 'gpu');
+  const row = jobRow(page, job.id);
+  await expectRowState(row, 'completed', 120_000);
+
+  await rowButton(row, 'Run details').click();
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toContainText('Run details: short.ipynb');
+  const run = dialog.getByRole('table', { name: 'Run' });
+  const value = (label: string) =>
+    run.getByRole('row').filter({ has: page.getByRole('rowheader', { name: label, exact: true }) });
+  await expect(value('Kernel')).toContainText('hpc-test-gpu');
+  await expect(value('State')).toContainText('completed');
+  await expect(value('Node')).not.toBeEmpty();
+  await expect(value('GPUs')).toContainText(/Test Double GPU|\d/);
+  await expect(value('Started')).toContainText(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+  await expect(value('Python')).toContainText(/^Python\s*3\.\d+/);
+  await expect(value('Environment')).toContainText(/sha256 [0-9a-f]{12}/);
+  await expect(value('Resources asked')).toContainText('500M memory');
+  await expect(value('Scheduler')).toContainText(job.schedulerId ?? job.id);
+
+  const efficiency = dialog.getByRole('region', { name: 'Efficiency' });
+  await expect(efficiency.getByRole('rowheader', { name: 'Wall time' })).toBeVisible();
+  await expect(efficiency).toContainText("the job's own samples");
+
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toHaveCount(0);
+});
+
+test('the browser notification for a hidden tab is a setting, off by default', async ({ page }) => {
+  // Switching it on asks the browser; granted here so no prompt waits.
+  await page.context().grantPermissions(['notifications']);
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('settingeditor:open', { query: 'HPC Submit' })
+  );
+  const field = page.getByRole('checkbox', { name: 'Notify when the tab is hidden' });
+  await expect(field).toBeVisible();
+  await expect(field).not.toBeChecked();
+
+  // Read back through the page: Galata serves the settings API to it.
+  const saved = () =>
+    page.evaluate(
+      async () =>
+        (
+          await (window as any).jupyterapp.serviceManager.settings.fetch(
+            'jupyterlab-hpc-submit:plugin'
+          )
+        ).settings
+    );
+  await field.check();
+  await expect.poll(async () => (await saved()).notifyWhenHidden, { timeout: 10_000 }).toBe(true);
+  expect(await page.evaluate(() => Notification.permission)).toBe('granted');
+  await field.uncheck();
+  await expect.poll(async () => (await saved()).notifyWhenHidden, { timeout: 10_000 }).toBe(false);
+});
