@@ -236,6 +236,8 @@ function cliOn(
     ...['setpriv', '--reuid', SLURM_USER, '--regid', SLURM_USER, '--init-groups', '--'],
     ...['env', `HOME=${user.home}`, `USER=${SLURM_USER}`, `HPC_SUBMIT_STATE_DIR=${state}`],
     ...[`HPC_SUBMIT_PROFILES=${profiles}`, 'HPC_SUBMIT_EXECUTOR=slurm', 'NODE_OPTIONS='],
+    // The companion this CLI starts exits soon after the test, as on a clean login node.
+    'HPC_SUBMIT_IDLE_EXIT_MINUTES=0.1',
     ...[process.execPath, '--import', `file://${loader}`, join(REPO, 'server', 'cli', 'cli.ts')],
     ...args
   ];

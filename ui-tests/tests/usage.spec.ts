@@ -9,8 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, galata, type IJupyterLabPageFixture } from '@jupyterlab/galata';
-import type { Locator, Page } from '@playwright/test';
+import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import { UI_WORK_DIR } from './env';
 import {
   expectRowState,
@@ -20,58 +19,14 @@ import {
   profilePicker,
   rowButton,
   runButton,
+  cancelFromRow,
+  putSleeper,
   submitNotebook,
   test
 } from './helpers';
 
 /** Read by the nvidia-smi test double at every answer (start-jupyter.sh). */
 const GPU_UTIL_FILE = path.join(UI_WORK_DIR, 'test-double-gpu-util');
-
-/** A notebook that holds some memory and runs for `seconds`: long enough to be sampled. */
-function sleeper(seconds: number): string {
-  const cell = (id: string, source: string) => ({
-    cell_type: 'code',
-    execution_count: null,
-    id,
-    metadata: {},
-    outputs: [],
-    source
-  });
-  return JSON.stringify({
-    cells: [
-      cell('c0', 'import time\nheld = bytearray(64 * 2**20)  # resident memory to be seen'),
-      cell('c1', `time.sleep(${seconds})`)
-    ],
-    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-    nbformat: 4,
-    nbformat_minor: 5
-  });
-}
-
-async function putSleeper(
-  request: Parameters<typeof galata.newContentsHelper>[0],
-  dest: string,
-  seconds: number
-): Promise<string> {
-  expect(
-    await galata.newContentsHelper(request).uploadContent(sleeper(seconds), 'text', dest)
-  ).toBe(true);
-  return dest;
-}
-
-/** Ends a live run from its row (answering a confirmation if one is asked). */
-async function cancelFromRow(page: Page, row: Locator): Promise<void> {
-  if ((await row.getAttribute('data-state')) !== 'running') {
-    return;
-  }
-  await rowButton(row, 'Cancel').click();
-  const accept = page.locator('.jp-Dialog .jp-mod-accept');
-  await accept
-    .waitFor({ timeout: 2_000 })
-    .then(() => accept.click())
-    .catch(() => undefined);
-  await expect(row).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 });
-}
 
 /**
  * Submits with a plain click (the test settings ask no confirmation): unlike
