@@ -29,7 +29,7 @@ import type {
   UsagePoint,
   UsageSummary
 } from '../../contract/wire';
-import { testJob } from '../fixtures/wire';
+import { companionAnswering, testJob } from '../fixtures/wire';
 
 const GiB = 2 ** 30;
 
@@ -214,22 +214,13 @@ function estimating(answer: () => Promise<EstimateAnswer>): {
   asked: string[];
 } {
   const asked: string[] = [];
-  const unused = () => Promise.reject(new Error('not used by this test'));
-  const api: CompanionApi = {
-    health: unused,
-    profiles: unused,
-    createKernel: unused,
-    submit: unused,
-    jobs: unused,
-    log: unused,
-    cancel: unused,
-    forget: unused,
+  const api = companionAnswering({
     details: async id => ({ job: testJob({ id }), run: RUN, runSource: 'notebook', status: null }),
     estimate: profile => {
       asked.push(profile);
       return answer();
     }
-  };
+  });
   return { api, asked };
 }
 
