@@ -10,15 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalExecutor, processStartTime } from '../../server/executors/local';
 import type { Executor, LaunchSpec, Observation } from '../../server/executors/executor';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
 import { readJobStatus } from '../../server/jobs/jobStatus';
 import {
-  PYTHON,
   REPO,
-  TEST_KERNEL,
+  mkdirp,
   installTestKernel,
   jobEnv,
-  mkdirp,
+  testJobScript,
   writeNotebook
 } from '../fixtures/jobRuntime';
 
@@ -226,22 +224,7 @@ test('a real notebook through the local executor and the real job script', async
     const nbDir = mkdirp(join(root, 'notebooks', 'exp 1'));
     writeNotebook(join(nbDir, 'run me.ipynb'), ["print('local run', 1 + 1)"]);
     const s = spec('');
-    writeFileSync(
-      s.scriptPath,
-      renderJobScript({
-        jobId: s.jobId,
-        jobDir: s.jobDir,
-        notebookPath: join(nbDir, 'run me.ipynb'),
-        outputDir: join(nbDir, 'executed'),
-        outputName: outputNameFor('run me.ipynb'),
-        cwd: nbDir,
-        launcher: [],
-        python: PYTHON,
-        kernel: TEST_KERNEL,
-        requireGpu: false,
-        nbconvertConfigPath: runtimeFile('nbconvert_config.py')
-      })
-    );
+    writeFileSync(s.scriptPath, testJobScript(s.jobId, s.jobDir, join(nbDir, 'run me.ipynb')));
     await executor.submit({ ...s, cwd: nbDir, env: jobEnv(kernel.jupyterPath) });
     const end = await waitFor(executor, s.jobId, o => o.phase === 'ended', 60_000);
     assert.equal(end.endState, 'completed', readFileSync(s.logPath, 'utf8'));

@@ -12,16 +12,17 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Resources } from '../../contract/wire';
 import { readJobStatus, readProgress, type JobStatusEnded } from '../../server/jobs/jobStatus';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
+import { outputNameFor } from '../../server/runtime/jobScript';
 import { RUN_FACTS_FILE, runFactsJson, type RunRecord } from '../../server/runtime/runFacts';
 import { until } from '../fixtures/companion';
 import {
   PYTHON,
   TEST_KERNEL,
+  mkdirp,
   installTestKernel,
   jobEnv,
-  mkdirp,
   notebookJson,
+  testJobScript,
   writeNotebook
 } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
@@ -71,19 +72,7 @@ async function runJob(
       notebookPath
     })
   );
-  const script = renderJobScript({
-    jobId,
-    jobDir,
-    notebookPath,
-    outputDir: join(nbDir, 'executed'),
-    outputName: outputNameFor(notebookPath),
-    cwd: nbDir,
-    launcher,
-    python: PYTHON,
-    kernel: TEST_KERNEL,
-    requireGpu: false,
-    nbconvertConfigPath: runtimeFile('nbconvert_config.py')
-  });
+  const script = testJobScript(jobId, jobDir, notebookPath, { launcher });
   writeFileSync(join(jobDir, 'job.sh'), script);
   const child = spawn('bash', [join(jobDir, 'job.sh')], {
     cwd: nbDir,

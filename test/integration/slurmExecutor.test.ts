@@ -27,7 +27,6 @@ import {
   type LaunchSpec,
   type Observation
 } from '../../server/executors/executor';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
 import {
   readJobStatus,
   readProgress,
@@ -41,7 +40,8 @@ import {
   TEST_KERNEL,
   jobEnv,
   notebookJson,
-  outputsText
+  outputsText,
+  testJobScript
 } from '../fixtures/jobRuntime';
 import { describeUnless } from '../fixtures/skip';
 import { type UnixUser, chownTree, unixUser } from '../fixtures/users';
@@ -148,18 +148,10 @@ describeUnless(whySkip())('slurm executor on a real cluster', () => {
     const scriptPath = join(jobDir, 'job.sh');
     writeFileSync(
       scriptPath,
-      renderJobScript({
-        jobId,
-        jobDir,
-        notebookPath,
-        outputDir: join(nbDir, 'executed'),
-        outputName: outputNameFor(notebookPath),
-        cwd: nbDir,
+      testJobScript(jobId, jobDir, notebookPath, {
         launcher: py.launcher,
         python: py.python,
-        kernel: TEST_KERNEL,
-        requireGpu,
-        nbconvertConfigPath: runtimeFile('nbconvert_config.py')
+        requireGpu
       })
     );
     chmodSync(scriptPath, 0o755);

@@ -20,7 +20,6 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, UsagePoint } from '../../contract/wire';
-import { outputNameFor, renderJobScript, runtimeFile } from '../../server/runtime/jobScript';
 import { readJobStatus } from '../../server/jobs/jobStatus';
 import {
   USAGE_FILE,
@@ -32,13 +31,12 @@ import {
 } from '../../server/jobs/usage';
 import { type Companion, until } from '../fixtures/companion';
 import {
-  PYTHON,
-  TEST_KERNEL,
+  mkdirp,
   installTestKernel,
   jobEnv,
-  mkdirp,
   notebookJson,
   tempDir,
+  testJobScript,
   writeNotebook
 } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
@@ -73,19 +71,7 @@ let counter = 0;
 function startJob(notebookPath: string, env: NodeJS.ProcessEnv) {
   const jobDir = mkdirp(join(root, 'jobs', `job-${++counter}`));
   const nbDir = notebookPath.slice(0, notebookPath.lastIndexOf('/'));
-  const script = renderJobScript({
-    jobId: `job-${counter}`,
-    jobDir,
-    notebookPath,
-    outputDir: join(nbDir, 'executed'),
-    outputName: outputNameFor(notebookPath),
-    cwd: nbDir,
-    launcher: [],
-    python: PYTHON,
-    kernel: TEST_KERNEL,
-    requireGpu: false,
-    nbconvertConfigPath: runtimeFile('nbconvert_config.py')
-  });
+  const script = testJobScript(`job-${counter}`, jobDir, notebookPath);
   writeFileSync(join(jobDir, 'job.sh'), script);
   const child = spawn('bash', [join(jobDir, 'job.sh')], {
     cwd: nbDir,
