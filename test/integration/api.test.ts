@@ -1,6 +1,6 @@
 /**
  * The companion end to end through its HTTP API, with the local executor and
- * real nbconvert: a run as the seed does it, live events, hostile input
+ * real nbconvert: a run as a researcher would type it, live events, hostile input
  * refused with nothing written, no credential leaked, and nothing lost when
  * the companion is killed mid-run.
  */
@@ -95,7 +95,7 @@ describe('companion API with the local executor', () => {
     assert.equal(json.profiles.find((p: any) => p.id === 'cpu').available, true);
   });
 
-  it('runs a notebook with an awkward name as the seed does, with live events', async () => {
+  it('runs a notebook with an awkward name as a researcher would type it, with live events', async () => {
     const name = 'it\'s a "test" $(touch pwned) `x` été.ipynb';
     const source = notebookJson([
       "with open('data/numbers.txt') as f: print('sum', sum(int(x) for x in f.read().split()))",

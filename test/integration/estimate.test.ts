@@ -27,6 +27,13 @@ test('the local queue in words', () => {
   expect(localQueueMessage(2, 3, 2)).toBe('after 4 runs ahead');
 });
 
+/** GET api/profiles/:id/estimate of companion `c`, which must answer 200. */
+async function estimateOf(c: Companion, profile: string): Promise<EstimateAnswer> {
+  const res = await c.api('GET', `api/profiles/${profile}/estimate`);
+  assert.equal(res.status, 200, res.text);
+  return res.json;
+}
+
 describe('estimates with the local executor', () => {
   let dir: string;
   let c: Companion;
@@ -52,11 +59,7 @@ describe('estimates with the local executor', () => {
     }
   });
 
-  const estimate = async (profile: string): Promise<EstimateAnswer> => {
-    const res = await c.api('GET', `api/profiles/${profile}/estimate`);
-    assert.equal(res.status, 200, res.text);
-    return res.json;
-  };
+  const estimate = (profile: string) => estimateOf(c, profile);
 
   it('answers from the queue of this companion, at once', async () => {
     assert.deepEqual(await estimate('cpu'), { expectedStart: null, message: 'runs here at once' });
@@ -109,11 +112,7 @@ describeUnless(slurmUsable())('estimates on the real Slurm cluster, as hpcuser',
     }
   });
 
-  const estimate = async (profile: string): Promise<EstimateAnswer> => {
-    const res = await c.api('GET', `api/profiles/${profile}/estimate`);
-    assert.equal(res.status, 200, res.text);
-    return res.json;
-  };
+  const estimate = (profile: string) => estimateOf(c, profile);
   const job = async (id: string): Promise<Job> => (await c.api('GET', `api/jobs/${id}`)).json;
   const nodeIdle = (): boolean =>
     execFileSync('squeue', ['-h', '-t', 'RUNNING,PENDING'], { encoding: 'utf8' }).trim() === '';

@@ -145,7 +145,7 @@ test('resources: defaults, overrides within limits, clear refusals', () => {
   expect(memoryMegabytes('12X')).toBe(null);
 });
 
-test('profiles are checked against the schema, ids unique; defaults follow the seed', () => {
+test('profiles are checked against the schema, ids unique; defaults are the two pixi environments, gpu and default', () => {
   expect(DEFAULT_PROFILES.map(p => [p.id, p.kernel, p.launcher.join(' ')])).toStrictEqual([
     ['gpu', 'convcnp-gpu', 'pixi run -e gpu'],
     ['cpu', 'convcnp-cpu', 'pixi run -e default']

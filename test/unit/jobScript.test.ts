@@ -98,7 +98,7 @@ test('every value reaches bash exactly as given', () => {
   ]);
 });
 
-test('the seed command is there, with --config and the kernel', () => {
+test('the nbconvert command a researcher types by hand is there, with --config and the kernel', () => {
   const script = renderJobScript(input({ requireGpu: false }));
   expect(script).toMatch(/-m nbconvert --to notebook --execute \\\n/);
   expect(script).toMatch(/"--output=\$OUTPUT_BASE" "--output-dir=\$OUTPUT_DIR"/);
