@@ -137,6 +137,14 @@ export interface Job {
   efficiency?: Efficiency;
   /** Queued on Slurm: the scheduler's own estimate of the start (ISO 8601), when it has one. */
   expectedStart?: string;
+  /** Set on each task of a sweep: the sweep's id (every task of one sweep shares it). */
+  sweepId?: string;
+  /** The task's place in its sweep, 0-based ($SLURM_ARRAY_TASK_ID under Slurm). */
+  taskIndex?: number;
+  /** How many tasks the sweep has. */
+  taskCount?: number;
+  /** The values injected into the notebook (papermill's `injected-parameters` cell). */
+  parameters?: Parameters;
   /** ISO 8601 times. */
   submittedAt: string;
   startedAt?: string;
@@ -257,12 +265,76 @@ export interface JobDetails {
   status: RunStatus | null;
 }
 
+/** A parameter's value: any JSON value papermill's translator can write. */
+export type ParameterValue =
+  null | boolean | number | string | ParameterValue[] | { [key: string]: ParameterValue };
+
+/** Parameter name -> value, as injected into one run. */
+export type Parameters = Record<string, ParameterValue>;
+
+/** One parameter of a notebook, as papermill's inspect_notebook reads its cell tagged `parameters`. */
+export interface NotebookParameter {
+  name: string;
+  /** papermill's inferred type name ("int", "float", "str", "list", …); "None" when unknown. */
+  inferredType: string;
+  /** The default's source text, as written in the notebook ("0.01", "'nzra'"). */
+  default: string;
+  /** The comment after the assignment, if any. */
+  help: string;
+}
+
+/** GET /api/parameters?notebook=PATH */
+export interface NotebookParameters {
+  notebook: string;
+  /** False when no cell is tagged `parameters`: then a run with parameters is refused. */
+  hasParametersCell: boolean;
+  parameters: NotebookParameter[];
+}
+
+/**
+ * Many runs of one notebook. Each swept parameter lists its values; the
+ * tasks are their cartesian product (`product`) or the i-th value of each
+ * (`zip`, all lists of one length). Fixed values come from `parameters`.
+ */
+export interface SweepRequest {
+  parameters: Record<string, ParameterValue[]>;
+  mode?: 'product' | 'zip';
+  /** At most this many tasks run at once (Slurm's `--array=…%K`); capped by the profile's limit. */
+  maxParallel?: number;
+}
+
 /** POST /api/jobs body. */
 export interface SubmitRequest {
   notebook: string;
   profile: string;
   resources?: Resources;
   idempotencyKey?: string;
+  /** Values injected after the notebook's cell tagged `parameters` (papermill). */
+  parameters?: Parameters;
+  /** Makes the submission a sweep: one task per combination (one Slurm job array). */
+  sweep?: SweepRequest;
+  /** Accept parameter names the notebook's `parameters` cell does not define. */
+  allowUnknownParameters?: boolean;
+}
+
+/**
+ * The answer to a sweep's submission (POST /api/jobs with `sweep`, and
+ * POST /api/sweeps/:id/rerun-failed): the sweep and its tasks, in task order.
+ */
+export interface SweepAnswer {
+  sweep: SweepInfo;
+  jobs: Job[];
+}
+
+export interface SweepInfo {
+  id: string;
+  notebook: string;
+  profile: string;
+  mode: 'product' | 'zip';
+  taskCount: number;
+  maxParallel: number;
+  /** The folder of the tasks' outputs and summary.csv: executed/<stem>/ beside the notebook. */
+  outputDir: string;
 }
 
 /** Whether the scheduler answers: one value, owned by the companion's poller. */
@@ -298,8 +370,13 @@ export interface HealthInfo {
   schedulerMessage?: string;
 }
 
+/**
+ * GET /api/jobs answers `{jobs}`, newest first. With `limit`, one page:
+ * `next` is the cursor of the following page (absent on the last one).
+ */
 export interface JobList {
   jobs: Job[];
+  next?: string;
 }
 
 export interface ProfileList {
@@ -329,4 +406,7 @@ export const NOTEBOOK_METADATA_KEY = 'hpc_submit';
 export interface NotebookSubmitMetadata {
   profile?: string;
   resources?: Resources;
+  /** The last values of "Run with parameters…": fixed values and the sweep, if any. */
+  parameters?: Parameters;
+  sweep?: SweepRequest;
 }

@@ -5,10 +5,13 @@ import type {
   Job,
   JobDetails,
   JobList,
+  NotebookParameters,
+  Parameters,
   ProfileList,
   ProfileStatus,
   Resources,
-  SubmitRequest
+  SubmitRequest,
+  SweepAnswer
 } from '../contract/wire';
 import { requestCompanion, requestCompanionText } from './request';
 
@@ -27,9 +30,20 @@ export interface CompanionApi {
     notebook: string,
     profile: string,
     resources?: Resources,
-    idempotencyKey?: string
+    idempotencyKey?: string,
+    parameters?: Parameters
   ): Promise<Job>;
+  /** A sweep: one task per combination of the swept values (one Slurm job array). */
+  submitSweep(request: SubmitRequest): Promise<SweepAnswer>;
+  /** The notebook's parameters (its cell tagged `parameters`), read by papermill. */
+  parameters(notebook: string): Promise<NotebookParameters>;
+  /** Cancels every live task of a sweep (one scancel of the array). */
+  cancelSweep(sweepId: string): Promise<JobList>;
+  /** A new sweep of the failed (and timed-out, cancelled) tasks only. */
+  rerunFailed(sweepId: string): Promise<SweepAnswer>;
   jobs(): Promise<Job[]>;
+  /** One page of the history, newest first; `next` asks for the following page. */
+  jobsPage(limit: number, cursor?: string): Promise<JobList>;
   log(jobId: string, offset: number): Promise<LogChunk>;
   cancel(jobId: string): Promise<Job>;
   forget(jobId: string): Promise<unknown>;
@@ -52,16 +66,27 @@ export const api: CompanionApi = {
   profiles: () => requestCompanion<ProfileList>('api/profiles').then(r => r.profiles),
   createKernel: profile =>
     requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, POST),
-  submit: (notebook, profile, resources, idempotencyKey) => {
+  submit: (notebook, profile, resources, idempotencyKey, parameters) => {
     const body: SubmitRequest = {
       notebook,
       profile,
       ...(resources ? { resources } : {}),
-      ...(idempotencyKey ? { idempotencyKey } : {})
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(parameters && Object.keys(parameters).length > 0 ? { parameters } : {})
     };
     return requestCompanion<Job>('api/jobs', json(body));
   },
+  submitSweep: request => requestCompanion<SweepAnswer>('api/jobs', json(request)),
+  parameters: notebook =>
+    requestCompanion<NotebookParameters>(`api/parameters?notebook=${encodeURIComponent(notebook)}`),
+  cancelSweep: sweepId => requestCompanion<JobList>(`api/sweeps/${id(sweepId)}/cancel`, POST),
+  rerunFailed: sweepId =>
+    requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}/rerun-failed`, POST),
   jobs: () => requestCompanion<JobList>('api/jobs').then(r => r.jobs),
+  jobsPage: (limit, cursor) =>
+    requestCompanion<JobList>(
+      `api/jobs?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+    ),
   log: async (jobId, offset) => {
     const { text, headers } = await requestCompanionText(
       `api/jobs/${id(jobId)}/log?offset=${offset}`

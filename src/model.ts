@@ -15,9 +15,12 @@ import type {
   EstimateAnswer,
   Job,
   JobDetails,
+  Parameters,
   ProfileStatus,
   Resources,
-  ServerEvent
+  ServerEvent,
+  SubmitRequest,
+  SweepAnswer
 } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
@@ -171,15 +174,46 @@ export class JobsModel {
   }
 
   /** Submits a notebook; the job is shown at once, the companion's event for it follows. */
-  async submit(notebook: string, profile: string, resources?: Resources): Promise<Job> {
-    const job = await this.api.submit(notebook, profile, resources, newIdempotencyKey());
+  async submit(
+    notebook: string,
+    profile: string,
+    resources?: Resources,
+    parameters?: Parameters
+  ): Promise<Job> {
+    const job = await this.api.submit(
+      notebook,
+      profile,
+      resources,
+      newIdempotencyKey(),
+      parameters
+    );
     this.upsert(job);
     return job;
   }
 
+  /** Submits a sweep; its tasks are shown at once. */
+  async submitSweep(request: Omit<SubmitRequest, 'idempotencyKey'>): Promise<SweepAnswer> {
+    const answer = await this.api.submitSweep({ ...request, idempotencyKey: newIdempotencyKey() });
+    answer.jobs.forEach(job => this.upsert(job));
+    return answer;
+  }
+
+  /** Cancels every live task of a sweep. */
+  async cancelSweep(sweepId: string): Promise<void> {
+    const { jobs } = await this.api.cancelSweep(sweepId);
+    jobs.forEach(job => this.upsert(job));
+  }
+
+  /** Runs the sweep's failed tasks again, as a new sweep. */
+  async rerunFailed(sweepId: string): Promise<SweepAnswer> {
+    const answer = await this.api.rerunFailed(sweepId);
+    answer.jobs.forEach(job => this.upsert(job));
+    return answer;
+  }
+
   /** The same notebook again, with the same profile and resources. */
   rerun(job: Job): Promise<Job> {
-    return this.submit(job.notebook, job.profile, job.resources);
+    return this.submit(job.notebook, job.profile, job.resources, job.parameters);
   }
 
   async cancel(id: string): Promise<Job> {

@@ -23,6 +23,8 @@ const GPU = gpuProfile({
   ]
 });
 
+const notImplemented = (): Promise<never> => Promise.reject(new Error('not used by this test'));
+
 /** The companion's HTTP answers, from memory: the transport the model talks to. */
 class FakeCompanion implements CompanionApi {
   readonly jobList = new Map<string, Job>();
@@ -36,6 +38,13 @@ class FakeCompanion implements CompanionApi {
   /** When set, the next call is refused with this sentence, as the companion's `{error}`. */
   refuseWith: string | undefined;
   private next = 1;
+
+  // Sweeps and pages are not this test's: they answer as a companion without them would.
+  submitSweep = notImplemented;
+  parameters = notImplemented;
+  cancelSweep = notImplemented;
+  rerunFailed = notImplemented;
+  jobsPage = notImplemented;
 
   async health() {
     return { ok: true, version: '0.1.0', executor: 'local' as const, schedulerReachable: true };
