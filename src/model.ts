@@ -15,6 +15,7 @@ import type {
   EstimateAnswer,
   Job,
   JobDetails,
+  NotebookParameters,
   Parameters,
   ProfileStatus,
   Resources,
@@ -196,6 +197,11 @@ export class JobsModel {
     const answer = await this.api.submitSweep({ ...request, idempotencyKey: newIdempotencyKey() });
     answer.jobs.forEach(job => this.upsert(job));
     return answer;
+  }
+
+  /** The notebook's parameters (its cell tagged `parameters`), as papermill reads them. */
+  parameters(notebook: string): Promise<NotebookParameters> {
+    return this.api.parameters(notebook);
   }
 
   /** Cancels every live task of a sweep. */

@@ -34,6 +34,15 @@ export interface LaunchSpec {
   mail?: ProfileMail;
 }
 
+/** How the tasks of one sweep are started. */
+export interface ArrayOptions {
+  sweepId: string;
+  /** At most this many tasks run at once. */
+  maxParallel: number;
+  /** A directory of the sweep's own (the array's dispatcher script lives there). */
+  sweepDir: string;
+}
+
 /** What the scheduler says of one job, in its own terms mapped to ours. */
 export interface Observation {
   /**
@@ -83,8 +92,16 @@ export interface Executor {
    * Throws SchedulerUnreachableError when the scheduler does not answer.
    */
   observe(schedulerIds: string[]): Promise<Map<string, Observation>>;
+  /**
+   * Starts the tasks of one sweep as one submission (one Slurm job array,
+   * `--array=0-(N-1)%maxParallel`); answers each task's scheduler id, in task
+   * order. Each spec's jobDir is `<jobs dir>/<sweepId>-<taskIndex>`.
+   */
+  submitArray(specs: LaunchSpec[], opts: ArrayOptions): Promise<string[]>;
   /** Asks the scheduler to stop the job; resolves once the request is accepted. */
   cancel(schedulerId: string): Promise<void>;
+  /** Stops every task of one sweep with one request (one scancel of the array). */
+  cancelArray(schedulerIds: string[]): Promise<void>;
   /** Reachability and partitions, for /api/profiles and doctor. */
   describe(): Promise<SchedulerInfo>;
   /**
