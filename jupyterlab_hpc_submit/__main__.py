@@ -14,6 +14,8 @@ def main() -> int:
         print(f"hpc-submit: the companion bundle {COMPANION} is missing.", file=sys.stderr)
         return 1
     cmd = [node_executable(), str(COMPANION), *sys.argv[1:]]
+    # Parameters are injected with papermill, a dependency of this package.
+    os.environ.setdefault("HPC_SUBMIT_PYTHON", sys.executable)
     if os.name == "posix":
         # Become the companion, so signals (Ctrl-C, kill) reach it directly.
         os.execv(cmd[0], cmd)

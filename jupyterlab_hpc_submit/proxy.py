@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -110,6 +111,9 @@ def setup_companion() -> dict:
         "timeout": 30,
         "launcher_entry": {"enabled": False, "title": "HPC jobs"},
         "new_browser_tab": False,
+        # Runs with parameters inject them with papermill (a dependency of this
+        # package), so the companion uses this package's Python for that.
+        "environment": {"HPC_SUBMIT_PYTHON": sys.executable},
     }
     if _proxy_version() >= (4, 6):
         # An open sidebar keeps the event stream open (with heartbeats); that
