@@ -28,6 +28,7 @@ import {
 } from './lib';
 import { labLoad } from './labLoad';
 import { renderReport, type Row } from './report';
+import { samplingCost } from './sampling';
 
 const run = promisify(execFile);
 const rows: Row[] = [];
@@ -508,6 +509,23 @@ async function frontendSize(): Promise<void> {
   });
 }
 
+/** The job's usage sampler, at its default interval and its smallest. */
+async function sampling(): Promise<void> {
+  for (const [interval, span] of [
+    [10, 120],
+    [1, 60]
+  ] as const) {
+    const cost = await samplingCost(interval, span);
+    rows.push({
+      section: 'Usage sampling (inside the job)',
+      measure: `sampler.py every ${interval} s, ${cost.samples} samples over ${span} s`,
+      value: `${cost.percentOfCore.toFixed(2)}% of one core`,
+      target: '< 1% of one core',
+      met: cost.percentOfCore < 1
+    });
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const sections: [string, () => Promise<void>][] = [
@@ -515,7 +533,8 @@ async function main(): Promise<void> {
     ['frontend', frontendSize],
     ['execution', executionOverhead],
     ['latency', slurmLatency],
-    ['scheduler', schedulerLoad]
+    ['scheduler', schedulerLoad],
+    ['sampling', sampling]
   ];
   const t0 = Date.now();
   for (const [name, fn] of sections) {
