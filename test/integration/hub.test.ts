@@ -290,7 +290,7 @@ def attempt(f):
 s = socket.socket(socket.AF_UNIX)
 print(attempt(lambda: s.connect(sys.argv[1])))
 print(attempt(lambda: os.listdir(sys.argv[2])))
-print(attempt(lambda: open(os.path.join(sys.argv[2], 'companion.json')).read()))
+print(attempt(lambda: os.listdir(os.path.join(sys.argv[2], 'companions'))))
 print(attempt(lambda: os.listdir(os.path.join(sys.argv[2], 'jobs'))))
 `;
     const state = join(homes[BOB], STATE);
