@@ -23,4 +23,5 @@ await build({
 // The job runtime (nbconvert config) and the profiles schema travel beside it.
 copyFileSync('server/runtime/nbconvert_config.py', `${outdir}/nbconvert_config.py`);
 copyFileSync('server/runtime/sampler.py', `${outdir}/sampler.py`);
+copyFileSync('server/runtime/parameterize.py', `${outdir}/parameterize.py`);
 copyFileSync('schema/profiles.schema.json', `${outdir}/profiles.schema.json`);
