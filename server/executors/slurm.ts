@@ -1,14 +1,15 @@
 /**
- * The Slurm adapter: sbatch to submit, ONE squeue call per poll for all live
- * jobs, scancel to cancel, sinfo for partitions. Every command runs through
- * execFile with an argument list; nothing passes through a shell.
+ * The Slurm adapter: sbatch to submit (a sweep as one job array), ONE squeue
+ * call per poll for all live jobs and array tasks, scancel to cancel, sinfo
+ * for partitions. Every command runs through execFile with an argument list;
+ * nothing passes through a shell.
  *
  * The job's own status.json decides how a job ended (see jobStatus.ts); what
  * squeue says matters while a job waits or runs, and for ends the job could
  * not report itself (out of memory, node failure, a SIGKILL).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,6 +20,15 @@ import {
 } from '../../contract/wire';
 import { parseSlurmTime } from './slurmTime';
 import {
+  DISPATCHER,
+  arraySpec,
+  arrayTasks,
+  cancelTargets,
+  dispatcherScript,
+  sharedEnv
+} from './slurmArray';
+import {
+  type ArrayOptions,
   type Executor,
   type LaunchSpec,
   type Observation,
@@ -253,22 +263,51 @@ export function mailArgs(mail: ProfileMail | undefined, mailUser: string | undef
   return [`--mail-type=${checkMailType(mail.type)}`, `--mail-user=${checkMailUser(mailUser)}`];
 }
 
-/** The sbatch arguments for one job; pure. */
-export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60, mailUser?: string): string[] {
-  const r: Resources = spec.resources ?? {};
+/**
+ * A path as sbatch's --output takes it. sbatch expands %j, %a ... in file
+ * names, and %% is a literal percent sign. A backslash anywhere turns the
+ * expansion off and is itself dropped, so the log would land elsewhere:
+ * such a path is refused. Pure.
+ */
+export function slurmFilename(path: string): string {
+  if (path.includes('\\')) {
+    throw new Error(`Slurm cannot write a log under a path with a backslash: ${path}`);
+  }
+  return path.replace(/%/g, '%%');
+}
+
+/** What one sbatch submission is made of; the same for a single job and an array. */
+interface Submission {
+  name: string;
+  /** --output, already in Slurm's file-name pattern syntax (slurmFilename). */
+  output: string;
+  cwd: string;
+  resources?: Resources;
+  mail?: ProfileMail;
+  script: string;
+  /** --array's value, for a job array. */
+  array?: string;
+}
+
+/** The sbatch arguments of a submission: resources, mail and the time-limit signal; pure. */
+function submissionArgs(s: Submission, signalLeadSeconds: number, mailUser?: string): string[] {
+  const r: Resources = s.resources ?? {};
   const args = [
     '--parsable',
     '--job-name',
-    jobName(spec.name),
-    // sbatch expands %j, %u ... in file names; %% is a literal percent sign.
+    jobName(s.name),
+    // stderr joins stdout in this one file: the log the companion serves.
     '--output',
-    spec.logPath.replace(/%/g, '%%'),
+    s.output,
     '--chdir',
-    spec.cwd,
+    s.cwd,
     // A node failure ends the run with its reason; requeued, the notebook would
     // silently start over from its first cell and write its output again.
     '--no-requeue'
   ];
+  if (s.array) {
+    args.push(`--array=${s.array}`);
+  }
   if (r.partition) {
     args.push('--partition', r.partition);
   }
@@ -284,9 +323,53 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60, mailUser?: 
   if (r.time) {
     args.push('--time', r.time);
   }
-  args.push(...mailArgs(spec.mail, mailUser));
-  args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, spec.scriptPath);
+  args.push(...mailArgs(s.mail, mailUser));
+  args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, s.script);
   return args;
+}
+
+/** The sbatch arguments for one job; pure. */
+export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60, mailUser?: string): string[] {
+  return submissionArgs(
+    {
+      name: spec.name,
+      output: slurmFilename(spec.logPath),
+      cwd: spec.cwd,
+      resources: spec.resources,
+      mail: spec.mail,
+      script: spec.scriptPath
+    },
+    signalLeadSeconds,
+    mailUser
+  );
+}
+
+/**
+ * The sbatch arguments for the tasks of one sweep as one job array: the
+ * dispatcher as the script, each task's log at `<jobs>/<sweepId>-<index>/log.txt`
+ * through Slurm's %a. Throws a clear error for specs that cannot be one array. Pure.
+ */
+export function arraySbatchArgs(
+  specs: LaunchSpec[],
+  opts: ArrayOptions,
+  signalLeadSeconds = 60,
+  mailUser?: string
+): string[] {
+  const { jobsDir, indices } = arrayTasks(specs, opts.sweepId);
+  const first = specs[0];
+  return submissionArgs(
+    {
+      name: first.name,
+      output: `${slurmFilename(join(jobsDir, `${opts.sweepId}-`))}%a/log.txt`,
+      cwd: first.cwd,
+      resources: first.resources,
+      mail: first.mail,
+      script: join(opts.sweepDir, DISPATCHER),
+      array: arraySpec(indices, opts.maxParallel)
+    },
+    signalLeadSeconds,
+    mailUser
+  );
 }
 
 /**
@@ -386,18 +469,43 @@ class SlurmExecutor implements Executor {
   }
 
   async submit(spec: LaunchSpec): Promise<string> {
-    const result = await this.runOrUnreachable(
-      'sbatch',
-      sbatchArgs(spec, this.lead, this.mailUser),
-      submitEnv(spec.env)
-    );
+    return this.sbatch(sbatchArgs(spec, this.lead, this.mailUser), submitEnv(spec.env), 'job');
+  }
+
+  /**
+   * One sbatch --array for the sweep's tasks; the dispatcher `array.sh` in
+   * the sweep's directory runs each task's job.sh. Answers `<array id>_<index>`
+   * for each spec, in the specs' order.
+   */
+  async submitArray(specs: LaunchSpec[], opts: ArrayOptions): Promise<string[]> {
+    const { jobsDir, indices } = arrayTasks(specs, opts.sweepId);
+    const args = arraySbatchArgs(specs, opts, this.lead, this.mailUser);
+    await this.writeDispatcher(opts.sweepDir, dispatcherScript(jobsDir, opts.sweepId));
+    const arrayId = await this.sbatch(args, submitEnv(sharedEnv(specs)), 'sweep');
+    return indices.map(i => `${arrayId}_${i}`);
+  }
+
+  /** sbatch reads the script as the submitting user: with runAs, the sweep directory's owner owns it. */
+  private async writeDispatcher(sweepDir: string, script: string): Promise<void> {
+    const path = join(sweepDir, DISPATCHER);
+    await writeFile(path, script, { mode: 0o700 });
+    await chmod(path, 0o700);
+    if (this.opts.runAs) {
+      const owner = await stat(sweepDir);
+      await chown(path, owner.uid, owner.gid);
+    }
+  }
+
+  /** Runs sbatch; answers the job id, or throws what Slurm said. */
+  private async sbatch(args: string[], env: NodeJS.ProcessEnv, what: string): Promise<string> {
+    const result = await this.runOrUnreachable('sbatch', args, env);
     if (result.code !== 0) {
       const said =
         firstLine(result.stderr) || firstLine(result.stdout) || `exit code ${result.code}`;
       if (UNREACHABLE.test(said)) {
         throw unreachable(said);
       }
-      throw new Error(`Slurm refused the job: ${said.replace(/^sbatch: error: /, '')}`);
+      throw new Error(`Slurm refused the ${what}: ${said.replace(/^sbatch: error: /, '')}`);
     }
     const id = parseSbatch(result.stdout);
     if (!id) {
@@ -418,8 +526,10 @@ class SlurmExecutor implements Executor {
     if (ids.length === 0) {
       return out;
     }
+    // -r: an array's pending tasks one per line (123_5), not folded (123_[5-11%4]).
     const result = await this.runOrUnreachable('squeue', [
       '-h',
+      '-r',
       '--states=all',
       '-j',
       ids.join(','),
@@ -444,11 +554,25 @@ class SlurmExecutor implements Executor {
     return out;
   }
 
+  /** A waiting array task cancelled alone may leave no record in Slurm: observe then says 'gone'. */
   async cancel(schedulerId: string): Promise<void> {
-    if (!SLURM_JOB_ID.test(schedulerId)) {
-      throw new Error(`not a Slurm job id: ${schedulerId}`);
+    await this.scancel([schedulerId]);
+  }
+
+  /** One scancel: of the array id when the ids are one array's tasks. */
+  async cancelArray(schedulerIds: string[]): Promise<void> {
+    if (schedulerIds.length > 0) {
+      await this.scancel(cancelTargets(schedulerIds));
     }
-    const result = await this.runOrUnreachable('scancel', [schedulerId]);
+  }
+
+  /** One scancel call for these ids; one that already ended is not an error. */
+  private async scancel(ids: string[]): Promise<void> {
+    const bad = ids.find(id => !SLURM_JOB_ID.test(id));
+    if (bad !== undefined) {
+      throw new Error(`not a Slurm job id: ${bad}`);
+    }
+    const result = await this.runOrUnreachable('scancel', ids);
     if (result.code === 0) {
       return;
     }
@@ -460,7 +584,7 @@ class SlurmExecutor implements Executor {
       throw unreachable(said);
     }
     throw new Error(
-      `Slurm refused to cancel job ${schedulerId}: ${said.replace(/^scancel: error: /, '')}`
+      `Slurm refused to cancel job ${ids.join(' ')}: ${said.replace(/^scancel: error: /, '')}`
     );
   }
 

@@ -300,6 +300,11 @@ def _run_facts(job_dir):
 def _scheduler_id(facts):
     if facts.get("executor") == "local":
         return facts.get("jobId")  # the local executor names a run by the job id
+    array_id = os.environ.get("SLURM_ARRAY_JOB_ID")
+    task_id = os.environ.get("SLURM_ARRAY_TASK_ID")
+    if array_id and task_id:
+        # A sweep's task: SLURM_JOB_ID is its own number, the job's record says ARRAY_TASK.
+        return f"{array_id}_{task_id}"
     return os.environ.get("SLURM_JOB_ID")
 
 

@@ -1,5 +1,6 @@
 import type { Job } from '../../contract/wire';
 import {
+  arraySbatchArgs,
   checkMailType,
   checkMailUser,
   estimateAnswer,
@@ -11,8 +12,16 @@ import {
   parseTestOnly,
   sbatchArgs,
   signalLead,
+  slurmFilename,
   slurmTimestamp
 } from '../../server/executors/slurm';
+import {
+  arraySpec,
+  arrayTasks,
+  cancelTargets,
+  dispatcherScript,
+  sharedEnv
+} from '../../server/executors/slurmArray';
 import { parseSlurmTime } from '../../server/executors/slurmTime';
 import type { LaunchSpec } from '../../server/executors/executor';
 import { reconcile } from '../../server/jobs/jobStatus';
@@ -315,4 +324,155 @@ test('signalLead warns at most a quarter of a short limit ahead, 60 s for long o
   expect(signalLead('1', 60)).toBe(15);
   expect(signalLead('0:20', 60)).toBe(5);
   expect(signalLead(undefined, 60)).toBe(60);
+});
+
+// `squeue -h -r --states=all -j 326 -o '%i|%T|%N|%S|%r'` on the test cluster
+// (Slurm 22.05), 2 s after `sbatch --array=0-5%2`: without -r the four
+// waiting tasks are one line, "326_[2-5%2]|PENDING||N/A|JobArrayTaskLimit".
+const ARRAY_WAITING =
+  '326_2|PENDING||N/A|JobArrayTaskLimit\n' +
+  '326_3|PENDING||N/A|JobArrayTaskLimit\n' +
+  '326_4|PENDING||N/A|JobArrayTaskLimit\n' +
+  '326_5|PENDING||N/A|JobArrayTaskLimit\n' +
+  '326_1|RUNNING|vm|2026-11-25T18:42:51|None\n' +
+  '326_0|RUNNING|vm|2026-11-25T18:42:51|None\n';
+// The same array a minute later (task 3 exited 1), then another cancelled by `scancel 333`.
+const ARRAY_ENDED =
+  '326_4|COMPLETED|vm|2026-11-25T18:43:23|None\n' +
+  '326_5|COMPLETED|vm|2026-11-25T18:43:23|None\n' +
+  '326_2|COMPLETED|vm|2026-11-25T18:43:07|None\n' +
+  '326_0|COMPLETED|vm|2026-11-25T18:42:51|None\n' +
+  '326_1|COMPLETED|vm|2026-11-25T18:42:51|None\n' +
+  '326_3|FAILED|vm|2026-11-25T18:43:07|NonZeroExitCode\n';
+const ARRAY_CANCELLED =
+  '333_0|CANCELLED||2026-11-25T18:43:55|None\n' + '333_1|CANCELLED||2026-11-25T18:43:55|None\n';
+
+const tasks = (array: string, n: number) => Array.from({ length: n }, (_, i) => `${array}_${i}`);
+
+test("parseSqueue reads an array's tasks one per line, as squeue -r prints them", () => {
+  const waiting = parseSqueue(ARRAY_WAITING, tasks('326', 6));
+  expect(waiting.size).toBe(6);
+  expect(waiting.get('326_0')).toStrictEqual({ phase: 'running', node: 'vm' });
+  expect(waiting.get('326_5')).toStrictEqual({ phase: 'pending', reason: 'JobArrayTaskLimit' });
+  const ended = parseSqueue(ARRAY_ENDED, tasks('326', 6));
+  expect([...ended.values()].filter(o => o.endState === 'completed')).toHaveLength(5);
+  expect(ended.get('326_3')).toStrictEqual({
+    phase: 'ended',
+    endState: 'failed',
+    reason: 'NonZeroExitCode',
+    node: 'vm'
+  });
+  const cancelled = parseSqueue(ARRAY_CANCELLED, ['333_0', '333_1', '333_2']);
+  expect(cancelled.get('333_1')).toStrictEqual({ phase: 'ended', endState: 'cancelled' });
+  expect(cancelled.get('333_2')).toStrictEqual({ phase: 'gone' });
+});
+
+const SWEEP = '20261125-184200-abc123';
+const taskSpec = (i: number, jobs = '/s/jobs 50%'): LaunchSpec => ({
+  jobId: `${SWEEP}-${i}`,
+  jobDir: `${jobs}/${SWEEP}-${i}`,
+  scriptPath: `${jobs}/${SWEEP}-${i}/job.sh`,
+  logPath: `${jobs}/${SWEEP}-${i}/log.txt`,
+  cwd: '/home/u/a b',
+  resources: { partition: 'cpu', cpus: 2, time: '01:00:00' },
+  env: { PATH: '/bin', HPC_SUBMIT_JOB_ID: `${SWEEP}-${i}` },
+  name: 'sweep.ipynb',
+  mail: { type: 'END' }
+});
+
+test('arraySbatchArgs: one submission with the single job arguments, %a logs and the dispatcher', () => {
+  const specs = [0, 1, 2, 3, 4, 5].map(i => taskSpec(i));
+  const args = arraySbatchArgs(
+    specs,
+    { sweepId: SWEEP, maxParallel: 2, sweepDir: '/s/sweeps/x' },
+    60,
+    'ada@example.org'
+  );
+  expect(args).toStrictEqual([
+    '--parsable',
+    '--job-name',
+    'sweep.ipynb',
+    '--output',
+    `/s/jobs 50%%/${SWEEP}-%a/log.txt`,
+    '--chdir',
+    '/home/u/a b',
+    '--no-requeue',
+    '--array=0-5%2',
+    '--partition',
+    'cpu',
+    '--cpus-per-task',
+    '2',
+    '--time',
+    '01:00:00',
+    '--mail-type=END',
+    '--mail-user=ada@example.org',
+    '--signal=B:USR1@60',
+    '/s/sweeps/x/array.sh'
+  ]);
+  // The same code path as a single job: only the log pattern, --array and the script differ.
+  const single = sbatchArgs(specs[0], 60, 'ada@example.org');
+  const taskLog = slurmFilename(specs[0].logPath);
+  expect(args.filter(a => !a.startsWith('--array=')).slice(0, -1)).toStrictEqual(
+    single.slice(0, -1).map(a => (a === taskLog ? `/s/jobs 50%%/${SWEEP}-%a/log.txt` : a))
+  );
+});
+
+test('the tasks of an array must be one sweep laid out in its job directories', () => {
+  const opts = { sweepId: SWEEP, maxParallel: 4, sweepDir: '/s/sweeps/x' };
+  expect(arrayTasks([taskSpec(2), taskSpec(5), taskSpec(6)], SWEEP)).toStrictEqual({
+    jobsDir: '/s/jobs 50%',
+    indices: [2, 5, 6]
+  });
+  expect(() => arraySbatchArgs([], opts)).toThrow(`sweep ${SWEEP} has no tasks to submit`);
+  expect(() => arraySbatchArgs([{ ...taskSpec(0), jobDir: '/s/jobs 50%/other-0' }], opts)).toThrow(
+    /is not \/s\/jobs 50%\/20261125-184200-abc123-<task index>/
+  );
+  expect(() => arraySbatchArgs([taskSpec(0), taskSpec(1, '/elsewhere')], opts)).toThrow(
+    /task index/
+  );
+  expect(() => arraySbatchArgs([{ ...taskSpec(0), scriptPath: '/tmp/x.sh' }], opts)).toThrow(
+    /must have job.sh and log.txt/
+  );
+  expect(() => arraySbatchArgs([taskSpec(1), taskSpec(1)], opts)).toThrow(/task index twice/);
+  const bigger = { ...taskSpec(1), resources: { partition: 'gpu', gpus: 1 } };
+  expect(() => arraySbatchArgs([taskSpec(0), bigger], opts)).toThrow(
+    `the tasks of one array share one resources: ${SWEEP}-1 differs from ${SWEEP}-0`
+  );
+  expect(() => arraySbatchArgs([taskSpec(0)], { ...opts, maxParallel: 0 })).toThrow(
+    /whole number, 1 or more/
+  );
+});
+
+test('arraySpec folds task indices into ranges with the parallel limit', () => {
+  expect(arraySpec([0, 1, 2, 3, 4, 5], 2)).toBe('0-5%2');
+  expect(arraySpec([9, 2, 5, 7, 8], 3)).toBe('2,5,7-9%3');
+  expect(arraySpec([4], 1)).toBe('4%1');
+  expect(() => arraySpec([0], 1.5)).toThrow(/whole number/);
+});
+
+test('slurmFilename escapes % and refuses a backslash, which would turn expansion off', () => {
+  expect(slurmFilename('/a/50%/b%j')).toBe('/a/50%%/b%%j');
+  expect(() => slurmFilename('/a\\b/log.txt')).toThrow(/path with a backslash/);
+  expect(() => sbatchArgs({ ...taskSpec(0), logPath: '/a\\b/log.txt' })).toThrow(/backslash/);
+});
+
+test("the dispatcher runs the task's job.sh, its path quoted, after checking the task id", () => {
+  const script = dispatcherScript("/s/jobs 50% 'q'", SWEEP);
+  expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+  expect(script).toContain(
+    `exec /bin/bash '/s/jobs 50% '\\''q'\\''/${SWEEP}-'"$SLURM_ARRAY_TASK_ID"/job.sh\n`
+  );
+  expect(script.indexOf('*[!0-9]*')).toBeLessThan(script.indexOf('exec '));
+});
+
+test('sharedEnv keeps what every task has in common', () => {
+  expect(sharedEnv([taskSpec(0), taskSpec(1)])).toStrictEqual({ PATH: '/bin' });
+  expect(sharedEnv([taskSpec(0)])).toStrictEqual(taskSpec(0).env);
+});
+
+test('cancelTargets: the array id once for its tasks, else every id', () => {
+  expect(cancelTargets(['77_0', '77_1', '77_5'])).toStrictEqual(['77']);
+  expect(cancelTargets(['77_0', '78_1'])).toStrictEqual(['77_0', '78_1']);
+  expect(cancelTargets(['77_0', '77'])).toStrictEqual(['77_0', '77']);
+  expect(cancelTargets(['12', '12'])).toStrictEqual(['12']);
 });
