@@ -29,6 +29,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EstimateAnswer } from '../../contract/wire';
 import {
+  type ArrayOptions,
   RunElsewhereError,
   type Executor,
   type LaunchSpec,
@@ -70,6 +71,8 @@ interface RunRecord {
   cancelRequested?: boolean;
   /** A start that failed (e.g. the working directory is gone). */
   startError?: string;
+  /** A task of a sweep: at most `maxParallel` of its sweep run at once. */
+  sweep?: { id: string; maxParallel: number };
 }
 
 /**
@@ -281,6 +284,41 @@ class LocalExecutor implements Executor {
     return id;
   }
 
+  /** The tasks wait in the one queue, in task order; the sweep's limit holds among them. */
+  async submitArray(specs: LaunchSpec[], opts: ArrayOptions): Promise<string[]> {
+    if (this.closed) {
+      throw new Error('the local executor is shut down');
+    }
+    const taken = specs.find(spec => this.get(spec.jobId));
+    if (taken) {
+      throw new Error(`job ${taken.jobId} was already submitted`);
+    }
+    const sweep = { id: opts.sweepId, maxParallel: Math.max(1, Math.floor(opts.maxParallel)) };
+    for (const spec of specs) {
+      const record: RunRecord = {
+        spec,
+        seq: this.seq++,
+        host: hostname(),
+        companionPid: process.pid,
+        sweep
+      };
+      this.runs.set(spec.jobId, record);
+      this.files.save(spec.jobId, record);
+    }
+    this.pump();
+    return specs.map(spec => spec.jobId);
+  }
+
+  /** Waiting tasks first: a running one's end would otherwise start the next in its place. */
+  async cancelArray(schedulerIds: string[]): Promise<void> {
+    const waitingFirst = [...schedulerIds].sort(
+      (a, b) => Number(this.get(a)?.pid !== undefined) - Number(this.get(b)?.pid !== undefined)
+    );
+    for (const id of waitingFirst) {
+      await this.cancel(id);
+    }
+  }
+
   async observe(schedulerIds: string[]): Promise<Map<string, Observation>> {
     this.pump();
     const seen = new Map<string, Observation>();
@@ -394,21 +432,39 @@ class LocalExecutor implements Executor {
     return [...this.runs.entries()].filter(([, r]) => r.pid === undefined && !r.ended);
   }
 
-  /** Starts waiting runs, oldest first, while there are free slots. */
+  /**
+   * Starts waiting runs, oldest first, while there are free slots; a task
+   * whose sweep already runs its `maxParallel` waits, and the runs behind it
+   * may pass.
+   */
   private pump(): void {
     if (this.closed) {
       return;
     }
     this.sweep();
     const waiting = this.waiting().sort((a, b) => a[1].seq - b[1].seq);
-    let running = [...this.runs.values()].filter(r => this.isRunning(r)).length;
+    const runningNow = [...this.runs.values()].filter(r => this.isRunning(r));
+    let running = runningNow.length;
+    const perSweep = new Map<string, number>();
+    for (const r of runningNow) {
+      if (r.sweep) {
+        perSweep.set(r.sweep.id, (perSweep.get(r.sweep.id) ?? 0) + 1);
+      }
+    }
     for (const [id, record] of waiting) {
       if (running >= this.maxConcurrent) {
         break;
       }
+      const ofSweep = record.sweep ? (perSweep.get(record.sweep.id) ?? 0) : 0;
+      if (record.sweep && ofSweep >= record.sweep.maxParallel) {
+        continue;
+      }
       this.start(id, record);
       if (record.pid !== undefined) {
         running++;
+        if (record.sweep) {
+          perSweep.set(record.sweep.id, ofSweep + 1);
+        }
       }
     }
     this.ensureChecker();

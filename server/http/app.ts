@@ -11,7 +11,10 @@ import type {
   HealthInfo,
   Job,
   JobDetails,
+  JobList,
+  NotebookParameters,
   Profile,
+  SweepAnswer,
   RunRecord
 } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
@@ -57,6 +60,11 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use('/api/profiles', profileRoutes(deps));
   app.use('/api/jobs', jobRoutes(deps.service));
+  app.use('/api/sweeps', sweepRoutes(deps.service));
+  app.get('/api/parameters', async (req, res) => {
+    const answer: NotebookParameters = await deps.service.parameters(req.query.notebook);
+    res.json(answer);
+  });
   app.get('/api/events', (_req, res) => {
     deps.events.subscribe(res);
   });
@@ -135,11 +143,12 @@ function estimateCache(executor: Executor): (profile: Profile) => Promise<Estima
 function jobRoutes(service: JobService): Router {
   const router = Router();
   router.post('/', async (req, res) => {
-    const { job, created } = await service.submit(req.body);
-    res.status(created ? 201 : 200).json(job);
+    const { body, created } = await service.submit(req.body);
+    res.status(created ? 201 : 200).json(body);
   });
   router.get('/', (req, res) => {
-    res.type('application/json').send(service.listJson(req.query.notebook));
+    const { notebook, limit, cursor } = req.query;
+    res.type('application/json').send(service.listJson(notebook, limit, cursor));
   });
   router.get('/:id', (req, res) => {
     res.json(service.get(req.params.id));
@@ -164,6 +173,19 @@ function jobRoutes(service: JobService): Router {
   router.delete('/:id', async (req, res) => {
     await service.forget(req.params.id);
     res.status(204).end();
+  });
+  return router;
+}
+
+function sweepRoutes(service: JobService): Router {
+  const router = Router();
+  router.post('/:id/cancel', async (req, res) => {
+    const answer: JobList = await service.cancelSweep(req.params.id);
+    res.json(answer);
+  });
+  router.post('/:id/rerun-failed', async (req, res) => {
+    const answer: SweepAnswer = await service.rerunFailed(req.params.id);
+    res.status(201).json(answer);
   });
   return router;
 }

@@ -7,10 +7,11 @@
  * second without asking the scheduler anything. The job's samples of its own
  * use (usage.jsonl) come the same way: the new lines are read when the file
  * changes, summarized into the job's `usage`, and into its `efficiency` when
- * it ends.
+ * it ends. A sweep's summary.csv is rewritten once per round in which one of
+ * its tasks changed.
  */
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Job, SchedulerHealth } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import type { EventHub } from '../http/events';
@@ -25,6 +26,8 @@ import {
 } from './jobStatus';
 import type { SchedulerHealthHolder } from './schedulerHealth';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
+import { writeSweepSummary } from './sweepSummary';
+import { summaryTasks } from './sweeps';
 import {
   USAGE_FILE,
   type UsageReading,
@@ -71,6 +74,10 @@ export class Poller {
   private readonly endSeenOnce = new Set<string>();
   /** How far each live job's usage.jsonl has been read, and its totals. */
   private readonly usage = new Map<string, UsageReading>();
+  /** The summaries (by the sweep they are of) to write at the end of this round. */
+  private readonly summariesDue = new Set<string>();
+  /** Summaries this poller has written: a new sweep's is written at its first round. */
+  private readonly summarized = new Set<string>();
 
   constructor(
     private readonly store: JobStore,
@@ -162,7 +169,35 @@ export class Poller {
     }
     await this.observe(live);
     for (const job of live) {
+      const of = job.sweepFacts?.summaryOf;
+      if (of !== undefined && !this.summarized.has(of)) {
+        this.summariesDue.add(of);
+      }
       await this.refresh(job.id, true);
+    }
+    await this.writeSummaries();
+  }
+
+  /** Each summary.csv whose tasks changed in this round, once, from the records as they are now. */
+  private async writeSummaries(): Promise<void> {
+    const due = [...this.summariesDue];
+    this.summariesDue.clear();
+    for (const of of due) {
+      const tasks = summaryTasks(this.store.list(), of);
+      if (tasks.length === 0) {
+        continue;
+      }
+      const folder = dirname(tasks[0].outputPath);
+      try {
+        await fs.mkdir(folder, { recursive: true });
+        await writeSweepSummary(
+          join(folder, 'summary.csv'),
+          tasks.map(t => this.view(t))
+        );
+        this.summarized.add(of);
+      } catch (e) {
+        this.log(`cannot write the summary of sweep ${of}: ${(e as Error).message}`);
+      }
     }
   }
 
@@ -204,6 +239,7 @@ export class Poller {
       this.stamps.set(job.id, stamp);
       await this.refresh(job.id, false);
     }
+    await this.writeSummaries();
   }
 
   /** A job can end elsewhere (a cancel before it ran): its reading goes with it. */
@@ -238,6 +274,9 @@ export class Poller {
       this.stamps.delete(id);
       this.endSeenOnce.delete(id);
       this.usage.delete(id);
+    }
+    if (updated.sweepFacts) {
+      this.summariesDue.add(updated.sweepFacts.summaryOf);
     }
     const wire = this.view(updated);
     this.events.publish({ type: 'job', job: wire });

@@ -21,12 +21,31 @@ export interface JobRecord extends Job {
   outputPath: string;
   cancelRequested?: boolean;
   idempotencyKey?: string;
+  /** On each task of a sweep: what its rerun and its sweep's summary.csv need. */
+  sweepFacts?: SweepFacts;
+}
+
+/** What a sweep's task carries beyond the wire fields. */
+export interface SweepFacts {
+  mode: 'product' | 'zip';
+  maxParallel: number;
+  /**
+   * The summary.csv the task is a row of: the sweep first submitted (a rerun's
+   * tasks keep the sweep they rerun) and the row, its task index there.
+   */
+  summaryOf: string;
+  row: number;
 }
 
 /** Written in a job's directory by a companion that does not hold the lease (lease.ts). */
 export const CANCEL_REQUEST_FILE = 'cancel-requested';
 
-export const JOB_ID = /^\d{8}-\d{6}-[a-z0-9]{6}$/;
+/** A sweep's id has a job id's form; its tasks are `<sweepId>-<taskIndex>`. */
+export const SWEEP_ID = /^\d{8}-\d{6}-[a-z0-9]{6}$/;
+
+export const JOB_ID = /^\d{8}-\d{6}-[a-z0-9]{6}(-(0|[1-9]\d{0,5}))?$/;
+
+export const taskJobId = (sweepId: string, taskIndex: number): string => `${sweepId}-${taskIndex}`;
 
 /** Sortable by submission time, URL-safe, unguessable enough to not collide. */
 export function newJobId(now = new Date()): string {
@@ -41,7 +60,7 @@ export function newJobId(now = new Date()): string {
  */
 export function toWire(record: JobRecord, rootDir: string): Job {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { cancelRequested, idempotencyKey, notebookPath, outputPath, ...job } = record;
+  const { cancelRequested, idempotencyKey, notebookPath, outputPath, sweepFacts, ...job } = record;
   const notebook = underRoot(rootDir, notebookPath);
   if (notebook === null) {
     return { ...job, notebook: notebookPath, output: outputPath, outsideRoot: true };
@@ -241,6 +260,13 @@ export class JobStore {
     return this.sorted;
   }
 
+  /** The tasks of one sweep, in task order. */
+  sweepTasks(sweepId: string): JobRecord[] {
+    return [...this.jobs.values()]
+      .filter(j => j.sweepId === sweepId)
+      .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+  }
+
   live(): JobRecord[] {
     return this.list().filter(j => !isFinal(j));
   }
@@ -257,10 +283,16 @@ export class JobStore {
   /** Forgets a reservation whose creation failed. */
   unreserve(id: string): void {
     const record = this.jobs.get(id);
-    if (record?.idempotencyKey) {
-      this.byKey.delete(record.idempotencyKey);
-    }
     this.jobs.delete(id);
+    if (record?.idempotencyKey && this.byKey.get(record.idempotencyKey) === id) {
+      // Every task of a sweep carries its key: another task still answers it.
+      const other = [...this.jobs.values()].find(j => j.idempotencyKey === record.idempotencyKey);
+      if (other) {
+        this.byKey.set(record.idempotencyKey, other.id);
+      } else {
+        this.byKey.delete(record.idempotencyKey);
+      }
+    }
     this.stamps.delete(id);
     this.reserved.delete(id);
     this.sorted = null;

@@ -82,6 +82,38 @@ const wholeNumber = (field: string, least: number | undefined, value: unknown): 
 const BODY_EXPECTED =
   'the request body must be a JSON object: {"notebook": "...", "profile": "..."}';
 
+/** What a value at a path of the request must be, where its field name alone does not say. */
+const EXPECTED_AT: [RegExp, (value: unknown, path: string) => string][] = [
+  [
+    /^\/parameters$/,
+    () => '"parameters" must be an object of names and values, such as {"lr": 0.01}'
+  ],
+  [/^\/sweep$/, () => '"sweep" must be an object such as {"parameters": {"seed": [1, 2, 3]}}'],
+  [
+    /^\/sweep\/parameters$/,
+    () =>
+      '"sweep.parameters" must be an object of names and lists of values, such as {"seed": [1, 2, 3]}'
+  ],
+  [
+    /^\/sweep\/parameters\/.+$/,
+    (value, path) =>
+      `the values of ${show(swept(path))} in "sweep.parameters" must be a list such as [1, 2, 3], not ${show(value)}`
+  ],
+  [/^\/sweep\/mode$/, value => `"sweep.mode" must be "product" or "zip", not ${show(value)}`],
+  [
+    /^\/sweep\/maxParallel$/,
+    value => `"sweep.maxParallel" must be a whole number of at least 1, not ${show(value)}`
+  ],
+  [
+    /^\/allowUnknownParameters$/,
+    value => `"allowUnknownParameters" must be true or false, not ${show(value)}`
+  ]
+];
+
+/** The parameter's name in a JSON pointer /sweep/parameters/<name> (~1 is "/", ~0 is "~"). */
+const swept = (path: string): string =>
+  path.slice('/sweep/parameters/'.length).replace(/~1/g, '/').replace(/~0/g, '~');
+
 /** The sentence for one schema error of a value at `base` in a request. */
 function sentenceFor(error: ErrorObject, base: string): string {
   const path = base + error.instancePath;
@@ -92,10 +124,16 @@ function sentenceFor(error: ErrorObject, base: string): string {
       return `unknown field ${name} in the request`;
     }
     const known = Object.keys((error.parentSchema as { properties: object }).properties);
-    return `unknown resource ${name}: use ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`;
+    const what = path === '/sweep' ? `field ${name} in "sweep"` : `resource ${name}`;
+    return `unknown ${what}: use ${known.slice(0, -1).join(', ')} or ${known.at(-1)}`;
   }
   const field =
     error.keyword === 'required' ? params.missingProperty : path.split('/').pop() || undefined;
+  const at = error.keyword === 'required' ? `${path}/${field}` : path;
+  const byPath = EXPECTED_AT.find(([pattern]) => pattern.test(at));
+  if (byPath) {
+    return byPath[1](error.keyword === 'required' ? undefined : error.data, at);
+  }
   const expected = field === undefined ? undefined : EXPECTED[field];
   if (!expected) {
     return BODY_EXPECTED;

@@ -15,8 +15,15 @@ import { shellQuote } from './shellQuote';
 export interface JobScriptInput {
   jobId: string;
   jobDir: string;
-  /** Absolute path of the source notebook. */
+  /** Absolute path of the source notebook: what the run is of. */
   notebookPath: string;
+  /**
+   * Absolute path of the file nbconvert executes, when it is not the source:
+   * the copy with the run's parameters injected. It is read from stdin, so
+   * that the kernel still starts in `cwd` (nbconvert starts it in the folder
+   * of a notebook named on its command line).
+   */
+  executePath?: string;
   /** Absolute: <notebook dir>/executed by default. */
   outputDir: string;
   /** File name only: <stem>_executed.ipynb. */
@@ -94,6 +101,7 @@ JOB_ID=${q(input.jobId)}
 JOB_DIR=${q(input.jobDir)}
 NOTEBOOK=${q(input.notebookPath)}
 NOTEBOOK_ARG=${q(globEscape(input.notebookPath))}
+EXECUTE=${q(input.executePath ?? '')}
 OUTPUT_DIR=${q(input.outputDir)}
 OUTPUT_NAME=${q(input.outputName)}
 OUTPUT_BASE=${q(nbconvertOutputBase(input.outputName))}
@@ -224,12 +232,20 @@ start_sampler
 # Its own process group, so that a forwarded signal reaches nbconvert even
 # behind a launcher such as pixi. Every value is attached to its option with
 # "=" and the notebook comes after "--": a name that begins with a dash is
-# then never read as an option.
+# then never read as an option. A copy with injected parameters comes on
+# stdin: named, it would make nbconvert start the kernel in the job's folder.
 set -m
-"\${LAUNCH[@]}" -m nbconvert --to notebook --execute \\
-  "--output=$OUTPUT_BASE" "--output-dir=$OUTPUT_DIR" \\
-  --ExecutePreprocessor.timeout=-1 "--ExecutePreprocessor.kernel_name=$KERNEL" \\
-  "--config=$NBCONVERT_CONFIG" -- "$NOTEBOOK_ARG" < /dev/null &
+if [ -n "$EXECUTE" ]; then
+  "\${LAUNCH[@]}" -m nbconvert --to notebook --execute \\
+    "--output=$OUTPUT_BASE" "--output-dir=$OUTPUT_DIR" \\
+    --ExecutePreprocessor.timeout=-1 "--ExecutePreprocessor.kernel_name=$KERNEL" \\
+    "--config=$NBCONVERT_CONFIG" --stdin < "$EXECUTE" &
+else
+  "\${LAUNCH[@]}" -m nbconvert --to notebook --execute \\
+    "--output=$OUTPUT_BASE" "--output-dir=$OUTPUT_DIR" \\
+    --ExecutePreprocessor.timeout=-1 "--ExecutePreprocessor.kernel_name=$KERNEL" \\
+    "--config=$NBCONVERT_CONFIG" -- "$NOTEBOOK_ARG" < /dev/null &
+fi
 CHILD=$!
 set +m
 printf '%s\\n' "$CHILD" > "$JOB_DIR/child.pid" 2> /dev/null
