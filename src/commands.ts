@@ -37,6 +37,14 @@ function addNotebookCommands(deps: CommandDeps): void {
     isEnabled: () => tracker.currentWidget !== null,
     execute: () => (tracker.currentWidget ? runner.run(tracker.currentWidget) : undefined)
   });
+  app.commands.addCommand(CommandIDs.runWithParameters, {
+    label: 'Run with parameters…',
+    caption:
+      "Run the current notebook with other values of its cell tagged 'parameters', or once for each of several values",
+    isEnabled: () => tracker.currentWidget !== null,
+    execute: () =>
+      tracker.currentWidget ? runner.runWithParameters(tracker.currentWidget) : undefined
+  });
   app.commands.addCommand(CommandIDs.createKernel, {
     label: args => `Create Kernel for Profile ${profileArg(args) ?? ''}`.trim(),
     execute: args => {

@@ -1,5 +1,11 @@
 /** The per-notebook choice stored under `hpc_submit` in the notebook's metadata; pure. */
-import { NOTEBOOK_METADATA_KEY, type NotebookSubmitMetadata, type Profile } from '../contract/wire';
+import {
+  NOTEBOOK_METADATA_KEY,
+  type NotebookSubmitMetadata,
+  type Parameters,
+  type Profile,
+  type SweepRequest
+} from '../contract/wire';
 
 /** The two methods of JupyterLab 4's notebook model this module uses. */
 export interface MetadataHolder {
@@ -19,7 +25,39 @@ export function readSubmitMetadata(value: unknown): NotebookSubmitMetadata {
   if (typeof v.resources === 'object' && v.resources !== null && !Array.isArray(v.resources)) {
     out.resources = v.resources as NotebookSubmitMetadata['resources'];
   }
+  if (isRecord(v.parameters)) {
+    out.parameters = v.parameters as Parameters;
+  }
+  const sweep = readSweep(v.sweep);
+  if (sweep) {
+    out.sweep = sweep;
+  }
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A stored sweep, keeping only what a sweep can hold: lists of values, a mode, a positive limit. */
+function readSweep(value: unknown): SweepRequest | undefined {
+  if (!isRecord(value) || !isRecord(value.parameters)) {
+    return undefined;
+  }
+  const lists = Object.entries(value.parameters).filter(([, values]) => Array.isArray(values));
+  if (lists.length === 0) {
+    return undefined;
+  }
+  const sweep: SweepRequest = {
+    parameters: Object.fromEntries(lists) as SweepRequest['parameters']
+  };
+  if (value.mode === 'product' || value.mode === 'zip') {
+    sweep.mode = value.mode;
+  }
+  if (Number.isInteger(value.maxParallel) && (value.maxParallel as number) >= 1) {
+    sweep.maxParallel = value.maxParallel as number;
+  }
+  return sweep;
 }
 
 /** The profile a notebook runs with: its own choice if the site still has it, else the default, else the first. */
@@ -55,5 +93,30 @@ export function saveChoice(notebook: MetadataHolder, profile: string): boolean {
     return false;
   }
   notebook.setMetadata(NOTEBOOK_METADATA_KEY, withProfile(meta, profile));
+  return true;
+}
+
+/**
+ * Saves the values of a run with parameters, to fill "Run with parameters…"
+ * in next time: the fixed values, and the sweep or none. Keeps the profile
+ * and resources. Returns whether it wrote.
+ */
+export function saveRunValues(
+  notebook: MetadataHolder,
+  parameters: Parameters,
+  sweep: SweepRequest | undefined
+): boolean {
+  const before = loadChoice(notebook);
+  const next: NotebookSubmitMetadata = { ...before, parameters, sweep };
+  if (Object.keys(parameters).length === 0) {
+    delete next.parameters;
+  }
+  if (!sweep) {
+    delete next.sweep;
+  }
+  if (JSON.stringify(next) === JSON.stringify(before)) {
+    return false;
+  }
+  notebook.setMetadata(NOTEBOOK_METADATA_KEY, next);
   return true;
 }

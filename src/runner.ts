@@ -5,11 +5,13 @@
  */
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { chooseProfile, loadChoice, saveChoice } from './metadata';
+import { chooseProfile, loadChoice, saveChoice, saveRunValues } from './metadata';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
+import { HOW_TO_TAG, showNoParametersDialog, showParametersDialog } from './parametersDialog';
+import { initialForm, runsSentence, type Submission, sweepRequest } from './parametersPlan';
 import type { SubmitSettings } from './settings';
-import type { Job, ProfileStatus } from '../contract/wire';
+import type { Job, NotebookParameters, ProfileStatus } from '../contract/wire';
 
 /**
  * Problems after which a submission cannot succeed: say so instead of
@@ -42,14 +44,26 @@ export class NotebookRunner {
     }
   }
 
-  async run(panel: NotebookPanel): Promise<Job | undefined> {
+  run(panel: NotebookPanel): Promise<Job | undefined> {
+    return this.once(panel, () => this.runUnguarded(panel));
+  }
+
+  /**
+   * "Run with parameters…": the notebook's parameters (read from the saved
+   * file, as the run will be) in a dialog that submits one run or a sweep.
+   */
+  runWithParameters(panel: NotebookPanel): Promise<void> {
+    return this.once(panel, () => this.runWithParametersUnguarded(panel));
+  }
+
+  private async once<T>(panel: NotebookPanel, act: () => Promise<T>): Promise<T | undefined> {
     const path = panel.context.path;
     if (this.inFlight.has(path)) {
       return;
     }
     this.inFlight.add(path);
     try {
-      return await this.runUnguarded(panel);
+      return await act();
     } finally {
       this.inFlight.delete(path);
     }
@@ -68,6 +82,64 @@ export class NotebookRunner {
     const path = panel.context.path;
     const resources = loadChoice(panel.model).resources;
     return this.report(path, profile.id, this.model.submit(path, profile.id, resources));
+  }
+
+  private async runWithParametersUnguarded(panel: NotebookPanel): Promise<void> {
+    const profile = await this.runnableProfile(panel);
+    if (!profile || !(await this.saved(panel))) {
+      return;
+    }
+    const path = panel.context.path;
+    let found: NotebookParameters;
+    try {
+      found = await this.model.parameters(path);
+    } catch (e) {
+      await showNoParametersDialog(
+        path,
+        `Could not read the parameters of ${path}: ${(e as Error).message}`
+      );
+      return;
+    }
+    if (!found.hasParametersCell) {
+      await showNoParametersDialog(path, `${path} has no cell tagged "parameters".`, HOW_TO_TAG);
+      return;
+    }
+    await showParametersDialog({
+      notebook: path,
+      profileLabel: profile.label,
+      initial: initialForm(found.parameters, loadChoice(panel.model)),
+      submit: submission => this.submitWithParameters(panel, profile, submission)
+    });
+  }
+
+  /**
+   * Records the values in the notebook (the dialog's next defaults), saves it
+   * and submits; a failure rejects with its sentence, for the dialog to show.
+   */
+  private async submitWithParameters(
+    panel: NotebookPanel,
+    profile: ProfileStatus,
+    submission: Submission
+  ): Promise<void> {
+    const path = panel.context.path;
+    if (panel.model) {
+      saveRunValues(
+        panel.model,
+        submission.parameters,
+        submission.kind === 'sweep' ? submission.sweep : undefined
+      );
+    }
+    await this.saveToDisk(panel);
+    const resources = loadChoice(panel.model).resources;
+    if (submission.kind === 'single') {
+      await this.model.submit(path, profile.id, resources, submission.parameters);
+    } else {
+      await this.model.submitSweep(sweepRequest(path, profile.id, resources, submission));
+    }
+    this.reveal();
+    Notification.info(`${path}: submitted ${runsSentence(submission, profile.label)}`, {
+      autoClose: 3000
+    });
   }
 
   /** The notebook's profile, or undefined after telling the user why it cannot run. */
@@ -109,17 +181,26 @@ export class NotebookRunner {
 
   /** The job runs the file on disk: what the user sees must be what runs. */
   private async saved(panel: NotebookPanel): Promise<boolean> {
-    if (!panel.context.model.dirty) {
+    try {
+      await this.saveToDisk(panel);
       return true;
+    } catch (e) {
+      notifyError((e as Error).message);
+      return false;
+    }
+  }
+
+  /** Saves unsaved changes; rejects with a sentence that names the notebook. */
+  private async saveToDisk(panel: NotebookPanel): Promise<void> {
+    if (!panel.context.model.dirty) {
+      return;
     }
     try {
       await panel.context.save();
-      return true;
     } catch (e) {
-      notifyError(
+      throw new Error(
         `Could not save ${panel.context.path} before running it: ${(e as Error).message}`
       );
-      return false;
     }
   }
 

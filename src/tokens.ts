@@ -8,6 +8,7 @@ export const COMPANION_PATH = 'hpc-submit/';
 
 export namespace CommandIDs {
   export const run = 'hpc-submit:run';
+  export const runWithParameters = 'hpc-submit:run-with-parameters';
   export const openSidebar = 'hpc-submit:open-sidebar';
   export const cancel = 'hpc-submit:cancel';
   export const openOutput = 'hpc-submit:open-output';
