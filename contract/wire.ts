@@ -43,6 +43,8 @@ export interface Profile {
    * knows the user's address (HPC_SUBMIT_MAIL_USER).
    */
   mail?: ProfileMail;
+  /** The most tasks of one sweep that run at once on this profile; a sweep asking for more gets this many. */
+  maxParallel?: number;
 }
 
 /** Slurm's --mail-type events, as sbatch names them. */

@@ -145,7 +145,10 @@ export class JobService {
       this.refuseLiveRun(nb, outputDir);
       const plan = this.plan(base, outputDir, {
         mode: request.sweep.mode ?? 'product',
-        maxParallel: request.sweep.maxParallel ?? DEFAULT_MAX_PARALLEL
+        maxParallel: Math.min(
+          request.sweep.maxParallel ?? DEFAULT_MAX_PARALLEL,
+          profile.maxParallel ?? Infinity
+        )
       });
       const records = sweepRecords(plan, tasks, request.sweep);
       return { body: await this.launchSweep(plan, records, profile, nb), created: true };

@@ -89,9 +89,11 @@ describe('parameters and sweeps with the local executor', () => {
       ])
     );
     writeFileSync(join(root, 'study', 'plain.ipynb'), notebookJson(["print('plain')"]));
-    const profiles = writeTestProfiles(join(dir, 'profiles.json'), {
-      resources: { cpus: 1, time: '00:10:00' }
-    });
+    const profiles = writeTestProfiles(
+      join(dir, 'profiles.json'),
+      { resources: { cpus: 1, time: '00:10:00' } },
+      { id: 'capped', resources: { cpus: 1, time: '00:10:00' }, maxParallel: 1 }
+    );
     c = await startCompanion({
       rootDir: root,
       stateDir: state,
@@ -228,12 +230,13 @@ describe('parameters and sweeps with the local executor', () => {
   it('replays a sweep for its idempotency key, and refuses a second one of a live notebook', async () => {
     const body = {
       notebook: 'study/slow.ipynb',
-      profile: 'cpu',
       idempotencyKey: 'sweep-key-1',
-      sweep: { parameters: { seed: [1, 2, 3] }, maxParallel: 1 }
+      profile: 'capped',
+      sweep: { parameters: { seed: [1, 2, 3] }, maxParallel: 5 }
     };
     const first = await c.api('POST', 'api/jobs', body);
     assert.equal(first.status, 201, first.text);
+    assert.equal(first.json.sweep.maxParallel, 1, "the profile's limit wins over the request");
     const replay = await c.api('POST', 'api/jobs', body);
     assert.equal(replay.status, 200);
     assert.deepEqual(
@@ -252,7 +255,7 @@ describe('parameters and sweeps with the local executor', () => {
     });
     assert.equal(single.status, 409);
 
-    // maxParallel 1: one task runs, the others wait although the executor has a free slot.
+    // The profile's maxParallel 1: one task runs, the others wait although the executor has a free slot.
     await until(
       'the first task to run',
       async () => (await c.api('GET', `api/jobs/${ids[0]}`)).json.state === 'running'
