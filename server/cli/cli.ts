@@ -7,9 +7,24 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Job, JobList } from '../../contract/wire';
+import type { Job, JobList, SubmitRequest, SweepAnswer } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import { type Client, connect, realPath } from './client';
+import {
+  describeJob,
+  describeNewSweep,
+  describeSweep,
+  describeTask,
+  listLines,
+  tasksOf
+} from './jobLines';
+import {
+  type PairOption,
+  type PairSpelling,
+  type ParameterFields,
+  parameterFields,
+  takePairOptions
+} from './parameterArgs';
 import { underRoot } from '../jobs/store';
 import { doctor, formatFindings } from './doctor';
 import type { ExecutorMode } from '../executors';
@@ -22,10 +37,14 @@ interface Option {
   short?: string;
   /** The value's name in the help, for a string option. */
   value?: string;
+  /** Repeatable: every value is kept, in order. */
+  multiple?: boolean;
+  /** Takes two values (`-p NAME VALUE`), which parseArgs cannot: taken out of the line first. */
+  pair?: boolean;
   help: string;
 }
 type Options = Record<string, Option>;
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /** A command line that makes no sense: said with the usage line, exit status 2. */
 class UsageError extends Error {
@@ -41,6 +60,8 @@ interface Invocation {
   command: string;
   args: string[];
   values: Values;
+  /** The two-value options, in order. */
+  pairs: PairOption[];
 }
 
 /** Where the state is, and how a companion is started: checked before anything starts. */
@@ -98,37 +119,89 @@ const STARTS_COMPANION =
   'Talks to the companion, started in the background when none answers: --root-dir, ' +
   '--profiles and --executor are its settings then.';
 
+// papermill's own options and their meaning (parameterArgs.ts), and the sweep's.
+const PARAMETERS: Options = {
+  parameters: {
+    type: 'string',
+    short: 'p',
+    pair: true,
+    value: 'NAME VALUE',
+    help: "a parameter, as papermill's -p reads it: True, False, None, a number, else text (repeatable)"
+  },
+  'parameters-yaml': {
+    type: 'string',
+    short: 'y',
+    multiple: true,
+    value: 'YAML',
+    help: "parameters as YAML, as papermill's -y: 'lr: 0.1' (repeatable; -p wins)"
+  },
+  sweep: {
+    type: 'string',
+    pair: true,
+    value: 'NAME VALUES',
+    help: "one run per value of the YAML list VALUES, '[0.1, 0.01]'; with several, one per combination"
+  },
+  zip: {
+    type: 'boolean',
+    help: 'with several --sweep: the i-th value of each (lists of one length), not every combination'
+  },
+  'max-parallel': {
+    type: 'string',
+    value: 'K',
+    help: "at most K runs of the sweep at once (the profile's limit caps it)"
+  },
+  'allow-unknown-parameters': {
+    type: 'boolean',
+    help: "send parameters that the notebook's cell tagged parameters does not define"
+  }
+};
+
 const COMMANDS: Record<string, Command> = {
   run: {
     args: ['NOTEBOOK'],
-    summary: "submit a notebook; prints the job's id and state",
+    summary:
+      "submit a notebook, with parameters or as a sweep of runs; prints the job's (or sweep's) id",
     options: {
       profile: { type: 'string', value: 'ID', help: 'resource profile (default: gpu)' },
+      ...PARAMETERS,
       wait: {
         type: 'boolean',
-        help: 'wait until the job ends; exit status 0 only when it completed'
+        help: 'wait until the job ends (a sweep: all its runs); exit status 0 only when all completed'
       },
       ...STATE,
       ...HELP
     },
-    check: notebookUnderGivenRoot,
+    check: inv => {
+      notebookUnderGivenRoot(inv);
+      submissionFields(inv);
+    },
     withCompanion: runNotebook
   },
   list: {
     args: [],
-    summary: 'list the jobs, newest first',
-    options: { ...STATE, ...HELP },
-    withCompanion: async client => {
+    summary: 'list the jobs, newest first; a sweep as one line',
+    options: {
+      tasks: { type: 'boolean', help: "show each sweep's runs below it" },
+      ...STATE,
+      ...HELP
+    },
+    withCompanion: async (client, inv) => {
       const { jobs } = await client.json<JobList>('GET', '/api/jobs');
-      console.log(jobs.length ? jobs.map(describeJob).join('\n') : 'no jobs');
+      const lines = listLines(jobs, inv.values.tasks === true);
+      console.log(lines.length ? lines.join('\n') : 'no jobs');
       return 0;
     }
   },
   status: {
     args: ['ID'],
-    summary: 'show one job in full, as JSON',
+    summary: "show one job in full, as JSON; for a sweep's id, its runs with their parameters",
     options: { ...STATE, ...HELP },
     withCompanion: async (client, inv) => {
+      const tasks = await sweepTasks(client, inv.args[0]);
+      if (tasks.length) {
+        console.log([describeSweep(tasks), ...tasks.map(t => `  ${describeTask(t)}`)].join('\n'));
+        return 0;
+      }
       const job = await client.json<Job>('GET', jobPath(inv));
       console.log(JSON.stringify(job, null, 2));
       return 0;
@@ -146,9 +219,16 @@ const COMMANDS: Record<string, Command> = {
   },
   cancel: {
     args: ['ID'],
-    summary: 'cancel a queued or running job',
+    summary: "cancel a queued or running job; for a sweep's id, all its runs",
     options: { ...STATE, ...HELP },
     withCompanion: async (client, inv) => {
+      const id = inv.args[0];
+      if ((await sweepTasks(client, id)).length) {
+        const path = `/api/sweeps/${encodeURIComponent(id)}/cancel`;
+        const { jobs } = await client.json<JobList>('POST', path);
+        console.log(describeSweep(tasksOf(jobs, id)));
+        return 0;
+      }
       console.log(describeJob(await client.json<Job>('POST', `${jobPath(inv)}/cancel`)));
       return 0;
     }
@@ -333,19 +413,50 @@ const ALL_OPTIONS: Options = Object.assign(
   ...Object.values(COMMANDS).map(c => c.options)
 );
 
+const spellings = (name: string, o: Option) => [`--${name}`, ...(o.short ? [`-${o.short}`] : [])];
+
+// The two-value options by spelling, and the spellings of the other options that take a value.
+const PAIRS: Record<string, PairSpelling> = Object.fromEntries(
+  Object.entries(ALL_OPTIONS)
+    .filter(([, o]) => o.pair)
+    .flatMap(([name, o]) =>
+      spellings(name, o).map(s => [s, { option: name, value: o.value ?? '' }])
+    )
+);
+const TAKES_VALUE = new Set(
+  Object.entries(ALL_OPTIONS)
+    .filter(([, o]) => o.type === 'string' && !o.pair)
+    .flatMap(([name, o]) => spellings(name, o))
+);
+const PARSED_OPTIONS: Options = Object.fromEntries(
+  Object.entries(ALL_OPTIONS).filter(([, o]) => !o.pair)
+);
+
+/** A line parseArgs or the two-value options refused, naming its command if it has one. */
+function usageErrorIn(argv: string[], message: string): UsageError {
+  const command = commandOf(argv);
+  return new UsageError(command ? `${command}: ${message}` : message, command);
+}
+
+function takePairs(argv: string[]): ReturnType<typeof takePairOptions> {
+  try {
+    return takePairOptions(argv, PAIRS, TAKES_VALUE);
+  } catch (e) {
+    throw usageErrorIn(argv, (e as Error).message);
+  }
+}
+
 function tokenize(argv: string[]) {
   try {
     return parseArgs({
       args: argv,
-      options: ALL_OPTIONS,
+      options: PARSED_OPTIONS,
       strict: true,
       allowPositionals: true,
       tokens: true
     });
   } catch (e) {
-    const message = parseErrorMessage(e as Error & { code?: string });
-    const command = commandOf(argv);
-    throw new UsageError(command ? `${command}: ${message}` : message, command);
+    throw usageErrorIn(argv, parseErrorMessage(e as Error & { code?: string }));
   }
 }
 
@@ -377,22 +488,24 @@ function parseErrorMessage({ code, message }: Error & { code?: string }): string
 
 /** The invocation, checked against its command's table; throws UsageError. */
 function parseCommandLine(argv: string[]): Invocation {
-  const { values, positionals, tokens } = tokenize(argv);
+  const { rest, found: pairs } = takePairs(argv);
+  const { values, positionals, tokens } = tokenize(rest);
   const [command, ...args] = positionals;
   if (command === undefined) {
     if (!values.help) {
-      refuseOptionsOutside(tokens, TOP_LEVEL);
+      refuseOptionsOutside(tokens, pairs, TOP_LEVEL);
     }
-    return { command: values.version && !values.help ? 'version' : 'help', args: [], values };
+    const only = values.version && !values.help ? 'version' : 'help';
+    return { command: only, args: [], values, pairs };
   }
   const spec = COMMANDS[command];
   if (!spec) {
     throw new UsageError(`unknown command ${command}`);
   }
   if (values.help) {
-    return { command: 'help', args: command === 'help' ? args : [command], values };
+    return { command: 'help', args: command === 'help' ? args : [command], values, pairs };
   }
-  refuseOptionsOutside(tokens, spec.options, command);
+  refuseOptionsOutside(tokens, pairs, spec.options, command);
   const required = spec.args.filter(a => !a.startsWith('['));
   if (args.length < required.length) {
     throw new UsageError(`${command}: missing ${required.slice(args.length).join(' ')}`, command);
@@ -401,17 +514,22 @@ function parseCommandLine(argv: string[]): Invocation {
     const extra = args.slice(spec.args.length).join(' ');
     throw new UsageError(`${command}: unexpected argument ${extra}`, command);
   }
-  return { command, args, values };
+  return { command, args, values, pairs };
 }
 
 function refuseOptionsOutside(
   tokens: ReturnType<typeof tokenize>['tokens'],
+  pairs: PairOption[],
   allowed: Options,
   command?: string
 ): void {
-  for (const t of tokens) {
-    if (t.kind === 'option' && !(t.name in allowed)) {
-      const what = `unknown option ${t.rawName}`;
+  const given = [
+    ...tokens.flatMap(t => (t.kind === 'option' ? [{ name: t.name, as: t.rawName }] : [])),
+    ...pairs.map(p => ({ name: p.option, as: p.flag }))
+  ];
+  for (const { name, as } of given) {
+    if (!(name in allowed)) {
+      const what = `unknown option ${as}`;
       throw new UsageError(command ? `${command}: ${what}` : what, command);
     }
   }
@@ -422,13 +540,19 @@ function str(values: Values, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A repeatable option's values, in order. */
+function strings(values: Values, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
+}
+
 /** A number option, checked: NaN never reaches a timer or a listen(). */
 function numberOption(
-  values: Values,
+  inv: Invocation,
   name: string,
   check: { min: number; max?: number; integer?: boolean }
 ): number | undefined {
-  const text = str(values, name);
+  const text = str(inv.values, name);
   if (text === undefined) {
     return undefined;
   }
@@ -442,7 +566,7 @@ function numberOption(
   if (!fits) {
     const kind = check.integer ? 'a whole number' : 'a number';
     const range = check.max === undefined ? `>= ${check.min}` : `${check.min}..${check.max}`;
-    throw new UsageError(`--${name} must be ${kind} ${range}, not ${text}`, 'serve');
+    throw new UsageError(`--${name} must be ${kind} ${range}, not ${text}`, inv.command);
   }
   return n;
 }
@@ -480,10 +604,10 @@ function webhookOption(values: Values, command: string): string | undefined {
 async function startCompanion(inv: Invocation): Promise<number> {
   const s = settingsOf(inv);
   const v = inv.values;
-  const port = numberOption(v, 'port', { min: 0, max: 65535, integer: true });
-  const poll = numberOption(v, 'poll-interval', { min: 0.1 });
-  const maxConcurrent = numberOption(v, 'max-concurrent', { min: 1, integer: true });
-  const idleMinutes = numberOption(v, 'idle-exit', { min: 0 });
+  const port = numberOption(inv, 'port', { min: 0, max: 65535, integer: true });
+  const poll = numberOption(inv, 'poll-interval', { min: 0.1 });
+  const maxConcurrent = numberOption(inv, 'max-concurrent', { min: 1, integer: true });
+  const idleMinutes = numberOption(inv, 'idle-exit', { min: 0 });
   const webhookUrl = webhookOption(v, inv.command);
   let stopping = false;
   const stop = async () => {
@@ -520,17 +644,6 @@ async function startCompanion(inv: Invocation): Promise<number> {
   return -1; // keep running
 }
 
-/**
- * One line per job. A run submitted from another root shows its absolute
- * path; `from HOST` names the host whose companion submitted it.
- */
-function describeJob(job: Job): string {
-  const progress = job.progress ? ` cell ${job.progress.cell}/${job.progress.total}` : '';
-  const from = job.host ? ` from ${job.host}` : '';
-  const where = job.node ? ` on ${job.node}` : '';
-  return `${job.id}  ${job.state.padEnd(9)} ${job.profile.padEnd(6)} ${job.notebook}${from}${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
-}
-
 function jobPath(inv: Invocation): string {
   return `/api/jobs/${encodeURIComponent(inv.args[0])}`;
 }
@@ -552,6 +665,22 @@ function notebookUnderGivenRoot(inv: Invocation): void {
   }
 }
 
+/** The run's parameters and sweep, as papermill reads the same options; throws UsageError. */
+function submissionFields(inv: Invocation): ParameterFields {
+  const maxParallel = numberOption(inv, 'max-parallel', { min: 1, integer: true });
+  try {
+    return parameterFields({
+      yaml: strings(inv.values, 'parameters-yaml'),
+      pairs: inv.pairs,
+      zip: inv.values.zip === true,
+      maxParallel,
+      allowUnknown: inv.values['allow-unknown-parameters'] === true
+    });
+  } catch (e) {
+    throw new UsageError(`${inv.command}: ${(e as Error).message}`, inv.command);
+  }
+}
+
 async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   const given = inv.args[0];
   // connect picked (or started) a companion whose root holds the notebook.
@@ -559,12 +688,24 @@ async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   if (notebook === null) {
     throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
   }
-  const job = await client.json<Job>('POST', '/api/jobs', {
+  const request: SubmitRequest = {
     notebook,
-    profile: str(inv.values, 'profile') ?? 'gpu'
-  });
+    profile: str(inv.values, 'profile') ?? 'gpu',
+    ...submissionFields(inv)
+  };
+  if (request.sweep) {
+    const { sweep } = await client.json<SweepAnswer>('POST', '/api/jobs', request);
+    console.log(describeNewSweep(sweep));
+    return inv.values.wait ? waitForSweep(client, sweep.id) : 0;
+  }
+  const job = await client.json<Job>('POST', '/api/jobs', request);
   console.log(describeJob(job));
   return inv.values.wait ? waitFor(client, job.id) : 0;
+}
+
+/** The tasks of the sweep with this id, in task order; none when it is not a sweep's id. */
+async function sweepTasks(client: Client, id: string): Promise<Job[]> {
+  return tasksOf((await client.json<JobList>('GET', '/api/jobs')).jobs, id);
 }
 
 async function printLog(client: Client, inv: Invocation): Promise<number> {
@@ -596,6 +737,21 @@ async function waitFor(client: Client, id: string): Promise<number> {
     if (isFinal(job)) {
       console.log(describeJob(job));
       return job.state === 'completed' ? 0 : 1;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
+/** Waits until every task of the sweep ended; exit 0 only when all completed. */
+async function waitForSweep(client: Client, id: string): Promise<number> {
+  for (;;) {
+    const tasks = await sweepTasks(client, id);
+    if (tasks.length === 0) {
+      throw new Error(`sweep ${id} has no runs any more (forgotten meanwhile?)`);
+    }
+    if (tasks.every(isFinal)) {
+      console.log(describeSweep(tasks));
+      return tasks.every(t => t.state === 'completed') ? 0 : 1;
     }
     await new Promise(r => setTimeout(r, 1000));
   }

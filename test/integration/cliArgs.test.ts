@@ -152,8 +152,20 @@ describe('hpc-submit help, version and mistakes start nothing', () => {
       expect(r.stdout).toMatch(/^usage: hpc-submit run NOTEBOOK \[options\]\n/);
       expect(r.stdout).toMatch(/\n {2}--wait +wait until the job ends/);
       expect(r.stdout).toMatch(/\n {2}--profile ID +resource profile/);
+      expect(r.stdout).toMatch(
+        /\n {2}-p, --parameters NAME VALUE\n +a parameter, as papermill's -p/
+      );
+      expect(r.stdout).toMatch(/\n {2}-y, --parameters-yaml YAML\n +parameters as YAML/);
+      expect(r.stdout).toMatch(/\n {2}--sweep NAME VALUES +one run per value/);
+      expect(r.stdout).toMatch(/\n {2}--max-parallel K +at most K runs/);
     }
   );
+
+  it('list --help names --tasks', () => {
+    const r = cli(data, ['list', '--help']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout).toMatch(/\n {2}--tasks +show each sweep's runs/);
+  });
 
   it('serve --help does not serve', () => {
     const r = cli(data, ['serve', '--help']);
@@ -182,7 +194,29 @@ describe('hpc-submit help, version and mistakes start nothing', () => {
       /^hpc-submit: --executor must be auto, slurm or local, not pbs/
     ],
     [['help', 'frobnicate'], /^hpc-submit: unknown command frobnicate\n/],
-    [['serve', '--port', 'eighty'], /^hpc-submit: --port must be a whole number 0\.\.65535/]
+    [['serve', '--port', 'eighty'], /^hpc-submit: --port must be a whole number 0\.\.65535/],
+    [
+      ['run', 'nbs/sleep.ipynb', '-p', 'lr'],
+      /^hpc-submit: run: -p needs NAME VALUE\nusage: hpc-submit run/
+    ],
+    [
+      ['run', 'nbs/sleep.ipynb', '--sweep', 'lr', '0.1'],
+      /^hpc-submit: run: --sweep lr: the values must be a list, as '\[0\.1, 0\.01\]', not 0\.1\n/
+    ],
+    [
+      ['run', 'nbs/sleep.ipynb', '--sweep', 'lr', '[1'],
+      /^hpc-submit: run: --sweep lr: unexpected end/
+    ],
+    [['list', '-p', 'a', 'b'], /^hpc-submit: list: unknown option -p\nusage: hpc-submit list/],
+    [['run', 'nbs/sleep.ipynb', '--zip'], /^hpc-submit: run: --zip needs --sweep\n/],
+    [
+      ['run', 'nbs/sleep.ipynb', '-p', 'x', 'inf'],
+      /^hpc-submit: run: -p x: inf reads as infinity or NaN/
+    ],
+    [
+      ['run', 'nbs/sleep.ipynb', '--sweep', 'a', '[1]', '--max-parallel', '0'],
+      /^hpc-submit: --max-parallel must be a whole number >= 1, not 0\nusage: hpc-submit run/
+    ]
   ])('%j says what is wrong with the usage line and exits 2', (args, message) => {
     const r = cli(data, args);
     expect(r.code).toBe(2);

@@ -1,0 +1,79 @@
+/**
+ * What the CLI prints of jobs and sweeps, one line each: a sweep is one line
+ * in `list`, however many tasks it has. Pure.
+ */
+import type { Job, JobState, Parameters, SweepInfo } from '../../contract/wire';
+
+/**
+ * One line per job. A run submitted from another root shows its absolute
+ * path; `from HOST` names the host whose companion submitted it.
+ */
+export function describeJob(job: Job): string {
+  const from = job.host ? ` from ${job.host}` : '';
+  return `${job.id}  ${job.state.padEnd(9)} ${job.profile.padEnd(6)} ${job.notebook}${from}${whereAndWhy(job)}`;
+}
+
+function whereAndWhy(job: Job): string {
+  const where = job.node ? ` on ${job.node}` : '';
+  const progress = job.progress ? ` cell ${job.progress.cell}/${job.progress.total}` : '';
+  return `${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
+}
+
+/** `lr=0.1 opt="adam"`: each value as JSON, so a string shows as one. */
+export function formatParameters(parameters: Parameters | undefined): string {
+  return Object.entries(parameters ?? {})
+    .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
+    .join(' ');
+}
+
+/** A task of a sweep: its state and the values it runs with (the notebook is the sweep's). */
+export function describeTask(job: Job): string {
+  return `${job.id}  ${job.state.padEnd(9)} ${formatParameters(job.parameters)}${whereAndWhy(job)}`;
+}
+
+// The order the states other than completed are counted in.
+const OTHER_STATES: JobState[] = ['failed', 'timeout', 'cancelled', 'running', 'queued', 'unknown'];
+
+/** "<id>  nb.ipynb sweep · 9 of 12 completed · 1 failed · 2 running", from its tasks. */
+export function describeSweep(tasks: Job[]): string {
+  const [first] = tasks;
+  const count = (state: JobState) => tasks.filter(t => t.state === state).length;
+  const total = first.taskCount ?? tasks.length;
+  const others = OTHER_STATES.filter(count).map(state => ` · ${count(state)} ${state}`);
+  return `${first.sweepId}  ${first.notebook} sweep · ${count('completed')} of ${total} completed${others.join('')}`;
+}
+
+/** Just submitted: "<id>  nb.ipynb sweep · 12 tasks, at most 4 at once · outputs in nbs/executed/nb/". */
+export function describeNewSweep(sweep: SweepInfo): string {
+  const tasks = sweep.taskCount === 1 ? '1 task' : `${sweep.taskCount} tasks`;
+  return `${sweep.id}  ${sweep.notebook} sweep · ${tasks}, at most ${sweep.maxParallel} at once · outputs in ${sweep.outputDir}`;
+}
+
+/** The tasks of one sweep, in task order. */
+export function tasksOf(jobs: Job[], sweepId: string): Job[] {
+  return jobs
+    .filter(j => j.sweepId === sweepId)
+    .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+}
+
+/**
+ * The lines of `list`, in the jobs' order (newest first): a sweep where its
+ * newest task is, as one line, followed by its tasks only when asked.
+ */
+export function listLines(jobs: Job[], withTasks: boolean): string[] {
+  const lines: string[] = [];
+  const shown = new Set<string>();
+  for (const job of jobs) {
+    if (job.sweepId === undefined) {
+      lines.push(describeJob(job));
+    } else if (!shown.has(job.sweepId)) {
+      shown.add(job.sweepId);
+      const tasks = tasksOf(jobs, job.sweepId);
+      lines.push(describeSweep(tasks));
+      if (withTasks) {
+        lines.push(...tasks.map(t => `  ${describeTask(t)}`));
+      }
+    }
+  }
+  return lines;
+}
