@@ -48,7 +48,8 @@ export type Submission =
 /** The form as the notebook's last run with parameters left it (its metadata), else empty. */
 export function initialForm(
   parameters: NotebookParameter[],
-  meta: NotebookSubmitMetadata
+  meta: NotebookSubmitMetadata,
+  defaultMaxParallel = DEFAULT_MAX_PARALLEL
 ): ParametersFormState {
   const fields = parameters.map((parameter): ParameterField => {
     const swept = meta.sweep?.parameters[parameter.name];
@@ -61,7 +62,7 @@ export function initialForm(
   return {
     fields,
     mode: meta.sweep?.mode ?? 'product',
-    maxParallel: String(meta.sweep?.maxParallel ?? DEFAULT_MAX_PARALLEL)
+    maxParallel: String(meta.sweep?.maxParallel ?? defaultMaxParallel)
   };
 }
 

@@ -107,7 +107,7 @@ export class NotebookRunner {
     await showParametersDialog({
       notebook: path,
       profileLabel: profile.label,
-      initial: initialForm(found.parameters, loadChoice(panel.model)),
+      initial: initialForm(found.parameters, loadChoice(panel.model), this.settings().maxParallel),
       submit: submission => this.submitWithParameters(panel, profile, submission)
     });
   }

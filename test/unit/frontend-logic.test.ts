@@ -192,19 +192,25 @@ test('settings fall back to their defaults', () => {
     defaultProfile: 'gpu',
     confirmBeforeSubmit: false,
     openOutputOnCompletion: false,
-    notifyWhenHidden: false
+    notifyWhenHidden: false,
+    maxParallel: 4
   });
   expect(
     readSettings({
       defaultProfile: 'cpu',
       confirmBeforeSubmit: true,
       openOutputOnCompletion: 'yes',
-      notifyWhenHidden: true
+      notifyWhenHidden: true,
+      maxParallel: 8
     })
   ).toStrictEqual({
     defaultProfile: 'cpu',
     confirmBeforeSubmit: true,
     openOutputOnCompletion: false,
-    notifyWhenHidden: true
+    notifyWhenHidden: true,
+    maxParallel: 8
   });
+  // A "max at once" that is not a positive whole number falls back to the default.
+  expect(readSettings({ maxParallel: 0 }).maxParallel).toBe(4);
+  expect(readSettings({ maxParallel: 2.5 }).maxParallel).toBe(4);
 });

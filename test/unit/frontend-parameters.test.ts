@@ -280,6 +280,8 @@ describe('the values a notebook keeps', () => {
       mode: 'product',
       maxParallel: '4'
     });
+    // The "max at once" setting gives a new sweep its start value.
+    expect(initialForm([SEED], {}, 2).maxParallel).toBe('2');
   });
 
   test('stored values that are not a sweep are ignored', () => {
