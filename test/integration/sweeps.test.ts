@@ -266,6 +266,13 @@ describe('parameters and sweeps with the local executor', () => {
     );
     assert.deepEqual(states, ['running', 'queued', 'queued']);
 
+    // A waiting task cancelled alone never started: it shows cancelled at the next look.
+    assert.equal((await c.api('POST', `api/jobs/${ids[2]}/cancel`)).status, 200);
+    await until(
+      'the waiting task to show cancelled',
+      async () => (await c.api('GET', `api/jobs/${ids[2]}`)).json.state === 'cancelled',
+      5_000
+    );
     const cancel = await c.api('POST', `api/sweeps/${id}/cancel`);
     assert.equal(cancel.status, 200, cancel.text);
     assert.deepEqual(
