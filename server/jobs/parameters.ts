@@ -6,8 +6,6 @@
  * per call); this file holds the rules of a request and of a sweep's tasks.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type {
   NotebookParameter,
   ParameterValue,
@@ -16,6 +14,7 @@ import type {
   SweepRequest
 } from '../../contract/wire';
 import { badRequest } from '../http/httpError';
+import { runtimeFile } from '../runtime/jobScript';
 
 /** What papermill reads of a notebook's cell tagged `parameters`. */
 export interface InspectedParameters {
@@ -43,21 +42,6 @@ const INJECT_TIMEOUT_MS = 120_000;
 /** The Python that runs papermill: the Jupyter server's own, as the proxy sets it. */
 export function papermillPython(env: NodeJS.ProcessEnv = process.env): string {
   return env.HPC_SUBMIT_PYTHON || 'python3';
-}
-
-/** parameterize.py beside the bundle, or in the sources when run from them. */
-export function parameterizeScript(): string {
-  const candidates = [
-    join(__dirname, 'parameterize.py'),
-    join(__dirname, '..', 'runtime', 'parameterize.py')
-  ];
-  const found = candidates.find(candidate => existsSync(candidate));
-  if (!found) {
-    throw new Error(
-      `the companion's runtime file parameterize.py is missing (looked in ${candidates.join(', ')})`
-    );
-  }
-  return found;
 }
 
 /** The names and defaults of the notebook's cell tagged `parameters`. */
@@ -111,7 +95,7 @@ function callParameterize(
   return new Promise((resolve, reject) => {
     const child = execFile(
       python,
-      [parameterizeScript(), command],
+      [runtimeFile('parameterize.py'), command],
       { timeout, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } },
       (error, stdout, stderr) => {
         const answer = lastJsonLine(String(stdout));

@@ -52,7 +52,7 @@ export function outputNameFor(notebookFileName: string): string {
  * with tsx (this folder, schema/).
  */
 export function runtimeFile(
-  name: 'nbconvert_config.py' | 'sampler.py' | 'profiles.schema.json'
+  name: 'nbconvert_config.py' | 'sampler.py' | 'parameterize.py' | 'profiles.schema.json'
 ): string {
   const candidates = [join(__dirname, name), join(__dirname, '..', '..', 'schema', name)];
   for (const candidate of candidates) {
