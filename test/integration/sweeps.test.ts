@@ -377,6 +377,10 @@ describeUnless(slurmUsable())('a sweep on real Slurm, as hpcuser', () => {
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'root'));
     writeFileSync(join(dir, 'root', 'seeded.ipynb'), SEEDED);
+    writeFileSync(
+      join(dir, 'root', 'slow.ipynb'),
+      parameterizedNotebook('seed = 0', ['import time; time.sleep(120)'])
+    );
     writeTestProfiles(join(dir, 'profiles.json'), {
       resources: { partition: 'cpu', cpus: 1, memory: '500M', time: '00:10:00' }
     });
@@ -429,5 +433,43 @@ describeUnless(slurmUsable())('a sweep on real Slurm, as hpcuser', () => {
       const states = existsSync(summaryPath) ? readCsv(summaryPath).rows.map(r => r.state) : [];
       return states.length === 6 && states.every(s => FINAL.includes(s));
     });
+
+    // Re-run failed: exactly one task, the failed one, as a new one-task array
+    // that writes the failed task's output again.
+    const again = await c.api('POST', `api/sweeps/${res.json.sweep.id}/rerun-failed`);
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.json.jobs.length, 1);
+    assert.deepEqual(again.json.jobs[0].parameters, { seed: 3 });
+    assert.match(again.json.jobs[0].schedulerId, /^\d+_0$/);
+    assert.equal(again.json.jobs[0].output, done[3].output);
+    const [rerun] = await ended(c, [again.json.jobs[0].id], 120_000);
+    assert.equal(rerun.state, 'failed', 'seed 3 fails again, on purpose');
+  });
+
+  it('cancels a running array as a whole', async () => {
+    const res = await c.api('POST', 'api/jobs', {
+      notebook: 'slow.ipynb',
+      profile: 'cpu',
+      sweep: { parameters: { seed: [0, 1, 2, 3] }, maxParallel: 2 }
+    });
+    assert.equal(res.status, 201, res.text);
+    const ids: string[] = res.json.jobs.map((j: any) => j.id);
+    await until(
+      'two tasks to run',
+      async () => {
+        const states = await Promise.all(
+          ids.map(async i => (await c.api('GET', `api/jobs/${i}`)).json.state)
+        );
+        return states.filter(state => state === 'running').length === 2;
+      },
+      120_000
+    );
+    const cancel = await c.api('POST', `api/sweeps/${res.json.sweep.id}/cancel`);
+    assert.equal(cancel.status, 200, cancel.text);
+    const done = await ended(c, ids, 120_000);
+    assert.deepEqual(
+      done.map(j => j.state),
+      ['cancelled', 'cancelled', 'cancelled', 'cancelled']
+    );
   });
 });
