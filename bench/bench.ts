@@ -29,6 +29,7 @@ import {
 import { labLoad } from './labLoad';
 import { renderReport, type Row } from './report';
 import { samplingCost } from './sampling';
+import { measureSweep } from './sweepRpc';
 
 const run = promisify(execFile);
 const rows: Row[] = [];
@@ -526,6 +527,35 @@ async function sampling(): Promise<void> {
   }
 }
 
+/** A 100-task sweep: one job array, one squeue per interval for all its tasks, one scancel. */
+async function sweepLoad(): Promise<void> {
+  const cost = await measureSweep(30, 100);
+  const section = 'Sweeps (100-task job array, sdiag)';
+  rows.push(
+    {
+      section,
+      measure: 'submission RPCs (`REQUEST_SUBMIT_BATCH_JOB`) for 100 tasks',
+      value: String(cost.submitRpcs),
+      target: '1',
+      met: cost.submitRpcs === 1
+    },
+    {
+      section,
+      measure: `job-info RPCs while its tasks wait and run (${cost.observes} polls in 60 s)`,
+      value: `${cost.jobInfoPerMinute.toFixed(1)}/min (${cost.allPerMinute.toFixed(1)}/min in all)`,
+      target: '≤ 2/min',
+      met: cost.jobInfoPerMinute <= 2
+    },
+    {
+      section,
+      measure: 'cancel RPCs for the whole sweep',
+      value: String(cost.cancelRpcs),
+      target: '1',
+      met: cost.cancelRpcs === 1
+    }
+  );
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const sections: [string, () => Promise<void>][] = [
@@ -534,7 +564,8 @@ async function main(): Promise<void> {
     ['execution', executionOverhead],
     ['latency', slurmLatency],
     ['scheduler', schedulerLoad],
-    ['sampling', sampling]
+    ['sampling', sampling],
+    ['sweep', sweepLoad]
   ];
   const t0 = Date.now();
   for (const [name, fn] of sections) {

@@ -114,12 +114,22 @@ function printDelta(title: string, delta: Map<string, number>): void {
   }
 }
 
-async function main(): Promise<void> {
+/** What one sweep cost the controller, by phase. */
+export interface SweepCost {
+  tasks: number;
+  intervalS: number;
+  observes: number;
+  submitRpcs: number;
+  jobInfoPerMinute: number;
+  allPerMinute: number;
+  cancelRpcs: number;
+  deltas: { submit: Map<string, number>; poll: Map<string, number>; cancel: Map<string, number> };
+}
+
+export async function measureSweep(intervalS: number, tasks: number): Promise<SweepCost> {
   if (process.getuid?.() !== 0) {
     throw new Error('bench/sweepRpc.ts needs root: sdiag answers only the Slurm admin');
   }
-  const intervalS = argument('interval-s', POLL_INTERVAL_S);
-  const tasks = argument('tasks', 100);
   const user = userIds();
   const root = tempTree('bench-sweep-');
   const specs = taskSpecs(root, tasks, user.home);
@@ -129,45 +139,34 @@ async function main(): Promise<void> {
   const executor = createSlurmExecutor({ runAs: USER });
   let ids: string[] = [];
   try {
-    const submitDelta = new Map<string, number>();
-    const pollDelta = new Map<string, number>();
-    const cancelDelta = new Map<string, number>();
-    ids = await counted(submitDelta, () =>
+    const submit = new Map<string, number>();
+    const poll = new Map<string, number>();
+    const cancel = new Map<string, number>();
+    ids = await counted(submit, () =>
       executor.submitArray(specs, { sweepId: SWEEP_ID, maxParallel: MAX_PARALLEL, sweepDir })
     );
     const started = Date.now();
     let observes = 0;
     let live = ids;
     while (Date.now() - started < WINDOW_S * 1000) {
-      const seen = await counted(pollDelta, () => executor.observe(live));
+      const seen = await counted(poll, () => executor.observe(live));
       observes++;
       live = live.filter(id => !['ended', 'gone'].includes(seen.get(id)?.phase ?? ''));
       const next = observes * intervalS * 1000 - (Date.now() - started);
       await sleep(Math.max(0, Math.min(next, WINDOW_S * 1000 - (Date.now() - started))));
     }
-    const ended = ids.length - live.length;
-    await counted(cancelDelta, () => executor.cancelArray(ids));
-
+    await counted(cancel, () => executor.cancelArray(ids));
     const minutes = WINDOW_S / 60;
-    printDelta(
-      `submitArray of ${tasks} tasks (--array=0-${tasks - 1}%${MAX_PARALLEL}):`,
-      submitDelta
-    );
-    printDelta(
-      `${observes} observe(s) of the live tasks in ${WINDOW_S} s, one per ${intervalS} s (${ended} task(s) ended meanwhile):`,
-      pollDelta
-    );
-    printDelta('cancelArray of every task:', cancelDelta);
-    process.stdout.write(
-      [
-        '',
-        `submission RPCs: ${sumOf(submitDelta, SUBMISSION)} for ${tasks} tasks (one job per task: ${tasks})`,
-        `job-info RPCs: ${(sumOf(pollDelta, JOB_INFO) / minutes).toFixed(1)}/min polling at ${intervalS} s (${(observes / minutes).toFixed(1)} observes/min, ${(sumOf(pollDelta, JOB_INFO) / observes).toFixed(1)} per observe)`,
-        `all RPCs while polling: ${([...pollDelta.values()].reduce((a, b) => a + b, 0) / minutes).toFixed(1)}/min`,
-        `cancel RPCs: ${sumOf(cancelDelta, CANCEL)} for ${tasks} tasks`,
-        ''
-      ].join('\n')
-    );
+    return {
+      tasks,
+      intervalS,
+      observes,
+      submitRpcs: sumOf(submit, SUBMISSION),
+      jobInfoPerMinute: sumOf(poll, JOB_INFO) / minutes,
+      allPerMinute: [...poll.values()].reduce((a, b) => a + b, 0) / minutes,
+      cancelRpcs: sumOf(cancel, CANCEL),
+      deltas: { submit, poll, cancel }
+    };
   } finally {
     if (ids.length > 0) {
       execFileSync('scancel', [ids[0].split('_')[0]], { stdio: 'ignore' });
@@ -176,7 +175,33 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch(error => {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const cost = await measureSweep(argument('interval-s', POLL_INTERVAL_S), argument('tasks', 100));
+  const { tasks, intervalS, observes } = cost;
+  printDelta(
+    `submitArray of ${tasks} tasks (--array=0-${tasks - 1}%${MAX_PARALLEL}):`,
+    cost.deltas.submit
+  );
+  printDelta(
+    `${observes} observe(s) of the live tasks in ${WINDOW_S} s, one per ${intervalS} s:`,
+    cost.deltas.poll
+  );
+  printDelta('cancelArray of every task:', cost.deltas.cancel);
+  process.stdout.write(
+    [
+      '',
+      `submission RPCs: ${cost.submitRpcs} for ${tasks} tasks (one job per task: ${tasks})`,
+      `job-info RPCs: ${cost.jobInfoPerMinute.toFixed(1)}/min polling at ${intervalS} s`,
+      `all RPCs while polling: ${cost.allPerMinute.toFixed(1)}/min`,
+      `cancel RPCs: ${cost.cancelRpcs} for ${tasks} tasks`,
+      ''
+    ].join('\n')
+  );
+}
+
+if (require.main === module) {
+  main().catch(error => {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}
