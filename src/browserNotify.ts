@@ -3,7 +3,13 @@
  * hidden (setting notifyWhenHidden): JupyterLab's toasts are not seen then.
  * Permission is asked when the setting is switched on, never at a run's end.
  */
-import { hiddenTabNotice, type NoticeConditions, shouldNotifyInBrowser } from './labels';
+import {
+  hiddenTabNotice,
+  type NoticeConditions,
+  shouldNotifyInBrowser,
+  sweepEndedNotice
+} from './labels';
+import type { SweepEnd } from './model';
 import type { Job } from '../contract/wire';
 
 function browserPermission(): NoticeConditions['permission'] {
@@ -17,17 +23,34 @@ export async function askNotificationPermission(): Promise<void> {
   }
 }
 
-/** A click brings the tab forward. */
-export function notifyIfHidden(job: Job, enabled: boolean): void {
-  const conditions = { enabled, hidden: document.hidden, permission: browserPermission() };
-  if (!shouldNotifyInBrowser(conditions)) {
-    return;
-  }
-  const { title, body } = hiddenTabNotice(job);
-  // The tag replaces an older notice of the same run instead of stacking.
-  const notice = new Notification(title, { body, tag: `hpc-submit-${job.id}` });
-  notice.onclick = () => {
+function allowed(enabled: boolean): boolean {
+  return shouldNotifyInBrowser({
+    enabled,
+    hidden: document.hidden,
+    permission: browserPermission()
+  });
+}
+
+/** A click brings the tab forward; the tag replaces an older notice of the same run instead of stacking. */
+function show(notice: { title: string; body: string }, tag: string): void {
+  const shown = new Notification(notice.title, { body: notice.body, tag });
+  shown.onclick = () => {
     window.focus();
-    notice.close();
+    shown.close();
   };
+}
+
+/** A run's end; a sweep's task is left to notifySweepIfHidden: one notice per sweep, not per task. */
+export function notifyIfHidden(job: Job, enabled: boolean): void {
+  if (!job.sweepId && allowed(enabled)) {
+    show(hiddenTabNotice(job), `hpc-submit-${job.id}`);
+  }
+}
+
+/** The end of a whole sweep (JobsModel.sweepEnded). */
+export function notifySweepIfHidden(end: SweepEnd, enabled: boolean): void {
+  const first = end.tasks[0];
+  if (first && allowed(enabled)) {
+    show(sweepEndedNotice(first.notebook, end.tasks, first.taskCount), `hpc-submit-${end.sweepId}`);
+  }
 }

@@ -5,6 +5,7 @@ import type {
   GpuUse,
   Job,
   JobState,
+  Parameters,
   Resources,
   RunGpu,
   RunRecord,
@@ -419,4 +420,69 @@ export interface NoticeConditions {
 
 export function shouldNotifyInBrowser(c: NoticeConditions): boolean {
   return c.enabled && c.hidden && c.permission === 'granted';
+}
+
+/** "train" of "a/train.ipynb". */
+export function notebookStem(path: string): string {
+  return baseName(path).replace(/\.ipynb$/, '');
+}
+
+/** A sweep's row: "train sweep". */
+export function sweepName(notebook: string): string {
+  return `${notebookStem(notebook)} sweep`;
+}
+
+/** The folder of a path: "a/b/c.ipynb" -> "a/b" ("" at the top). */
+export function folderOf(path: string): string {
+  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+}
+
+const SWEEP_COUNTED: [JobState, string][] = [
+  ['failed', 'failed'],
+  ['timeout', 'timed out'],
+  ['cancelled', 'cancelled'],
+  ['running', 'running'],
+  ['queued', 'queued'],
+  ['unknown', 'unknown']
+];
+
+/**
+ * "9 of 12 completed · 1 failed · 2 running": of the sweep's task count, or
+ * of the tasks known when a task count is missing; states with no task are left out.
+ */
+export function sweepProgressLabel(tasks: Pick<Job, 'state'>[], taskCount?: number): string {
+  const count = (state: JobState) => tasks.filter(t => t.state === state).length;
+  const total = Math.max(taskCount ?? 0, tasks.length);
+  const parts = [`${count('completed')} of ${total} completed`];
+  for (const [state, word] of SWEEP_COUNTED) {
+    const n = count(state);
+    if (n > 0) {
+      parts.push(`${n} ${word}`);
+    }
+  }
+  return parts.join(' · ');
+}
+
+/** A task's values: "lr=0.01, depth=3" (strings bare, other values as JSON). */
+export function parametersLabel(parameters: Parameters | undefined): string {
+  return Object.entries(parameters ?? {})
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
+}
+
+/** What a screen reader says of a run's row: "train.ipynb, Completed, 0:30". */
+export function runRowLabel(job: Job, now: number): string {
+  const what = job.sweepId
+    ? `task ${(job.taskIndex ?? 0) + 1}${job.parameters ? ` (${parametersLabel(job.parameters)})` : ''}`
+    : jobName(job);
+  return [what, stateLabel(job), elapsed(job, now)].filter(Boolean).join(', ');
+}
+
+/** The one browser notification of a sweep that ended while the tab was hidden. */
+export function sweepEndedNotice(
+  notebook: string,
+  tasks: Pick<Job, 'state'>[],
+  taskCount?: number
+): { title: string; body: string } {
+  return { title: `${sweepName(notebook)} finished`, body: sweepProgressLabel(tasks, taskCount) };
 }

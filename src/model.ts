@@ -10,7 +10,7 @@
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
 import { isRunOf } from './labels';
-import { isLive, sortJobs } from '../contract/rules';
+import { compareNewestFirst, isLive, sortJobs } from '../contract/rules';
 import type {
   EstimateAnswer,
   Job,
@@ -29,6 +29,16 @@ export type JobFilter = 'notebook' | 'all';
 /** A profile's start estimate is asked for at most this often: squeue is the scheduler's load. */
 export const ESTIMATE_INTERVAL_MS = 30_000;
 
+/** The history is read this many runs at a time, newest first: start-up never waits for all of it. */
+export const HISTORY_PAGE = 200;
+
+/** A sweep none of whose tasks is live any more, after one of them was seen live. */
+export interface SweepEnd {
+  sweepId: string;
+  /** Its tasks this browser knows, in task order. */
+  tasks: Job[];
+}
+
 /** The last estimate asked for a profile, and when it was asked. */
 interface EstimateEntry {
   askedAt: number;
@@ -39,6 +49,11 @@ export class JobsModel {
   private _profiles: ProfileStatus[] = [];
   private _jobs = new Map<string, Job>();
   private _sorted: Job[] = [];
+  /** Task ids per sweep id: a sweep's end is decided without scanning every job. */
+  private readonly _sweeps = new Map<string, Set<string>>();
+  /** The cursor of the history's next older page; undefined once all of it is here. */
+  private _next: string | undefined;
+  private _loadingMore = false;
   private _reachable = true;
   private _schedulerMessage: string | undefined;
   private _companionError: string | undefined;
@@ -48,6 +63,7 @@ export class JobsModel {
   private readonly _estimates = new Map<string, EstimateEntry>();
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
+  private readonly _sweepEnded = new Signal<this, SweepEnd>(this);
 
   constructor(private readonly api: CompanionApi) {}
 
@@ -59,6 +75,11 @@ export class JobsModel {
   /** A job seen live has ended (completed, failed, cancelled, timed out). */
   get jobEnded(): ISignal<this, Job> {
     return this._jobEnded;
+  }
+
+  /** A sweep seen live has no live task left: one notice for the whole sweep. */
+  get sweepEnded(): ISignal<this, SweepEnd> {
+    return this._sweepEnded;
   }
 
   get isDisposed(): boolean {
@@ -130,6 +151,24 @@ export class JobsModel {
     this._changed.emit();
   }
 
+  /** The companion has older runs than those loaded (loadMore reads them). */
+  get hasMore(): boolean {
+    return this._next !== undefined;
+  }
+
+  get loadingMore(): boolean {
+    return this._loadingMore;
+  }
+
+  /** The tasks of a sweep this browser knows, in task order. */
+  sweepTasks(sweepId: string): Job[] {
+    const ids = this._sweeps.get(sweepId) ?? new Set<string>();
+    return [...ids]
+      .map(id => this._jobs.get(id))
+      .filter((j): j is Job => j !== undefined)
+      .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+  }
+
   job(id: string): Job | undefined {
     return this._jobs.get(id);
   }
@@ -167,11 +206,37 @@ export class JobsModel {
     });
   }
 
-  /** The whole list from the companion (its memory, never the scheduler): catch-up after a gap. */
+  /**
+   * The newest runs from the companion (its memory, never the scheduler), as
+   * many as are loaded already and at least one page: the start, and the
+   * catch-up after a gap. What it no longer lists among them was forgotten.
+   */
   refreshJobs(): Promise<void> {
     return this.readCompanion(async () => {
-      this.replaceJobs(await this.api.jobs());
+      const page = await this.api.jobsPage(Math.max(HISTORY_PAGE, this._sorted.length));
+      this.replaceNewest(page.jobs, page.next === undefined);
+      this._next = page.next;
     });
+  }
+
+  /** The next page of older runs; nothing when all are loaded or a page is on its way. */
+  async loadMore(): Promise<void> {
+    const cursor = this._next;
+    if (cursor === undefined || this._loadingMore) {
+      return;
+    }
+    this._loadingMore = true;
+    this.emit();
+    try {
+      await this.readCompanion(async () => {
+        const page = await this.api.jobsPage(HISTORY_PAGE, cursor);
+        page.jobs.forEach(job => this.store(job));
+        this._next = page.next;
+      });
+    } finally {
+      this._loadingMore = false;
+      this.emit();
+    }
   }
 
   /** Submits a notebook; the job is shown at once, the companion's event for it follows. */
@@ -282,7 +347,6 @@ export class JobsModel {
   /** A job from a response or an event; emits jobEnded on a live -> final change. */
   upsert(job: Job): void {
     this.store(job);
-    this.resort();
     this.emit();
   }
 
@@ -322,29 +386,106 @@ export class JobsModel {
     this.emit();
   }
 
+  /**
+   * Keeps the list newest first by replacing or inserting the one job in
+   * place: an event costs a binary search, never a sort of the history. The
+   * list is a new array, so what renders it sees the change.
+   */
   private store(job: Job): void {
     const before = this._jobs.get(job.id);
     this._jobs.set(job.id, job);
+    const sorted = [...this._sorted];
+    if (before) {
+      sorted.splice(this.indexOf(before), 1);
+    }
+    sorted.splice(insertionIndex(sorted, job), 0, job);
+    this._sorted = sorted;
+    this.indexSweep(job);
     if (before && isLive(before) && !isLive(job)) {
       this._jobEnded.emit(job);
+      this.signalSweepEnd(job.sweepId);
     }
   }
 
-  /** The companion's whole list: what it no longer has was forgotten. */
-  private replaceJobs(jobs: Job[]): void {
+  private signalSweepEnd(sweepId: string | undefined): void {
+    if (!sweepId) {
+      return;
+    }
+    const tasks = this.sweepTasks(sweepId);
+    if (!tasks.some(isLive)) {
+      this._sweepEnded.emit({ sweepId, tasks });
+    }
+  }
+
+  private indexOf(job: Job): number {
+    const at = insertionIndex(this._sorted, job);
+    // insertionIndex lands after equals; the job itself is just before.
+    return this._sorted[at - 1]?.id === job.id
+      ? at - 1
+      : this._sorted.findIndex(j => j.id === job.id);
+  }
+
+  /**
+   * The newest runs as the companion has them now: the loaded runs as new as
+   * its oldest one (all of them, when the page is the whole list) and missing
+   * from it were forgotten; older loaded ones stay.
+   */
+  private replaceNewest(jobs: Job[], whole: boolean): void {
     const seen = new Set(jobs.map(j => j.id));
-    for (const id of [...this._jobs.keys()]) {
-      if (!seen.has(id)) {
-        this._jobs.delete(id);
+    const oldest = jobs[jobs.length - 1];
+    const covered = (j: Job) => whole || compareNewestFirst(j, oldest) <= 0;
+    for (const job of this._sorted) {
+      if (!seen.has(job.id) && covered(job)) {
+        this.drop(job.id);
       }
     }
-    jobs.forEach(job => this.store(job));
-    this.resort();
+    const fresh = jobs.filter(j => this._jobs.get(j.id) !== j);
+    if (fresh.length > this._sorted.length / 4) {
+      // Most of the list is new (the start): one sort beats many inserts.
+      const ended: Job[] = [];
+      for (const job of fresh) {
+        const before = this._jobs.get(job.id);
+        this._jobs.set(job.id, job);
+        this.indexSweep(job);
+        if (before && isLive(before) && !isLive(job)) {
+          ended.push(job);
+        }
+      }
+      this._sorted = sortJobs([...this._jobs.values()]);
+      ended.forEach(job => {
+        this._jobEnded.emit(job);
+        this.signalSweepEnd(job.sweepId);
+      });
+    } else {
+      fresh.forEach(job => this.store(job));
+    }
+  }
+
+  private indexSweep(job: Job): void {
+    if (job.sweepId) {
+      const tasks = this._sweeps.get(job.sweepId) ?? new Set<string>();
+      this._sweeps.set(job.sweepId, tasks.add(job.id));
+    }
+  }
+
+  /** Out of the list and the sweep index; emits nothing. */
+  private drop(id: string): boolean {
+    const job = this._jobs.get(id);
+    if (!job) {
+      return false;
+    }
+    this._sorted = this._sorted.filter(j => j.id !== id);
+    this._jobs.delete(id);
+    const tasks = job.sweepId ? this._sweeps.get(job.sweepId) : undefined;
+    tasks?.delete(id);
+    if (job.sweepId && tasks?.size === 0) {
+      this._sweeps.delete(job.sweepId);
+    }
+    return true;
   }
 
   private remove(id: string): void {
-    if (this._jobs.delete(id)) {
-      this.resort();
+    if (this.drop(id)) {
       this.emit();
     }
   }
@@ -365,10 +506,21 @@ export class JobsModel {
       this._changed.emit();
     }
   }
+}
 
-  private resort(): void {
-    this._sorted = sortJobs([...this._jobs.values()]);
+/** Where a job goes in a newest-first list: after every job newer than or equal to it. */
+function insertionIndex(sorted: readonly Job[], job: Job): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareNewestFirst(sorted[mid], job) <= 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
+  return lo;
 }
 
 /** One key per click: a retried request never submits twice. */

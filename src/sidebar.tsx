@@ -1,11 +1,14 @@
 /** The jobs sidebar: connects the model, the current notebook and the kernelspecs to JobsPanel. */
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { Notification } from '@jupyterlab/apputils';
 import type { KernelSpec } from '@jupyterlab/services';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { JobActions } from './components/JobRow';
 import { JobsPanel } from './components/JobsPanel';
+import type { SweepActions } from './components/SweepGroup';
 import { hpcIcon } from './icons';
+import { type ListEntry, notebookGroups, notebookKey, runEntries } from './jobGroups';
 import {
   type KernelSpecMap,
   type KernelSummary,
@@ -13,10 +16,11 @@ import {
   summarizeKernels
 } from './kernelInfo';
 import { baseName } from './labels';
-import type { JobsModel } from './model';
+import type { JobFilter, JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { SIDEBAR_ID } from './tokens';
-import type { ProfileStatus } from '../contract/wire';
+import { isLive } from '../contract/rules';
+import type { Job, ProfileStatus } from '../contract/wire';
 
 const TICK_MS = 1000;
 
@@ -24,12 +28,24 @@ const TICK_MS = 1000;
 export interface SidebarActions {
   actions: JobActions;
   createKernel(profile: string): Promise<void>;
+  /** Shows a folder in the file browser (a sweep's outputs); without it the sweep has no such button. */
+  openFolder?(path: string): void;
+}
+
+/** The list's entries and what they were made of: made again only when one of these changes. */
+interface Listed {
+  jobs: Job[];
+  filter: JobFilter;
+  notebook: string | null;
+  entries: ListEntry[];
 }
 
 export class JobsSidebar extends ReactWidget {
   private ticker: number | null = null;
   private creatingKernel = false;
   private watched: NotebookPanel | null = null;
+  private listed: Listed | null = null;
+  private readonly sweepActions: SweepActions;
 
   constructor(
     private readonly model: JobsModel,
@@ -43,6 +59,11 @@ export class JobsSidebar extends ReactWidget {
     this.title.icon = hpcIcon;
     this.title.caption = 'GPU jobs';
     this.addClass('jp-HpcSubmit-sidebar');
+    this.sweepActions = {
+      cancelAll: id => void refusalShown(model.cancelSweep(id)),
+      rerunFailed: id => void refusalShown(model.rerunFailed(id)),
+      ...(buttons.openFolder ? { openFolder: buttons.openFolder } : {})
+    };
     model.changed.connect(this.onChange, this);
     kernelspecs.specsChanged.connect(this.onChange, this);
     tracker.currentChanged.connect(this.watchCurrent, this);
@@ -117,7 +138,16 @@ export class JobsSidebar extends ReactWidget {
     const profile = panel ? this.runner.chosenProfile(panel) : undefined;
     return (
       <JobsPanel
-        jobs={this.model.visibleJobs}
+        entries={this.entries()}
+        currentGroup={
+          this.model.currentNotebook
+            ? `notebook:${notebookKey({ notebook: this.model.currentNotebook })}`
+            : undefined
+        }
+        hasMore={this.model.hasMore}
+        loadingMore={this.model.loadingMore}
+        onLoadMore={() => void this.model.loadMore()}
+        sweepActions={this.sweepActions}
         now={Date.now()}
         filter={this.model.filter}
         notebookName={panel ? baseName(panel.context.path) : null}
@@ -133,6 +163,25 @@ export class JobsSidebar extends ReactWidget {
         onCreateKernel={id => void this.createKernel(id)}
       />
     );
+  }
+
+  /**
+   * "This notebook": its runs and sweeps. "All" (or no notebook open): one
+   * group per notebook. Made again only when the list, the filter or the
+   * notebook changed, not on each tick of the clock.
+   */
+  private entries(): ListEntry[] {
+    const { jobs, filter, currentNotebook: notebook } = this.model;
+    const last = this.listed;
+    if (last && last.jobs === jobs && last.filter === filter && last.notebook === notebook) {
+      return last.entries;
+    }
+    const entries =
+      filter === 'notebook' && notebook
+        ? runEntries(this.model.visibleJobs)
+        : notebookGroups(jobs, isLive);
+    this.listed = { jobs, filter, notebook, entries };
+    return entries;
   }
 
   /** The notebook's kernel on the hub next to the one its run will use. */
@@ -166,5 +215,14 @@ export class JobsSidebar extends ReactWidget {
       this.creatingKernel = false;
       this.update();
     }
+  }
+}
+
+/** A refused sweep action says why; the list keeps what it showed. */
+async function refusalShown(action: Promise<unknown>): Promise<void> {
+  try {
+    await action;
+  } catch (e) {
+    Notification.error((e as Error).message, { autoClose: false });
   }
 }

@@ -1,16 +1,21 @@
-import React from 'react';
+import { launchIcon, listIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import React, { memo, useState } from 'react';
 import {
   elapsed,
   expectedStartLabel,
   hostLabel,
   jobName,
   OUTSIDE_ROOT_REASON,
+  parametersLabel,
+  runRowLabel,
   sparkline,
   stateLabel,
   usageLine
 } from '../labels';
 import { isLive } from '../../contract/rules';
 import type { Job, Progress, UsageSummary } from '../../contract/wire';
+import { IconButton } from './IconButton';
+import { RowMenu } from './RowMenu';
 
 export interface JobActions {
   openOutput(job: Job): void;
@@ -21,26 +26,55 @@ export interface JobActions {
   details(job: Job): void;
 }
 
-/** One job in the sidebar; renders only. A run from another root shows its whole path. */
-export function JobRow(props: {
+export interface JobRowProps {
   job: Job;
+  /** Only a live row's times move: an ended row gets 0 and is not rendered again on each tick. */
   now: number;
   actions: JobActions;
   profileLabel?: string;
-}): JSX.Element {
+  /** A sweep's task: named by its parameter values, under its sweep's row. */
+  task?: boolean;
+}
+
+/** One run in the sidebar; renders only. A run from another root shows its whole path. */
+function Row(props: JobRowProps): JSX.Element {
   const { job } = props;
+  const [menuOpen, setMenuOpen] = useState(false);
+  const name = props.task ? taskName(job) : jobName(job);
   return (
     <li
       className="jp-HpcSubmit-job"
       data-job-id={job.id}
       data-state={job.state}
       data-outside-root={job.outsideRoot ? 'true' : undefined}
+      data-nav="row"
+      tabIndex={-1}
+      aria-label={runRowLabel(job, props.now)}
+      onContextMenu={e => {
+        e.preventDefault();
+        setMenuOpen(true);
+      }}
     >
       <div className="jp-HpcSubmit-jobHeader">
-        <span className="jp-HpcSubmit-jobName" title={job.notebook}>
-          {jobName(job)}
+        <span
+          className={`jp-HpcSubmit-stateDot jp-HpcSubmit-state-${job.state}`}
+          aria-hidden="true"
+        />
+        <span className="jp-HpcSubmit-jobName" title={props.task ? name : job.notebook}>
+          {name}
         </span>
         <span className="jp-HpcSubmit-jobElapsed">{elapsed(job, props.now)}</span>
+        <JobButtons job={job} actions={props.actions} />
+        <RowMenu
+          label="More actions"
+          open={menuOpen}
+          onOpen={() => setMenuOpen(true)}
+          onClose={() => setMenuOpen(false)}
+          items={[
+            { label: 'Run details', onSelect: () => props.actions.details(job) },
+            ...(isLive(job) ? [] : [{ label: 'Forget', onSelect: () => props.actions.forget(job) }])
+          ]}
+        />
       </div>
       {job.outsideRoot && (
         <div className="jp-HpcSubmit-outsideRoot" title={OUTSIDE_ROOT_REASON}>
@@ -53,9 +87,19 @@ export function JobRow(props: {
         <CellProgress progress={job.progress} />
       )}
       {job.state === 'running' && job.usage && <LiveUsage usage={job.usage} />}
-      <JobButtons job={job} actions={props.actions} />
     </li>
   );
+}
+
+/**
+ * One run in the sidebar, rendered again only when its job, its time or its
+ * labels change: a job event re-renders one row, not the list.
+ */
+export const JobRow = memo(Row);
+
+/** "lr=0.01, depth=3", or "task 4" without values. */
+function taskName(job: Job): string {
+  return parametersLabel(job.parameters) || `task ${(job.taskIndex ?? 0) + 1}`;
 }
 
 /** Its state (and why), its profile, the node it ran on and the host of a local run. */
@@ -148,55 +192,32 @@ function CellProgress(props: { progress: Progress }): JSX.Element {
 }
 
 /**
- * A live job can be cancelled; an ended one opened and forgotten. A run from
- * another root can be neither opened nor run again here: its file is not
- * under this Jupyter root.
+ * The frequent actions as icons: a live job can be cancelled, an ended one
+ * opened. A run from another root can be neither opened nor run again here:
+ * its file is not under this Jupyter root.
  */
 function JobButtons(props: { job: Job; actions: JobActions }): JSX.Element {
   const { job, actions } = props;
   const live = isLive(job);
   const notHere = job.outsideRoot ? OUTSIDE_ROOT_REASON : undefined;
   return (
-    <div className="jp-HpcSubmit-actions">
+    <span className="jp-HpcSubmit-actions">
       {!live && (
-        <ActionButton
+        <IconButton
+          icon={launchIcon}
           title="Open output"
-          text="Open"
           disabledBecause={notHere}
           onClick={() => actions.openOutput(job)}
         />
       )}
-      <ActionButton title="Show log" text="Log" onClick={() => actions.showLog(job)} />
-      {live && <ActionButton title="Cancel" text="Cancel" onClick={() => actions.cancel(job)} />}
-      <ActionButton
+      <IconButton icon={listIcon} title="Show log" onClick={() => actions.showLog(job)} />
+      {live && <IconButton icon={stopIcon} title="Cancel" onClick={() => actions.cancel(job)} />}
+      <IconButton
+        icon={refreshIcon}
         title="Run again"
-        text="Rerun"
         disabledBecause={notHere}
         onClick={() => actions.rerun(job)}
       />
-      <ActionButton title="Run details" text="Details" onClick={() => actions.details(job)} />
-      {!live && <ActionButton title="Forget" text="Forget" onClick={() => actions.forget(job)} />}
-    </div>
-  );
-}
-
-/** A disabled button says why in its tooltip, after what it would do. */
-function ActionButton(props: {
-  title: string;
-  text: string;
-  disabledBecause?: string;
-  onClick(): void;
-}): JSX.Element {
-  const title = props.disabledBecause ? `${props.title} (${props.disabledBecause})` : props.title;
-  return (
-    <button
-      className="jp-HpcSubmit-action jp-mod-styled"
-      title={title}
-      aria-label={props.title}
-      disabled={props.disabledBecause !== undefined}
-      onClick={props.onClick}
-    >
-      {props.text}
-    </button>
+    </span>
   );
 }

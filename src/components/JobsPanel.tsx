@@ -1,11 +1,19 @@
 import React from 'react';
 import type { KernelSummary } from '../kernelInfo';
 import type { JobFilter } from '../model';
-import type { Job, ProfileProblem, ProfileStatus } from '../../contract/wire';
-import { type JobActions, JobRow } from './JobRow';
+import type { ListEntry } from '../jobGroups';
+import type { ProfileProblem, ProfileStatus } from '../../contract/wire';
+import type { JobActions } from './JobRow';
+import { RunList } from './RunList';
+import type { SweepActions } from './SweepGroup';
 
 export interface JobsPanelProps {
-  jobs: Job[];
+  /** Runs, sweeps, or (on "All") notebooks: see jobGroups.ts. */
+  entries: ListEntry[];
+  /** The group opened by default: the current notebook's. */
+  currentGroup?: string;
+  hasMore: boolean;
+  loadingMore: boolean;
   now: number;
   filter: JobFilter;
   notebookName: string | null;
@@ -17,6 +25,8 @@ export interface JobsPanelProps {
   companionError?: string;
   creatingKernel: boolean;
   actions: JobActions;
+  sweepActions: SweepActions;
+  onLoadMore(): void;
   onFilter(filter: JobFilter): void;
   onCreateKernel(profile: string): void;
 }
@@ -45,10 +55,10 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
           <Problem key={p.code} problem={p} />
         ))}
       <FilterChoice filter={props.filter} onFilter={props.onFilter} />
-      {props.jobs.length === 0 ? (
+      {props.entries.length === 0 && !props.hasMore ? (
         <NoJobs filter={props.filter} notebookName={props.notebookName} />
       ) : (
-        <JobList {...props} />
+        <RunList {...props} />
       )}
     </div>
   );
@@ -150,23 +160,5 @@ function NoJobs(props: { filter: JobFilter; notebookName: string | null }): JSX.
         ? `No runs of ${props.notebookName} yet.`
         : 'No runs yet. Open a notebook and click “Run on …” in its toolbar.'}
     </p>
-  );
-}
-
-function JobList(
-  props: Pick<JobsPanelProps, 'jobs' | 'now' | 'actions' | 'profileLabels'>
-): JSX.Element {
-  return (
-    <ul className="jp-HpcSubmit-jobs">
-      {props.jobs.map(job => (
-        <JobRow
-          key={job.id}
-          job={job}
-          now={props.now}
-          actions={props.actions}
-          profileLabel={props.profileLabels[job.profile]}
-        />
-      ))}
-    </ul>
   );
 }

@@ -10,7 +10,8 @@
 import type { CompanionApi, LogChunk } from '../../src/api';
 import { JobEventStream } from '../../src/eventStream';
 import { JobsModel } from '../../src/model';
-import type { Job, ProfileStatus, Resources } from '../../contract/wire';
+import { sortJobs } from '../../contract/rules';
+import type { Job, JobList, ProfileStatus, Resources } from '../../contract/wire';
 import { gpuProfile, testJob } from '../fixtures/wire';
 
 const GPU = gpuProfile({
@@ -39,12 +40,11 @@ class FakeCompanion implements CompanionApi {
   refuseWith: string | undefined;
   private next = 1;
 
-  // Sweeps and pages are not this test's: they answer as a companion without them would.
+  // Sweeps are not this test's: they answer as a companion without them would.
   submitSweep = notImplemented;
   parameters = notImplemented;
   cancelSweep = notImplemented;
   rerunFailed = notImplemented;
-  jobsPage = notImplemented;
 
   async health() {
     return { ok: true, version: '0.1.0', executor: 'local' as const, schedulerReachable: true };
@@ -83,6 +83,11 @@ class FakeCompanion implements CompanionApi {
 
   async jobs(): Promise<Job[]> {
     return [...this.jobList.values()];
+  }
+
+  /** All of the list as one page: this test's histories are short. */
+  async jobsPage(): Promise<JobList> {
+    return { jobs: sortJobs([...this.jobList.values()]) };
   }
 
   async log(id: string, offset: number): Promise<LogChunk> {
@@ -286,7 +291,7 @@ describe('JobEventStream', () => {
 
   function start() {
     const all = setup();
-    const jobs = jest.spyOn(all.companion, 'jobs');
+    const jobs = jest.spyOn(all.companion, 'jobsPage');
     stream = new JobEventStream(all.model, () => '/hpc-submit/api/events');
     stream.connect();
     return { ...all, jobs };

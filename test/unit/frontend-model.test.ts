@@ -1,16 +1,17 @@
 /**
  * The jobs model, in jsdom: events applied, transitions to a final state
  * signalled once, the filter, catch-up after a gap. The companion's HTTP API
- * is replaced by `listing`, a fixed answer of GET api/jobs: what is tested is
+ * is replaced by `listing`, a fixed answer of GET api/jobs?limit=N: what is tested is
  * the model's reconciliation, not the transport (the Galata tests run that).
  */
 import type { CompanionApi } from '../../src/api';
 import { JobsModel } from '../../src/model';
+import { sortJobs } from '../../contract/rules';
 import type { Job } from '../../contract/wire';
 import { companionAnswering, testJob } from '../fixtures/wire';
 
 function listing(jobs: () => Job[]): CompanionApi {
-  return companionAnswering({ jobs: async () => jobs() });
+  return companionAnswering({ jobsPage: async () => ({ jobs: sortJobs(jobs()) }) });
 }
 
 test('events update jobs newest first; a live job reaching a final state is signalled once', () => {

@@ -102,6 +102,22 @@ export function rowButton(row: Locator, title: string): Locator {
   return row.locator(`[title="${title}"], [title^="${title} "]`).first();
 }
 
+/** Chooses one of the row's less frequent actions ("Forget", "Run details") from its "…" menu. */
+export async function chooseFromRowMenu(row: Locator, label: string): Promise<void> {
+  await rowButton(row, 'More actions').click();
+  await row.getByRole('menuitem', { name: label }).click();
+}
+
+/** Opens the notebook's group on "All" (groups other than the current notebook's start closed). */
+export async function openNotebookGroup(sidebar: Locator, notebook: string): Promise<void> {
+  const toggle = sidebar.locator(
+    `[data-group-notebook="${notebook}"] > .jp-HpcSubmit-groupToggle[aria-expanded="false"]`
+  );
+  if ((await toggle.count()) > 0) {
+    await toggle.click();
+  }
+}
+
 /** One job as the companion has it (through jupyter-server-proxy). */
 export async function fetchJob(page: IJupyterLabPageFixture, id: string): Promise<any> {
   const res = await page.request.get(`/hpc-submit/api/jobs/${encodeURIComponent(id)}`);

@@ -13,6 +13,7 @@ import {
   jobRow,
   openNotebook,
   openSidebar,
+  openNotebookGroup,
   rowButton,
   runCli,
   test
@@ -54,6 +55,7 @@ test('a run from another root is listed under All with its path, not as this not
 
   // Pushed to the Lab by its own companion, which did not submit it.
   await sidebar.getByRole('radio', { name: 'All' }).check();
+  await openNotebookGroup(sidebar, elsewhere);
   await expectRowState(row, 'completed', 30_000);
 
   // "This notebook" with the Lab's x.ipynb in front: not its run.
@@ -63,6 +65,7 @@ test('a run from another root is listed under All with its path, not as this not
 
   // "All": the whole path, marked as outside this root, neither opened nor run again here.
   await sidebar.getByRole('radio', { name: 'All' }).check();
+  await openNotebookGroup(sidebar, elsewhere);
   const name = row.locator('.jp-HpcSubmit-jobName');
   await expect(name).toHaveText(elsewhere);
   await expect(name).toHaveAttribute('title', elsewhere);

@@ -10,6 +10,7 @@ import {
   jobRow,
   openOutput,
   putNotebook,
+  chooseFromRowMenu,
   rowButton,
   submitNotebook,
   test
@@ -70,7 +71,7 @@ test('a run completes live and its output opens from the sidebar', async ({
   ).toBeVisible();
 
   // Forgetting removes the row; the output notebook stays.
-  await rowButton(row, 'Forget').click();
+  await chooseFromRowMenu(row, 'Forget');
   const confirm = page.locator('.jp-Dialog .jp-mod-accept');
   if (await confirm.isVisible().catch(() => false)) {
     await confirm.click();

@@ -17,7 +17,7 @@ import {
   openNotebook,
   openSidebar,
   profilePicker,
-  rowButton,
+  chooseFromRowMenu,
   runButton,
   cancelFromRow,
   putSleeper,
@@ -109,7 +109,7 @@ test('Run details shows the run record and the efficiency', async ({ page, reque
   const row = jobRow(page, job.id);
   await expectRowState(row, 'completed', 120_000);
 
-  await rowButton(row, 'Run details').click();
+  await chooseFromRowMenu(row, 'Run details');
   const dialog = page.locator('.jp-Dialog');
   await expect(dialog).toContainText('Run details: short.ipynb');
   const run = dialog.getByRole('table', { name: 'Run' });

@@ -1,0 +1,109 @@
+/**
+ * Accessibility (axe-core) of what the extension adds to JupyterLab: the
+ * jobs sidebar with a run listed (its "…" menu open too), the toolbar's run
+ * button and picker, and the "Run with parameters…" dialog, in the light
+ * and the dark theme. No serious or critical violation is accepted.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, galata, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
+import { expectRowState, putNotebook, rowButton, submitNotebook, test } from './helpers';
+
+const PARAMETERS_COMMAND = 'hpc-submit:run-with-parameters';
+
+/** A notebook whose first code cell is tagged `parameters`, as papermill reads it. */
+const PARAMETRIZED = JSON.stringify({
+  cells: [
+    {
+      cell_type: 'code',
+      id: 'p0',
+      metadata: { tags: ['parameters'] },
+      execution_count: null,
+      outputs: [],
+      source: ['lr = 0.01  # learning rate\n', "optimizer = 'adam'"]
+    },
+    {
+      cell_type: 'code',
+      id: 'c1',
+      metadata: {},
+      execution_count: null,
+      outputs: [],
+      source: ['print(lr, optimizer)']
+    }
+  ],
+  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+  nbformat: 4,
+  nbformat_minor: 5
+});
+
+/** The serious and critical violations inside `selectors`, one line each. */
+async function seriousViolations(
+  page: IJupyterLabPageFixture,
+  selectors: string[]
+): Promise<string[]> {
+  let builder = new AxeBuilder({ page });
+  for (const selector of selectors) {
+    builder = builder.include(selector);
+  }
+  const { violations } = await builder.analyze();
+  return violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`
+    );
+}
+
+async function checkSidebarAndToolbar(page: IJupyterLabPageFixture, row: Locator): Promise<void> {
+  expect(
+    await seriousViolations(page, [
+      '#jp-hpc-submit-sidebar',
+      '.jp-NotebookPanel-toolbar [data-jp-item-name^="hpc-submit"]'
+    ])
+  ).toStrictEqual([]);
+  // The "…" menu, open.
+  await rowButton(row, 'More actions').click();
+  await expect(row.getByRole('menu')).toBeVisible();
+  expect(await seriousViolations(page, ['#jp-hpc-submit-sidebar'])).toStrictEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(row.getByRole('menu')).toHaveCount(0);
+}
+
+async function checkParametersDialog(page: IJupyterLabPageFixture): Promise<void> {
+  // Not awaited in the page: the command resolves only once its dialog closes.
+  await page.evaluate(id => {
+    void (window as any).jupyterapp.commands.execute(id);
+  }, PARAMETERS_COMMAND);
+  const dialog = page.locator('.jp-Dialog');
+  await expect(dialog).toBeVisible();
+  expect(await seriousViolations(page, ['.jp-Dialog'])).toStrictEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+}
+
+test('the sidebar, the toolbar items and the parameters dialog have no serious violation, in both themes', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  test.setTimeout(180_000);
+  const nb = await putNotebook(request, tmpPath, 'ok.ipynb');
+  const { row } = await submitNotebook(page, nb, 'cpu');
+  await expectRowState(row, 'completed', 60_000);
+
+  await checkSidebarAndToolbar(page, row);
+  await page.theme.setDarkTheme();
+  await checkSidebarAndToolbar(page, row);
+  await page.theme.setLightTheme();
+
+  const parametrized = `${tmpPath}/params.ipynb`;
+  // Through `request`, which carries the XSRF token the server checks.
+  expect(
+    await galata.newContentsHelper(request).uploadContent(PARAMETRIZED, 'text', parametrized)
+  ).toBe(true);
+  expect(await page.notebook.openByPath(parametrized)).toBe(true);
+  await page.notebook.activate('params.ipynb');
+  await checkParametersDialog(page);
+  await page.theme.setDarkTheme();
+  await checkParametersDialog(page);
+  await page.theme.setLightTheme();
+});
