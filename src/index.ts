@@ -14,11 +14,11 @@ import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { api } from './api';
-import { askNotificationPermission, notifyIfHidden } from './browserNotify';
+import { askNotificationPermission, notifyIfHidden, notifySweepIfHidden } from './browserNotify';
 import { openOutput, registerCommands } from './commands';
 import { JobEventStream } from './eventStream';
-import { endedMessage } from './labels';
-import { JobsModel } from './model';
+import { endedMessage, sweepEndedNotice } from './labels';
+import { JobsModel, type SweepEnd } from './model';
 import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
 import { JobsSidebar, type SidebarActions } from './sidebar';
@@ -86,6 +86,7 @@ function activate(
 
   const ends: EndDeps = { app, docManager, browser, settings };
   model.jobEnded.connect((_, job) => onJobEnded(ends, job));
+  model.sweepEnded.connect((_, end) => onSweepEnded(ends, end));
   void model.refresh();
   new JobEventStream(model).connect();
 }
@@ -132,7 +133,8 @@ function sidebarActions(app: JupyterFrontEnd): SidebarActions {
       forget: run(CommandIDs.forget),
       details: run(CommandIDs.details)
     },
-    createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile })
+    createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile }),
+    openFolder: path => void app.commands.execute('filebrowser:go-to-path', { path })
   };
 }
 
@@ -165,6 +167,11 @@ function addToolbarItems(
  * button opens it, and it is not opened.
  */
 function onJobEnded(deps: EndDeps, job: Job): void {
+  if (job.sweepId) {
+    // A sweep's task: its output shows in the file browser; the news waits for the sweep's end.
+    void showOutput(deps, job);
+    return;
+  }
   notifyIfHidden(job, deps.settings().notifyWhenHidden);
   const here = !job.outsideRoot;
   if (here) {
@@ -182,6 +189,22 @@ function onJobEnded(deps: EndDeps, job: Job): void {
     Notification.info(message, { actions, autoClose: 5000 });
   } else {
     Notification.error(message, { actions, autoClose: false });
+  }
+}
+
+/** One toast and one browser notification for a whole sweep, not one per task. */
+function onSweepEnded(deps: EndDeps, end: SweepEnd): void {
+  notifySweepIfHidden(end, deps.settings().notifyWhenHidden);
+  const first = end.tasks[0];
+  if (!first) {
+    return;
+  }
+  const { title, body } = sweepEndedNotice(first.notebook, end.tasks, first.taskCount);
+  const message = `${title}: ${body}`;
+  if (end.tasks.every(task => task.state === 'completed')) {
+    Notification.success(message, { autoClose: 8000 });
+  } else {
+    Notification.warning(message, { autoClose: false });
   }
 }
 

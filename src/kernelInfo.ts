@@ -55,16 +55,38 @@ export function resolveNotebookKernel(
   return { name, displayName, known: spec !== undefined };
 }
 
-/** "Python 3 (ipykernel) [python3]", or just "python3" when both read the same. */
-export function kernelText(name: string, displayName?: string): string {
-  return displayName && displayName !== name ? `${displayName} [${name}]` : name;
+/**
+ * A kernel as the kernel box shows it: its display name, and its name beside
+ * it (in quieter type) where the two differ, since two kernels often share a
+ * display name ("Python 3 (ipykernel)") and only the name tells them apart.
+ */
+export interface KernelLabel {
+  display: string;
+  /** The kernel's name, when it is not the display name. */
+  name?: string;
+}
+
+export function kernelLabel(name: string, displayName?: string): KernelLabel {
+  return displayName && displayName !== name ? { display: displayName, name } : { display: name };
+}
+
+/** The label as one line of text (tooltips, tests). */
+export function kernelText(label: KernelLabel): string {
+  return label.name ? `${label.display} (${label.name})` : label.display;
+}
+
+export interface KernelLine {
+  /** Absent: the notebook has no kernel. */
+  kernel?: KernelLabel;
+  /** "on the hub", "on gpu", "no kernel on the hub", "no profile". */
+  where: string;
 }
 
 export interface KernelSummary {
-  /** "Python 3 (ipykernel) [python3] on the hub" */
-  notebook: string;
-  /** "convcnp-gpu on gpu": the profile's kernel on its partition (or its label without one). */
-  run: string;
+  /** The notebook's own kernel, on the hub. */
+  notebook: KernelLine;
+  /** The profile's kernel on its partition (or its label without one). */
+  run: KernelLine;
   /** The kernel-missing problem of the profile, if any. */
   missing?: { message: string; fix?: string };
 }
@@ -74,20 +96,22 @@ export function summarizeKernels(
   profile: Pick<ProfileStatus, 'kernel' | 'resources' | 'label' | 'problems'> | undefined,
   specs?: KernelSpecMap | null
 ): KernelSummary {
-  const nb =
+  const nb: KernelLine =
     notebook && notebook.name
-      ? `${kernelText(notebook.name, notebook.displayName)} on the hub`
-      : 'no kernel on the hub';
+      ? { kernel: kernelLabel(notebook.name, notebook.displayName), where: 'on the hub' }
+      : { where: 'no kernel on the hub' };
   if (!profile) {
-    return { notebook: nb, run: 'no profile' };
+    return { notebook: nb, run: { where: 'no profile' } };
   }
   const where = profile.resources.partition || profile.label;
   const missing = profile.problems.find(p => p.code === 'kernel-missing');
   // The hub may know the profile's kernel too (a --user kernelspec is shared); its display name helps.
-  const runKernel = kernelText(profile.kernel, specs?.[profile.kernel]?.display_name);
   return {
     notebook: nb,
-    run: `${runKernel} on ${where}`,
+    run: {
+      kernel: kernelLabel(profile.kernel, specs?.[profile.kernel]?.display_name),
+      where: `on ${where}`
+    },
     ...(missing ? { missing: { message: missing.message, fix: missing.fix } } : {})
   };
 }

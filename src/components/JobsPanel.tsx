@@ -1,5 +1,5 @@
 import React from 'react';
-import type { KernelSummary } from '../kernelInfo';
+import type { KernelLine, KernelSummary } from '../kernelInfo';
 import type { JobFilter } from '../model';
 import type { ListEntry } from '../jobGroups';
 import type { ProfileProblem, ProfileStatus } from '../../contract/wire';
@@ -90,7 +90,8 @@ function KernelInfo(props: {
   return (
     <section className="jp-HpcSubmit-kernelInfo" aria-label="Kernels">
       <div className="jp-HpcSubmit-kernelNotebook">
-        <span className="jp-HpcSubmit-kernelLabel">this notebook:</span> {kernels.notebook}
+        <span className="jp-HpcSubmit-kernelLabel">this notebook:</span>{' '}
+        <KernelLineText line={kernels.notebook} />
       </div>
       <div
         className="jp-HpcSubmit-kernelRun"
@@ -98,9 +99,29 @@ function KernelInfo(props: {
           profile ? `${profile.label}: the run uses this kernel, not the notebook's` : undefined
         }
       >
-        <span className="jp-HpcSubmit-kernelLabel">→ the run:</span> {kernels.run}
+        <span className="jp-HpcSubmit-kernelLabel">→ the run:</span>{' '}
+        <KernelLineText line={kernels.run} />
       </div>
     </section>
+  );
+}
+
+function KernelLineText(props: { line: KernelLine }): JSX.Element {
+  const { kernel, where } = props.line;
+  if (!kernel) {
+    return <>{where}</>;
+  }
+  return (
+    <>
+      {kernel.display}
+      {kernel.name && (
+        <span className="jp-HpcSubmit-kernelName" title="the kernel's name">
+          {' '}
+          {kernel.name}
+        </span>
+      )}{' '}
+      {where}
+    </>
   );
 }
 

@@ -1,5 +1,7 @@
 import {
+  kernelLabel,
   kernelText,
+  type KernelLabel,
   resolveNotebookKernel,
   summarizeKernels,
   type KernelSpecMap
@@ -60,23 +62,31 @@ test('the notebook kernel: running, else chosen, else the file’s, named by the
   ).toStrictEqual({ name: '', displayName: '', known: false });
 });
 
-test('kernel text shows the display name and the name once each', () => {
-  expect(kernelText('python3', 'Python 3 (ipykernel)')).toBe('Python 3 (ipykernel) [python3]');
-  expect(kernelText('convcnp-gpu', 'convcnp-gpu')).toBe('convcnp-gpu');
-  expect(kernelText('convcnp-gpu')).toBe('convcnp-gpu');
+test('a kernel label: the display name, and the name where it differs', () => {
+  expect(kernelLabel('python3', 'Python 3 (ipykernel)')).toStrictEqual({
+    display: 'Python 3 (ipykernel)',
+    name: 'python3'
+  });
+  expect(kernelLabel('convcnp-gpu', 'convcnp-gpu')).toStrictEqual({ display: 'convcnp-gpu' });
+  expect(kernelLabel('convcnp-gpu')).toStrictEqual({ display: 'convcnp-gpu' });
+  expect(kernelText(kernelLabel('python3', 'Python 3 (ipykernel)'))).toBe(
+    'Python 3 (ipykernel) (python3)'
+  );
 });
 
 test('the summary: this notebook on the hub, the run with the profile kernel on its partition', () => {
   const nb = resolveNotebookKernel({ running: 'python3' }, specs);
   const s = summarizeKernels(nb, gpu);
-  expect(s.notebook).toBe('Python 3 (ipykernel) [python3] on the hub');
-  expect(s.run).toBe('convcnp-gpu on gpu');
+  const line = (l: { kernel?: KernelLabel; where: string }) =>
+    l.kernel ? `${kernelText(l.kernel)} ${l.where}` : l.where;
+  expect(line(s.notebook)).toBe('Python 3 (ipykernel) (python3) on the hub');
+  expect(line(s.run)).toBe('convcnp-gpu on gpu');
   expect(s.missing).toBeUndefined();
-  expect(summarizeKernels(nb, gpu, specs).run).toBe('ConvCNP (GPU) [convcnp-gpu] on gpu');
+  expect(line(summarizeKernels(nb, gpu, specs).run)).toBe('ConvCNP (GPU) (convcnp-gpu) on gpu');
   // Without a partition (the local executor), the profile's label says where.
-  expect(summarizeKernels(nb, { ...gpu, resources: {} }).run).toBe('convcnp-gpu on GPU node');
-  expect(summarizeKernels(null, undefined).run).toBe('no profile');
-  expect(summarizeKernels({ name: '', displayName: '' }, gpu).notebook).toBe(
+  expect(line(summarizeKernels(nb, { ...gpu, resources: {} }).run)).toBe('convcnp-gpu on GPU node');
+  expect(line(summarizeKernels(null, undefined).run)).toBe('no profile');
+  expect(line(summarizeKernels({ name: '', displayName: '' }, gpu).notebook)).toBe(
     'no kernel on the hub'
   );
 });
@@ -93,6 +103,6 @@ test('a missing profile kernel is reported with the one command that creates it'
       ]
     }
   );
-  expect(s.notebook).toBe('convcnp-gpu on the hub');
+  expect(s.notebook).toStrictEqual({ kernel: { display: 'convcnp-gpu' }, where: 'on the hub' });
   expect(s.missing).toStrictEqual({ message: 'the kernel "convcnp-gpu" is not installed', fix });
 });
