@@ -1,6 +1,6 @@
 /**
- * The part of js-yaml that parameterArgs.ts uses: the package ships no types
- * of its own, and the companion's bundle carries its code.
+ * The part of js-yaml that parameterArgs.ts uses. js-yaml is a devDependency
+ * (the companion's bundle carries its code), and @types/js-yaml lacks `types`.
  */
 declare module 'js-yaml' {
   export interface TypeOptions {
