@@ -60,8 +60,20 @@ export function renderReport(r: {
     '  `python -m nbconvert --execute` of the same notebook.',
     '- Idle RSS: node 20 alone idles at about 39 MB here and loading express adds about 15 MB; the',
     '  target of 60 MB is missed by about 5 MB. Replacing express with node:http would meet it.',
-    "- JupyterLab load: from navigation to the rendered launcher, in Debian's Chromium, one server with",
-    '  the extension and one with it disabled in its page config, loads alternated.',
+    "- JupyterLab load: from navigation to the rendered launcher, in Debian's Chromium: a server with",
+    '  the extension disabled in its page config, one with it over an empty history and one with it',
+    '  over 10,000 runs, each companion with a state directory of its own, loads alternated.',
+    '- History (`bench/sidebarLoad.ts`): 10,000 ended runs over 50 notebooks, the newest 100 one sweep,',
+    "  written as job records into the companion's state directory. The sidebar is opened with no",
+    '  notebook open (every run listed, as on "All"); one job event is a submission through the Jupyter',
+    "  server, and the long tasks (PerformanceObserver 'longtask') from the request until its row or its",
+    "  notebook's group shows it, and 500 ms after, are counted.",
+    '- Sweeps (`bench/sweepRpc.ts`): a 100-task sweep through the Slurm executor (`--array=0-99%4`),',
+    "  sdiag's counts read right before and after each call: the submission, one observe per 30 s for",
+    '  60 s, the cancel of the whole sweep.',
+    "- Usage sampling (`bench/sampling.ts`): `sampler.py`'s own CPU time (utime + stime) over the span,",
+    '  sampling a tree of a shell and four children; without a GPU on this machine the figure leaves out',
+    '  the GPU loop (one long-running nvidia-smi whose lines are read as they come).',
     ''
   );
   if (r.notes.length) {

@@ -145,31 +145,57 @@ async function openLab(browser: Browser, port: number): Promise<{ page: Page; ms
   return { page, ms: performance.now() - t };
 }
 
-/** Median load (ms) of a lab that has the extension and one that has it disabled, alternated. */
-async function labLoads(browser: Browser): Promise<{ with: number; without: number }> {
-  const on = await startLab(8961, { disabled: false });
+export interface LabLoads {
+  without: number;
+  /** With the extension, its companion's history empty. */
+  withEmpty: number;
+  /** With the extension, 10,000 runs in its companion's history. */
+  withHistory: number;
+  runs: number;
+}
+
+/**
+ * Median load (ms) of JupyterLab without the extension, with it over an empty
+ * history, and with it over 10,000 runs, alternated so that all three see the
+ * same noise. Each companion has a state directory of its own: the figures
+ * never depend on the history of whoever runs the bench.
+ */
+async function labLoads(browser: Browser): Promise<LabLoads> {
   const off = await startLab(8962, { disabled: true });
-  const times = { with: [] as number[], without: [] as number[] };
+  const empty = await startLab(8961, { disabled: false });
+  const full = await startLab(8964, {
+    disabled: false,
+    state: join(tempTree('bench-load-state-'), 'state')
+  });
+  const times = { without: [] as number[], withEmpty: [] as number[], withHistory: [] as number[] };
   try {
     const load = async (port: number) => {
       const { page, ms } = await openLab(browser, port);
       await page.context().close();
       return ms;
     };
-    await load(on.port);
-    await load(off.port);
+    for (const lab of [off, empty, full]) {
+      await load(lab.port); // warm each server's caches once
+    }
     for (let i = 0; i < LOADS; i++) {
-      times.with.push(await load(on.port));
       times.without.push(await load(off.port));
+      times.withEmpty.push(await load(empty.port));
+      times.withHistory.push(await load(full.port));
     }
   } finally {
-    on.proc.kill();
-    off.proc.kill();
+    for (const lab of [off, empty, full]) {
+      lab.proc.kill();
+    }
   }
-  return { with: median(times.with), without: median(times.without) };
+  return {
+    without: median(times.without),
+    withEmpty: median(times.withEmpty),
+    withHistory: median(times.withHistory),
+    runs: LOADS
+  };
 }
 
-interface SidebarFigures {
+export interface SidebarFigures {
   rowsMs: number;
   rowsShown: number;
   sidebarNodes: number;
@@ -254,7 +280,8 @@ async function oneJobEvent(
   };
 }
 
-async function main(): Promise<void> {
+/** The sidebar over 10,000 runs, and JupyterLab's load with and without the extension. */
+export async function sidebarBench(): Promise<{ sidebar: SidebarFigures; loads: LabLoads }> {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -268,34 +295,55 @@ async function main(): Promise<void> {
   });
   try {
     const state = join(tempTree('bench-sidebar-state-'), 'state');
-    const s = await sidebarFigures(browser, state);
-    const load = await labLoads(browser);
-    const rows: [string, string][] = [
-      ['runs in the history (one sweep of 100)', String(RUNS)],
-      ['sidebar opened → first rows shown', `${Math.round(s.rowsMs)} ms`],
-      ['rows shown (runs and groups)', String(s.rowsShown)],
-      ['DOM nodes in the sidebar', String(s.sidebarNodes)],
-      ['DOM nodes in the page', String(s.pageNodes)],
-      ['JS heap after GC', `${s.heapMB.toFixed(1)} MB`],
-      [
-        'one job event: long tasks',
-        `${s.eventLongTasks} (${Math.round(s.eventLongTaskMs)} ms, longest ${Math.round(s.eventLongestMs)} ms)`
-      ],
-      [
-        `JupyterLab load, median of ${LOADS}: with / without the extension`,
-        `${Math.round(load.with)} / ${Math.round(load.without)} ms (${(((load.with - load.without) / load.without) * 100).toFixed(1)}%)`
-      ]
-    ];
-    const width = Math.max(...rows.map(r => r[0].length));
-    for (const [what, value] of rows) {
-      console.log(`${what.padEnd(width)}  ${value}`);
-    }
+    const sidebar = await sidebarFigures(browser, state);
+    const loads = await labLoads(browser);
+    return { sidebar, loads };
   } finally {
     await browser.close();
   }
 }
 
-main().catch(e => {
-  console.error(e);
-  process.exit(1);
-});
+/** `+3.1%` of `value` against `base`. */
+export function percentOver(value: number, base: number): string {
+  const p = ((value - base) / base) * 100;
+  return `${p >= 0 ? '+' : ''}${p.toFixed(1)}%`;
+}
+
+async function main(): Promise<void> {
+  const { sidebar: s, loads } = await sidebarBench();
+  const rows: [string, string][] = [
+    ['runs in the history (one sweep of 100)', String(RUNS)],
+    ['sidebar opened → first rows shown', `${Math.round(s.rowsMs)} ms`],
+    ['rows shown (runs and groups)', String(s.rowsShown)],
+    ['DOM nodes in the sidebar', String(s.sidebarNodes)],
+    ['DOM nodes in the page', String(s.pageNodes)],
+    ['JS heap after GC', `${s.heapMB.toFixed(1)} MB`],
+    [
+      'one job event: long tasks',
+      `${s.eventLongTasks} (${Math.round(s.eventLongTaskMs)} ms, longest ${Math.round(s.eventLongestMs)} ms)`
+    ],
+    [
+      `JupyterLab load without the extension (median of ${loads.runs})`,
+      `${Math.round(loads.without)} ms`
+    ],
+    [
+      'with it, empty history',
+      `${Math.round(loads.withEmpty)} ms (${percentOver(loads.withEmpty, loads.without)})`
+    ],
+    [
+      `with it, ${RUNS} runs in the history`,
+      `${Math.round(loads.withHistory)} ms (${percentOver(loads.withHistory, loads.without)})`
+    ]
+  ];
+  const width = Math.max(...rows.map(r => r[0].length));
+  for (const [what, value] of rows) {
+    console.log(`${what.padEnd(width)}  ${value}`);
+  }
+}
+
+if (require.main === module) {
+  main().catch(e => {
+    console.error(e);
+    process.exit(1);
+  });
+}
