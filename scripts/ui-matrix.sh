@@ -51,6 +51,8 @@ if ! fresh "$VENV/.deps" "$DEPS"; then
 elif ! fresh "$VENV/.wheel" "$WHEEL_HASH"; then
   say "reinstalling the wheel"
   "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --force-reinstall "$WHEEL"
+  # and whatever the package now depends on that the venv lacks (papermill came so).
+  "$VENV/bin/pip" install -q --disable-pip-version-check "$WHEEL"
   echo "$WHEEL_HASH" >"$VENV/.wheel"
 fi
 say "$("$VENV/bin/jupyter" labextension list 2>&1 | grep 'jupyterlab-hpc-submit' | sed 's/^ *//')"
