@@ -68,7 +68,7 @@ export function ParametersForm(props: {
         </label>
       )}
       <p
-        className={`jp-HpcSubmit-paramSummary${props.summaryIsError ? ' jp-mod-error' : ''}`}
+        className={`jp-HpcSubmit-paramSummary${props.summaryIsError ? ' jp-HpcSubmit-invalid' : ''}`}
         role="status"
       >
         {props.busy ? 'Submitting…' : props.summary}
