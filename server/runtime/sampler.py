@@ -13,7 +13,8 @@ JSON line (a UsagePoint of contract/wire.ts) to USAGE_JSONL:
 - cpuPercent: CPU time (utime + stime of /proc/<pid>/stat) of every process in
   the job script's tree since the previous sample, percent of one core.
 - rssBytes: the sum of the resident memory of that tree.
-- gpus: the granted GPUs (CUDA_VISIBLE_DEVICES; every GPU when it is unset),
+- gpus: the granted GPUs (CUDA_VISIBLE_DEVICES; every GPU when it is unset
+  outside Slurm, none when it is unset in a Slurm job),
   from one long-running `nvidia-smi ... -lms` rather than one nvidia-smi per
   sample: starting nvidia-smi costs tens of milliseconds of CPU, a loop
   iteration next to nothing.
@@ -176,7 +177,9 @@ def granted_gpus(env):
     """The indices the job may use: None for all of them, an empty set for none."""
     visible = env.get("CUDA_VISIBLE_DEVICES")
     if visible is None:
-        return None
+        # Slurm sets it for every job granted GPUs: a Slurm job without it has none,
+        # though nvidia-smi on a shared GPU node lists the node's GPUs.
+        return set() if env.get("SLURM_JOB_ID") else None
     entries = [e.strip() for e in visible.split(",") if e.strip()]
     if not entries or visible == "NoDevFiles":
         return set()

@@ -246,6 +246,16 @@ test('GPU figures of the granted GPUs only (nvidia-smi test double), and the idl
   );
   assert.equal(e?.meanGpuUtil, 40);
   assert.deepEqual(e?.hints, []);
+
+  // A Slurm job granted no GPU has no CUDA_VISIBLE_DEVICES: the node's GPUs are not its own.
+  const { CUDA_VISIBLE_DEVICES: _, ...noneGranted } = gpuEnv(40);
+  const cpuOnly = await startJob(notebook, { ...noneGranted, SLURM_JOB_ID: '4242' }).done;
+  assert.equal(cpuOnly.code, 0, cpuOnly.log);
+  assert.ok(cpuOnly.samples.length >= 1, cpuOnly.log);
+  assert.ok(
+    cpuOnly.samples.every(s => s.gpus === undefined || s.gpus.length === 0),
+    JSON.stringify(cpuOnly.samples[0])
+  );
 });
 
 test('the sampler ends by itself once the job script is killed', async () => {
