@@ -248,7 +248,8 @@ test('GPU figures of the granted GPUs only (nvidia-smi test double), and the idl
   assert.deepEqual(e?.hints, []);
 
   // A Slurm job granted no GPU has no CUDA_VISIBLE_DEVICES: the node's GPUs are not its own.
-  const { CUDA_VISIBLE_DEVICES: _, ...noneGranted } = gpuEnv(40);
+  const noneGranted = gpuEnv(40);
+  delete noneGranted.CUDA_VISIBLE_DEVICES;
   const cpuOnly = await startJob(notebook, { ...noneGranted, SLURM_JOB_ID: '4242' }).done;
   assert.equal(cpuOnly.code, 0, cpuOnly.log);
   assert.ok(cpuOnly.samples.length >= 1, cpuOnly.log);
