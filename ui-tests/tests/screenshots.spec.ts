@@ -1,12 +1,12 @@
 /**
  * The README's pictures: the toolbar and the sidebar with a finished job, in
- * JupyterLab's light and dark themes, and a running GPU run's row with its
- * live figures, written to docs/. Only
+ * JupyterLab's light and dark themes, a running GPU run's row with its
+ * live figures, and a sweep in the sidebar, written to docs/. Only
  * scripts/screenshots.sh runs this (playwright.config.ts leaves it out of the
  * suite), so a test run never rewrites tracked files.
  */
 import * as path from 'node:path';
-import { expect } from '@jupyterlab/galata';
+import { expect, galata } from '@jupyterlab/galata';
 import { REPO_ROOT } from './env';
 import {
   cancelFromRow,
@@ -39,7 +39,9 @@ test('screenshots of the toolbar and the sidebar, light and dark', async ({
   await page.sidebar.setWidth(360, 'right');
   const job = await submitFromToolbar(page, panel);
   await expectRowState(jobRow(page, job.id), 'completed', 90_000);
-  // Put the mouse out of the way of hover styles.
+  // Room for every toolbar item (the file browser is in neither picture), and
+  // the mouse out of the way of hover styles.
+  await page.sidebar.close('left');
   await page.mouse.move(0, 0);
 
   for (const theme of ['light', 'dark'] as const) {
@@ -65,9 +67,9 @@ test('screenshot of a running GPU run with its live figures', async ({
 }) => {
   test.setTimeout(180_000);
   const nb = await putSleeper(request, `${tmpPath}/train.ipynb`, 120);
-  await openSidebar(page);
-  await page.sidebar.setWidth(360, 'right');
+  // Submitted first: a narrower main area folds the picker into the toolbar's overflow menu.
   const { row } = await submitNotebook(page, nb, 'gpu');
+  await page.sidebar.setWidth(360, 'right');
   await expectRowState(row, 'running', 60_000);
   try {
     // The usage of the nvidia-smi test double (start-jupyter.sh) and the job's own memory.
@@ -78,4 +80,54 @@ test('screenshot of a running GPU run with its live figures', async ({
   } finally {
     await cancelFromRow(page, row);
   }
+});
+
+/** A notebook with a `parameters` cell whose seed 3 fails on purpose. */
+function seededNotebook(): string {
+  const cell = (id: string, source: string, tags: string[] = []) => ({
+    cell_type: 'code',
+    execution_count: null,
+    id,
+    metadata: { tags },
+    outputs: [],
+    source
+  });
+  return JSON.stringify({
+    cells: [
+      cell('c0', 'seed: int = 0', ['parameters']),
+      cell('c1', "import time\ntime.sleep(1 + seed)\nassert seed != 3, 'seed 3 fails on purpose'")
+    ],
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+test('screenshot of a sweep in the sidebar', async ({ page, request, tmpPath }) => {
+  test.setTimeout(240_000);
+  const nb = `${tmpPath}/nzra.ipynb`;
+  expect(await galata.newContentsHelper(request).uploadContent(seededNotebook(), 'text', nb)).toBe(
+    true
+  );
+  const panel = await openNotebook(page, nb);
+  await profilePicker(panel).selectOption('cpu');
+  // The button first: a narrower main area folds it into the toolbar's overflow menu.
+  await toolbarOf(panel).locator('[data-command="hpc-submit:run-with-parameters"]').first().click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.getByLabel('Sweep seed over several values').check();
+  await dialog.getByLabel('seed', { exact: true }).fill('0, 1, 2, 3, 4, 5');
+  await dialog.getByLabel('seed', { exact: true }).press('Enter');
+  await expect(dialog).toHaveCount(0);
+  const sidebar = await openSidebar(page);
+  await page.sidebar.setWidth(360, 'right');
+  const group = sidebar.locator('li[data-sweep-id]').first();
+  await expect(group).toContainText('5 of 6 completed · 1 failed', {
+    timeout: 120_000
+  });
+  const toggle = group.locator('.jp-HpcSubmit-groupToggle').first();
+  if ((await toggle.getAttribute('aria-expanded')) === 'false') {
+    await toggle.click();
+  }
+  await page.mouse.move(0, 0);
+  await sidebar.screenshot({ path: docs('sweep-light.png') });
 });
