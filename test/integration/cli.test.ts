@@ -1,8 +1,8 @@
 /** The command line as a terminal user runs it: run --wait, list, status, logs, cancel, doctor. */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../fixtures/cli';
+import { runCli, stopCompanionsOf } from '../fixtures/cli';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
 
@@ -23,14 +23,7 @@ describe('hpc-submit command line', () => {
   });
 
   afterAll(() => {
-    const companions = join(state, 'companions');
-    for (const name of existsSync(companions) ? readdirSync(companions) : []) {
-      try {
-        process.kill(JSON.parse(readFileSync(join(companions, name), 'utf8')).pid, 'SIGTERM');
-      } catch {
-        // gone already
-      }
-    }
+    stopCompanionsOf(state);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -5,9 +5,9 @@
  * papermill and nbconvert.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli } from '../fixtures/cli';
+import { runCli, stopCompanionsOf } from '../fixtures/cli';
 import { PYTHON, notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
 
@@ -51,14 +51,7 @@ describe('hpc-submit run with parameters and sweeps', () => {
   });
 
   afterAll(() => {
-    const companions = join(state, 'companions');
-    for (const name of existsSync(companions) ? readdirSync(companions) : []) {
-      try {
-        process.kill(JSON.parse(readFileSync(join(companions, name), 'utf8')).pid, 'SIGTERM');
-      } catch {
-        // gone already
-      }
-    }
+    stopCompanionsOf(state);
     rmSync(dir, { recursive: true, force: true });
   });
 
