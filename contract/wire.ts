@@ -196,8 +196,8 @@ export interface Efficiency {
   meanGpuUtil?: number;
   /** CPU time over (wall time × CPUs asked), percent. */
   cpuEfficiency?: number;
-  /** Where the figures come from: the job's own samples, and sacct where the site has accounting. */
-  source: 'samples' | 'samples+sacct';
+  /** Where the figures come from: the job's own samples, which every site has (accounting is not read). */
+  source: 'samples';
   /** Sentences where the request was far above use: "peak 3.1 GiB of 32 GiB asked". */
   hints: string[];
 }

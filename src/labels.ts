@@ -392,12 +392,7 @@ export function efficiencyRows(e: Efficiency): DetailRow[] {
       e.meanGpuUtil !== undefined ? percent(e.meanGpuUtil) : undefined
     ),
     ...row('CPU efficiency', e.cpuEfficiency !== undefined ? percent(e.cpuEfficiency) : undefined),
-    ...row(
-      'Measured from',
-      e.source === 'samples+sacct'
-        ? "the job's own samples and Slurm's accounting (sacct)"
-        : "the job's own samples"
-    )
+    ...row('Measured from', "the job's own samples")
   ];
 }
 
