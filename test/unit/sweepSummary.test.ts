@@ -8,25 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '../../contract/wire';
 import { renderSummaryCsv, writeSweepSummary } from '../../server/jobs/sweepSummary';
+import { testJob } from '../fixtures/wire';
 
 const SWEEP = '20250101-120000-abc123';
 
-const task = (taskIndex: number, over: Partial<Job> = {}): Job => ({
-  id: `${SWEEP}-${taskIndex}`,
-  notebook: 'train.ipynb',
-  output: `executed/train/${taskIndex}.ipynb`,
-  profile: 'gpu',
-  kernel: 'python3',
-  resources: {},
-  executor: 'slurm',
-  schedulerId: `42_${taskIndex}`,
-  state: 'completed',
-  sweepId: SWEEP,
-  taskIndex,
-  taskCount: 3,
-  submittedAt: '2025-01-01T12:00:00Z',
-  ...over
-});
+const task = (taskIndex: number, over: Partial<Job> = {}): Job =>
+  testJob({
+    id: `${SWEEP}-${taskIndex}`,
+    notebook: 'train.ipynb',
+    output: `executed/train/${taskIndex}.ipynb`,
+    executor: 'slurm',
+    schedulerId: `42_${taskIndex}`,
+    state: 'completed',
+    sweepId: SWEEP,
+    taskIndex,
+    taskCount: 3,
+    submittedAt: '2025-01-01T12:00:00Z',
+    ...over
+  });
 
 describe('renderSummaryCsv', () => {
   it('has task, one column per parameter, state, reason, duration, node and output, rows in task order', () => {
