@@ -9,16 +9,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect } from '@jupyterlab/galata';
 import { UI_WORK_DIR } from './env';
 import {
   expectRowState,
-  jobRow,
-  openNotebook,
-  openSidebar,
-  profilePicker,
   chooseFromRowMenu,
-  runButton,
   cancelFromRow,
   putSleeper,
   submitNotebook,
@@ -27,30 +22,6 @@ import {
 
 /** Read by the nvidia-smi test double at every answer (start-jupyter.sh). */
 const GPU_UTIL_FILE = path.join(UI_WORK_DIR, 'test-double-gpu-util');
-
-/**
- * Submits with a plain click (the test settings ask no confirmation): unlike
- * submitNotebook, no waiter for a confirmation dialog stays behind to click
- * the accept button of the next dialog (Run details' Close).
- */
-async function submitPlainly(
-  page: IJupyterLabPageFixture,
-  nbPath: string,
-  profile: string
-): Promise<any> {
-  const panel = await openNotebook(page, nbPath);
-  await profilePicker(panel).selectOption(profile);
-  await openSidebar(page);
-  const created = page.waitForResponse(
-    r =>
-      r.request().method() === 'POST' &&
-      /\/hpc-submit\/api\/jobs\/?$/.test(new URL(r.url()).pathname)
-  );
-  await runButton(panel).click();
-  const response = await created;
-  expect(response.status(), await response.text()).toBe(201);
-  return response.json();
-}
 
 test.afterEach(() => fs.rmSync(GPU_UTIL_FILE, { force: true }));
 
@@ -105,8 +76,7 @@ test('GPUs idle since the start earn a visible warning on the row', async ({
 test('Run details shows the run record and the efficiency', async ({ page, request, tmpPath }) => {
   test.setTimeout(180_000);
   const nb = await putSleeper(request, `${tmpPath}/short.ipynb`, 8);
-  const job = await submitPlainly(page, nb, 'gpu');
-  const row = jobRow(page, job.id);
+  const { job, row } = await submitNotebook(page, nb, 'gpu');
   await expectRowState(row, 'completed', 120_000);
 
   await chooseFromRowMenu(row, 'Run details');
