@@ -538,6 +538,17 @@ async function sweepLoad(): Promise<void> {
       met: cost.cancelRpcs === 1
     }
   );
+  const a = cost.accounting;
+  if (a) {
+    rows.push({
+      section,
+      measure:
+        'accounting of the 100 ended tasks, as the Poller reads it (one `sacct`; records for the tasks that started)',
+      value: `${a.dbdQueries} slurmdbd query (\`DBD_GET_JOBS_COND\`), ${a.controllerRpcs} controller RPCs, ${Math.round(a.ms)} ms, ${a.records} records`,
+      target: '1 query, 0 controller RPCs',
+      met: a.dbdQueries === 1 && a.controllerRpcs === 0
+    });
+  }
 }
 
 /**

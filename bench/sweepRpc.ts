@@ -2,9 +2,11 @@
  * What a sweep costs the Slurm controller: a 100-task sweep submitted through
  * the Slurm executor's submitArray (one job array), then polled as the
  * companion's Poller does (one observe of every live task per interval) for
- * 60 s, then cancelled with cancelArray. sdiag's RPC counts are read right
- * before and after each call (never reset: other users of the cluster keep
- * theirs), so what others do meanwhile hardly counts.
+ * 60 s, then cancelled with cancelArray; then the accounting of its ended
+ * tasks is read as the Poller reads it (one executor.accounting of them all).
+ * sdiag's RPC counts (and slurmdbd's, `sacctmgr show stats`, for the
+ * accounting) are read right before and after each call (never reset: other
+ * users of the cluster keep theirs), so what others do meanwhile hardly counts.
  *
  *   node --import tsx bench/sweepRpc.ts [--interval-s 30] [--tasks 100]
  *
@@ -15,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LaunchSpec } from '../server/executors/executor';
+import type { Executor, LaunchSpec } from '../server/executors/executor';
 import { createSlurmExecutor } from '../server/executors/slurm';
 import { USER, chownTree, sleep, tempTree, userIds } from './lib';
 
@@ -40,6 +42,10 @@ function sdiagCounts(text: string): Map<string, number> {
 const readSdiag = (): Map<string, number> =>
   sdiagCounts(execFileSync('sdiag', { encoding: 'utf8' }));
 
+/** slurmdbd's counts, in sdiag's layout. */
+const readDbdStats = (): Map<string, number> =>
+  sdiagCounts(execFileSync('sacctmgr', ['show', 'stats'], { encoding: 'utf8' }));
+
 /** sdiag's own request: the measuring, not the measured. */
 const SDIAG = 'REQUEST_STATS_INFO';
 
@@ -57,11 +63,15 @@ function addDelta(
   }
 }
 
-/** Runs `call` between two sdiag readings and adds the RPCs made to `into`. */
-async function counted<T>(into: Map<string, number>, call: () => Promise<T>): Promise<T> {
-  const before = readSdiag();
+/** Runs `call` between two readings (sdiag's by default) and adds the RPCs made to `into`. */
+async function counted<T>(
+  into: Map<string, number>,
+  call: () => Promise<T>,
+  read = readSdiag
+): Promise<T> {
+  const before = read();
   const answer = await call();
-  addDelta(into, before, readSdiag());
+  addDelta(into, before, read());
   return answer;
 }
 
@@ -69,6 +79,8 @@ const SUBMISSION = /^REQUEST_SUBMIT_BATCH/;
 /** squeue's requests: the job tables, whole, by user or for one job. */
 const JOB_INFO = /^REQUEST_JOB_(INFO|USER_INFO)/;
 const CANCEL = /^REQUEST_(CANCEL_JOB|KILL_JOB)/;
+/** sacct's request to slurmdbd. */
+const JOBS_QUERY = /^DBD_GET_JOBS_COND$/;
 
 const sumOf = (delta: Map<string, number>, type: RegExp): number =>
   [...delta].filter(([t]) => type.test(t)).reduce((n, [, d]) => n + d, 0);
@@ -123,6 +135,8 @@ export interface SweepCost {
   jobInfoPerMinute: number;
   allPerMinute: number;
   cancelRpcs: number;
+  /** The one accounting read of every ended task: sacct's requests to slurmdbd and to slurmctld. */
+  accounting: { records: number; dbdQueries: number; controllerRpcs: number; ms: number } | null;
   deltas: { submit: Map<string, number>; poll: Map<string, number>; cancel: Map<string, number> };
 }
 
@@ -156,6 +170,7 @@ export async function measureSweep(intervalS: number, tasks: number): Promise<Sw
       await sleep(Math.max(0, Math.min(next, WINDOW_S * 1000 - (Date.now() - started))));
     }
     await counted(cancel, () => executor.cancelArray(ids));
+    const accounting = await readAccounting(executor, ids);
     const minutes = WINDOW_S / 60;
     return {
       tasks,
@@ -165,6 +180,7 @@ export async function measureSweep(intervalS: number, tasks: number): Promise<Sw
       jobInfoPerMinute: sumOf(poll, JOB_INFO) / minutes,
       allPerMinute: [...poll.values()].reduce((a, b) => a + b, 0) / minutes,
       cancelRpcs: sumOf(cancel, CANCEL),
+      accounting,
       deltas: { submit, poll, cancel }
     };
   } finally {
@@ -173,6 +189,42 @@ export async function measureSweep(intervalS: number, tasks: number): Promise<Sw
     }
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * The ended tasks read from the accounting in one call, once their records
+ * have settled (sacct lags the end by a moment); null where the cluster
+ * keeps no accounting.
+ */
+async function readAccounting(executor: Executor, ids: string[]): Promise<SweepCost['accounting']> {
+  if (!executor.accounting) {
+    return null;
+  }
+  await sleep(3000);
+  const dbd = new Map<string, number>();
+  const controller = new Map<string, number>();
+  let ms = 0;
+  const answer = await counted(controller, () =>
+    counted(
+      dbd,
+      async () => {
+        const started = performance.now();
+        const read = await executor.accounting!(ids);
+        ms = performance.now() - started;
+        return read;
+      },
+      readDbdStats
+    )
+  );
+  if (answer.kind === 'disabled') {
+    return null;
+  }
+  return {
+    records: answer.records.size,
+    dbdQueries: sumOf(dbd, JOBS_QUERY),
+    controllerRpcs: [...controller.values()].reduce((a, b) => a + b, 0),
+    ms
+  };
 }
 
 async function main(): Promise<void> {
@@ -194,6 +246,11 @@ async function main(): Promise<void> {
       `job-info RPCs: ${cost.jobInfoPerMinute.toFixed(1)}/min polling at ${intervalS} s`,
       `all RPCs while polling: ${cost.allPerMinute.toFixed(1)}/min`,
       `cancel RPCs: ${cost.cancelRpcs} for ${tasks} tasks`,
+      cost.accounting
+        ? `accounting of the ended tasks: ${cost.accounting.records} records, ` +
+          `${cost.accounting.dbdQueries} slurmdbd query, ${cost.accounting.controllerRpcs} controller RPCs, ` +
+          `${cost.accounting.ms.toFixed(0)} ms`
+        : 'accounting: none on this cluster',
       ''
     ].join('\n')
   );

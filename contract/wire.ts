@@ -196,8 +196,12 @@ export interface Efficiency {
   meanGpuUtil?: number;
   /** CPU time over (wall time × CPUs asked), percent. */
   cpuEfficiency?: number;
-  /** Where the figures come from: the job's own samples, which every site has (accounting is not read). */
-  source: 'samples';
+  /**
+   * Where the figures come from: the job's own samples, which every site has,
+   * and Slurm's accounting (sacct) where the site keeps it, which then gives
+   * the wall time, CPU time and peak memory ('sacct': no samples were read).
+   */
+  source: 'samples' | 'samples+sacct' | 'sacct';
   /** Sentences where the request was far above use: "peak 3.1 GiB of 32 GiB asked". */
   hints: string[];
 }

@@ -2,7 +2,8 @@
 # Sets up everything the project needs, idempotently: safe to run again, and
 # a second run installs nothing that is already there.
 #   scripts/setup.sh            node packages, .venv, build, `pip install .`
-#   scripts/setup.sh --tests    also Debian's chromium, slurm-wlm and munge
+#   scripts/setup.sh --tests    also Debian's chromium, slurm-wlm, munge, slurmdbd
+#                               and mariadb-server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -21,6 +22,9 @@ if [ "$WANT_TEST_TOOLS" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v slurmctld >/dev/null || missing+=(slurm-wlm)
   command -v munged >/dev/null 2>&1 || [ -x /usr/sbin/munged ] || missing+=(munge)
+  # Slurm's accounting (sacct) in the test cluster: slurmdbd over MariaDB.
+  [ -x /usr/sbin/slurmdbd ] || missing+=(slurmdbd)
+  [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       say "installing ${missing[*]} from Debian"

@@ -5,6 +5,16 @@
 # scheduled and get CUDA_VISIBLE_DEVICES. The fake GPUs are a test double for
 # real GPUs: character devices with /dev/null's numbers, nothing more.
 #
+# Accounting is real, as at most sites, so that `sacct` answers for ended jobs
+# (State, ExitCode, Elapsed, TotalCPU, MaxRSS, ReqMem, AllocTRES: what a run's
+# efficiency is read from): slurmdbd over a MariaDB server of its own (data in
+# /var/spool/hpc-submit-slurm/mariadb, listening on 127.0.0.1:6830 only, so
+# that a system MariaDB on this machine is never touched), cluster `hpcsubmit`,
+# account `hpcsubmit` with the users root and hpcuser. Associations are not
+# enforced: no job is refused for lack of one.
+# Without Debian's slurmdbd + mariadb-server the cluster runs without
+# accounting (sacct then says it is disabled) and says "accounting skipped".
+#
 #   scripts/slurm-cluster.sh up       start (idempotent), wait until the node is idle
 #   scripts/slurm-cluster.sh down     stop the daemons (by their pid files)
 #   scripts/slurm-cluster.sh status   say what runs
@@ -21,6 +31,20 @@ FAKE_GPU_DIR=$SPOOL/fake-gpus
 CTLD_PID=/run/slurmctld.pid
 SLURMD_PID=/run/slurmd.pid
 MUNGE_PID=/run/munge/munged.pid
+DBD_PID=/run/slurmdbd.pid
+DBD_CONF=$CONF_DIR/slurmdbd.conf
+DB_DIR=$SPOOL/mariadb
+DB_CONF=$SPOOL/mariadb.cnf
+DB_RUN=/run/hpc-submit-mariadb
+DB_PID=$DB_RUN/mariadbd.pid
+DB_SOCKET=$DB_RUN/mariadbd.sock
+DB_PORT=6830
+DB_NAME=slurm_acct_db
+DB_USER=slurm
+# slurmdbd's database password: made once, readable by root only, never printed.
+DB_PASS_FILE=$SPOOL/slurmdbd-db.pass
+CLUSTER=hpcsubmit
+ACCOUNT=hpcsubmit
 TEST_USER=hpcuser
 
 say() { echo "slurm: $*"; }
@@ -38,6 +62,14 @@ for bin in /usr/sbin/slurmctld /usr/sbin/slurmd /usr/sbin/munged sinfo scontrol 
 done
 
 HOST=$(hostname)
+
+accounting_missing() { # prints what accounting lacks here, nothing when all is there
+  local bin
+  for bin in /usr/sbin/slurmdbd /usr/sbin/mariadbd mariadb-install-db mariadb-admin mariadb sacctmgr; do
+    command -v "$bin" > /dev/null 2>&1 || { echo "$bin is missing: apt-get install -y slurmdbd mariadb-server"; return 0; }
+  done
+}
+ACCOUNTING_MISSING=$(accounting_missing)
 
 alive() { # pidfile
   local pid
@@ -67,9 +99,10 @@ node_state() { sinfo -h -n "$HOST" -o '%T' 2> /dev/null | head -1; }
 
 status() {
   local s
-  for pair in "munged:$MUNGE_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID"; do
+  for pair in "munged:$MUNGE_PID" "mariadbd:$DB_PID" "slurmdbd:$DBD_PID" "slurmctld:$CTLD_PID" "slurmd:$SLURMD_PID"; do
     if alive "${pair#*:}"; then say "${pair%%:*} running (pid $(cat "${pair#*:}"))"; else say "${pair%%:*} not running"; fi
   done
+  [ -n "$ACCOUNTING_MISSING" ] && say "accounting skipped ($ACCOUNTING_MISSING)"
   s=$(node_state)
   say "node $HOST: ${s:-unknown}"
   [ -n "$s" ]
@@ -94,8 +127,33 @@ start_munge() {
   die "munge does not answer (see /var/log/munge/munged.log)"
 }
 
+replace_if_changed() { # new-file dest mode: moves new-file over dest when they differ, then prints "changed"
+  if cmp -s "$1" "$2"; then
+    rm -f "$1"
+  else
+    mv -f "$1" "$2" || die "cannot write $2"
+    echo changed
+  fi
+  chmod "$3" "$2"
+}
+
+accounting_config() { # the accounting lines of slurm.conf
+  if [ -n "$ACCOUNTING_MISSING" ]; then
+    echo "# No slurmdbd/MariaDB on this machine: sacct says accounting is disabled."
+    echo "AccountingStorageType=accounting_storage/none"
+    return 0
+  fi
+  cat <<EOF
+# slurmdbd (over MariaDB) records every job, so that sacct answers after its end.
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=$HOST
+# The GPUs a job was given appear in its AllocTRES.
+AccountingStorageTRES=gres/gpu
+EOF
+}
+
 write_config() { # prints "changed" when a file changed
-  local cpus mem_mb real tmp changed=''
+  local cpus mem_mb real tmp
   # At least 4 CPUs (config_overrides below): the tests run a few small jobs at
   # once even on a 2-core machine.
   cpus=$(nproc)
@@ -128,8 +186,8 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherParams=OverMemoryKill,UsePss
 JobAcctGatherFrequency=task=1
-# No slurmdbd: a job's end must be known without sacct, as at some sites.
-AccountingStorageType=accounting_storage/none
+$(accounting_config)
+# One line per ended job, with or without accounting.
 JobCompType=jobcomp/filetxt
 JobCompLoc=$LOG_DIR/jobcomp.log
 SchedulerType=sched/backfill
@@ -149,28 +207,165 @@ NodeName=$HOST CPUs=$cpus RealMemory=$real Gres=gpu:2 State=UNKNOWN
 PartitionName=cpu Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes=$HOST MaxTime=INFINITE State=UP
 EOF
-  if ! cmp -s "$tmp" "$CONF_DIR/slurm.conf"; then
-    mv -f "$tmp" "$CONF_DIR/slurm.conf"
-    changed=1
-  else
-    rm -f "$tmp"
-  fi
-  chmod 0644 "$CONF_DIR/slurm.conf"
+  replace_if_changed "$tmp" "$CONF_DIR/slurm.conf" 0644
   tmp=$(mktemp)
   cat > "$tmp" <<EOF
 # Fake GPUs (a test double): two character devices, no driver behind them.
 AutoDetect=off
 NodeName=$HOST Name=gpu File=$FAKE_GPU_DIR/fakegpu[0-1]
 EOF
-  if ! cmp -s "$tmp" "$CONF_DIR/gres.conf"; then
-    mv -f "$tmp" "$CONF_DIR/gres.conf"
-    changed=1
-  else
-    rm -f "$tmp"
+  replace_if_changed "$tmp" "$CONF_DIR/gres.conf" 0644
+}
+
+db_password() {
+  if [ ! -s "$DB_PASS_FILE" ]; then
+    (umask 077 && head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$DB_PASS_FILE") \
+      || die "cannot create $DB_PASS_FILE"
   fi
-  chmod 0644 "$CONF_DIR/gres.conf"
-  if [ -n "$changed" ]; then echo changed; fi
-  return 0
+  cat "$DB_PASS_FILE"
+}
+
+write_dbd_config() { # prints "changed" when slurmdbd.conf changed
+  local tmp pass
+  pass=$(db_password) || exit 1
+  # Made in place and 0600 from the start: the file holds the database password.
+  tmp=$(umask 077 && mktemp "$CONF_DIR/.slurmdbd.conf.XXXXXX") || die "cannot write in $CONF_DIR"
+  cat > "$tmp" <<EOF
+# Written by scripts/slurm-cluster.sh (jupyterlab-hpc-submit test harness).
+AuthType=auth/munge
+DbdHost=$HOST
+SlurmUser=root
+PidFile=$DBD_PID
+LogFile=$LOG_DIR/slurmdbd.log
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$DB_PORT
+StorageUser=$DB_USER
+StoragePass=$pass
+StorageLoc=$DB_NAME
+EOF
+  chown root:root "$tmp"
+  replace_if_changed "$tmp" "$DBD_CONF" 0600
+}
+
+write_db_config() { # prints "changed" when MariaDB's options changed
+  local tmp
+  tmp=$(mktemp) || die "cannot create a temporary file"
+  cat > "$tmp" <<EOF
+# Written by scripts/slurm-cluster.sh: the MariaDB server of slurmdbd, nothing else.
+[mysqld]
+user=mysql
+datadir=$DB_DIR
+pid-file=$DB_PID
+socket=$DB_SOCKET
+bind-address=127.0.0.1
+port=$DB_PORT
+skip-name-resolve
+log-error=$LOG_DIR/mariadb.log
+# The least slurmdbd accepts without an error at each start. The buffer pool is
+# only reserved: the pages are used as the small test database grows.
+innodb_buffer_pool_size=512M
+innodb_log_file_size=64M
+innodb_lock_wait_timeout=900
+EOF
+  replace_if_changed "$tmp" "$DB_CONF" 0644
+}
+
+sql() { mariadb --no-defaults --socket="$DB_SOCKET" --user=root --batch --skip-column-names "$@"; }
+
+db_answers() { mariadb-admin --no-defaults --socket="$DB_SOCKET" --user=root ping > /dev/null 2>&1; }
+
+init_db_dir() {
+  local fresh=$DB_DIR.new
+  [ -d "$DB_DIR/mysql" ] && return 0
+  # Made aside and moved into place: an interrupted run leaves no half-made directory.
+  rm -rf "$fresh"
+  install -d -o mysql -g mysql -m 0750 "$fresh"
+  mariadb-install-db --no-defaults --datadir="$fresh" --user=mysql --skip-test-db \
+    --auth-root-authentication-method=socket > "$LOG_DIR/mariadb-install.log" 2>&1 \
+    || die "MariaDB's data directory could not be created (see $LOG_DIR/mariadb-install.log)"
+  rm -rf "$DB_DIR"
+  mv "$fresh" "$DB_DIR" || die "cannot move $fresh to $DB_DIR"
+  say "created MariaDB's data directory $DB_DIR"
+}
+
+start_mariadb() {
+  local pid started=''
+  if alive "$DB_PID"; then
+    pid=$(cat "$DB_PID")
+  else
+    install -d -o mysql -g mysql -m 0755 "$DB_RUN"
+    init_db_dir
+    touch "$LOG_DIR/mariadb.log" && chown mysql:mysql "$LOG_DIR/mariadb.log"
+    # Its own session and no inherited output: it outlives this script and its caller.
+    setsid /usr/sbin/mariadbd --defaults-file="$DB_CONF" < /dev/null > /dev/null 2>&1 &
+    pid=$!
+    started=1
+  fi
+  for _ in $(seq 1 150); do
+    if db_answers; then
+      [ -n "$started" ] && say "mariadbd started"
+      return 0
+    fi
+    kill -0 "$pid" 2> /dev/null || break
+    sleep 0.2
+  done
+  die "MariaDB does not answer (see $LOG_DIR/mariadb.log)"
+}
+
+# The password goes through stdin, never on a command line.
+grant_slurmdbd() {
+  sql <<EOF || die "cannot create the database $DB_NAME for slurmdbd (see $LOG_DIR/mariadb.log)"
+CREATE DATABASE IF NOT EXISTS $DB_NAME;
+CREATE USER IF NOT EXISTS '$DB_USER'@'127.0.0.1';
+ALTER USER '$DB_USER'@'127.0.0.1' IDENTIFIED BY '$(db_password)';
+GRANT ALL ON $DB_NAME.* TO '$DB_USER'@'127.0.0.1';
+EOF
+}
+
+dbd_answers() { timeout 10 sacctmgr -n -P show cluster format=cluster > /dev/null 2>&1; }
+
+start_slurmdbd() {
+  grant_slurmdbd
+  /usr/sbin/slurmdbd || die "slurmdbd did not start (see $LOG_DIR/slurmdbd.log)"
+  for _ in $(seq 1 150); do
+    if dbd_answers; then
+      say "slurmdbd started"
+      return 0
+    fi
+    sleep 0.2
+  done
+  die "slurmdbd does not answer (see $LOG_DIR/slurmdbd.log)"
+}
+
+users_of_account() { sacctmgr -n -P show assoc cluster="$CLUSTER" account="$ACCOUNT" format=user 2> /dev/null; }
+
+register_users() {
+  local users
+  users=$(users_of_account)
+  grep -qx root <<< "$users" && grep -qx "$TEST_USER" <<< "$users" && return 0
+  if ! sacctmgr -n -P show cluster format=cluster | grep -qx "$CLUSTER"; then
+    sacctmgr -i add cluster "$CLUSTER" > /dev/null || die "sacctmgr could not add the cluster $CLUSTER"
+  fi
+  if ! sacctmgr -n -P show account "$ACCOUNT" format=account | grep -qx "$ACCOUNT"; then
+    sacctmgr -i add account "$ACCOUNT" cluster="$CLUSTER" description="jupyterlab-hpc-submit tests" \
+      organization=hpcsubmit > /dev/null || die "sacctmgr could not add the account $ACCOUNT"
+  fi
+  sacctmgr -i add user root account="$ACCOUNT" cluster="$CLUSTER" > /dev/null
+  sacctmgr -i add user "$TEST_USER" account="$ACCOUNT" defaultaccount="$ACCOUNT" cluster="$CLUSTER" > /dev/null
+  users=$(users_of_account)
+  grep -qx root <<< "$users" && grep -qx "$TEST_USER" <<< "$users" \
+    || die "sacctmgr could not add the users root and $TEST_USER to the account $ACCOUNT"
+  say "registered the cluster $CLUSTER, the account $ACCOUNT and the users root and $TEST_USER"
+}
+
+# slurmdbd before slurmctld: the controller registers with it at start.
+start_accounting() { # database-config-changed slurmdbd-config-changed
+  if [ -n "$1$2" ]; then stop_pidfile "$DBD_PID" slurmdbd; fi
+  if [ -n "$1" ]; then stop_pidfile "$DB_PID" mariadbd; fi
+  start_mariadb
+  alive "$DBD_PID" || start_slurmdbd
+  register_users
 }
 
 ensure_user() {
@@ -181,13 +376,22 @@ ensure_user() {
 }
 
 up() {
-  local changed state i
+  local changed db_changed='' dbd_changed='' state i
   ensure_user
   start_munge
   changed=$(write_config) || exit 1
-  if [ -n "$changed" ]; then
+  if [ -n "$ACCOUNTING_MISSING" ]; then
+    say "accounting skipped ($ACCOUNTING_MISSING)"
+  else
+    db_changed=$(write_db_config) || exit 1
+    dbd_changed=$(write_dbd_config) || exit 1
+  fi
+  if [ -n "$changed$db_changed$dbd_changed" ]; then
     stop_pidfile "$SLURMD_PID" slurmd
     stop_pidfile "$CTLD_PID" slurmctld
+  fi
+  if [ -z "$ACCOUNTING_MISSING" ]; then
+    start_accounting "$db_changed" "$dbd_changed"
   fi
   if ! alive "$CTLD_PID"; then
     /usr/sbin/slurmctld || die "slurmctld did not start (see $LOG_DIR/slurmctld.log)"
@@ -214,6 +418,8 @@ up() {
 down() {
   stop_pidfile "$SLURMD_PID" slurmd
   stop_pidfile "$CTLD_PID" slurmctld
+  stop_pidfile "$DBD_PID" slurmdbd
+  stop_pidfile "$DB_PID" mariadbd
   if [ -s "$MUNGE_PID" ]; then stop_pidfile "$MUNGE_PID" munged; fi
   return 0
 }

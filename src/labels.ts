@@ -369,6 +369,12 @@ function shareOf(part: number, whole: number | undefined): string {
   return whole ? ` (${percent((part / whole) * 100)})` : '';
 }
 
+const MEASURED_FROM: Record<Efficiency['source'], string> = {
+  samples: "the job's own samples",
+  'samples+sacct': "the job's own samples and Slurm's accounting (sacct)",
+  sacct: "Slurm's accounting (sacct)"
+};
+
 /** How the run used what it asked for, as rows of the details dialog. */
 export function efficiencyRows(e: Efficiency): DetailRow[] {
   const wall = formatDuration(e.wallSeconds * 1000);
@@ -392,7 +398,7 @@ export function efficiencyRows(e: Efficiency): DetailRow[] {
       e.meanGpuUtil !== undefined ? percent(e.meanGpuUtil) : undefined
     ),
     ...row('CPU efficiency', e.cpuEfficiency !== undefined ? percent(e.cpuEfficiency) : undefined),
-    ...row('Measured from', "the job's own samples")
+    ...row('Measured from', MEASURED_FROM[e.source])
   ];
 }
 

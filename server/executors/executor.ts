@@ -60,7 +60,28 @@ export interface Observation {
   exitCode?: number;
 }
 
-/** Thrown when the scheduler does not answer; the job service then backs off. */
+/** What the scheduler's accounting (sacct) says of one ended job, folded over its steps. */
+export interface AccountingRecord {
+  /** The allocation line's state, e.g. COMPLETED, FAILED, OUT_OF_MEMORY, CANCELLED. */
+  state: string;
+  /** "exit:signal", as sacct prints it. */
+  exitCode?: string;
+  elapsedSeconds?: number;
+  /** User + system CPU time of every step. */
+  totalCpuSeconds?: number;
+  allocCpus?: number;
+  /** The largest MaxRSS of the job's steps; absent where the site gathers none. */
+  maxRssBytes?: number;
+  /** Whether the batch step has reached the database (its MaxRSS comes with it). */
+  hasBatchStep: boolean;
+}
+
+/** What the accounting answered for a batch of jobs. */
+export type AccountingAnswer =
+  | { kind: 'records'; records: Map<string, AccountingRecord> }
+  /** The site keeps no accounting: asking again would answer the same. */
+  | { kind: 'disabled'; message: string };
+
 /** A local run of another host: only the companion on that host can signal it. */
 export class RunElsewhereError extends Error {
   constructor(readonly host: string) {
@@ -69,6 +90,7 @@ export class RunElsewhereError extends Error {
   }
 }
 
+/** Thrown when the scheduler does not answer; the job service then backs off. */
 export class SchedulerUnreachableError extends Error {
   constructor(message: string) {
     super(message);
@@ -109,6 +131,12 @@ export interface Executor {
    * --test-only for slurm). Answers "no estimate" rather than throwing.
    */
   estimateStart?(resources: Resources): Promise<EstimateAnswer>;
+  /**
+   * What the scheduler's accounting says of these ended jobs, in one call
+   * (one sacct for slurm); absent where there is none (local). Throws when
+   * the accounting does not answer now.
+   */
+  accounting?(schedulerIds: string[]): Promise<AccountingAnswer>;
   /** Re-attaches to jobs after a restart of the companion (local executor). */
   adopt?(schedulerIds: string[]): Promise<void>;
   close?(): Promise<void>;

@@ -27,7 +27,9 @@ import {
   dispatcherScript,
   sharedEnv
 } from './slurmArray';
+import { ACCOUNTING_DISABLED, parseSacct, sacctArgs } from './sacct';
 import {
+  type AccountingAnswer,
   type ArrayOptions,
   type Executor,
   type LaunchSpec,
@@ -36,7 +38,7 @@ import {
   SchedulerUnreachableError
 } from './executor';
 
-type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo';
+type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo' | 'sacct';
 
 export interface SlurmExecutorOptions {
   /** Paths of the Slurm commands; default: found on PATH. */
@@ -586,6 +588,23 @@ class SlurmExecutor implements Executor {
     throw new Error(
       `Slurm refused to cancel job ${ids.join(' ')}: ${said.replace(/^scancel: error: /, '')}`
     );
+  }
+
+  /** One sacct (slurmdbd, not slurmctld) for all these ended jobs and their steps. */
+  async accounting(schedulerIds: string[]): Promise<AccountingAnswer> {
+    const ids = [...new Set(schedulerIds.filter(id => SLURM_JOB_ID.test(id)))];
+    if (ids.length === 0) {
+      return { kind: 'records', records: new Map() };
+    }
+    const result = await this.run('sacct', sacctArgs(ids));
+    const said = firstLine(result.stderr);
+    if (ACCOUNTING_DISABLED.test(said) || ACCOUNTING_DISABLED.test(firstLine(result.stdout))) {
+      return { kind: 'disabled', message: said || firstLine(result.stdout) };
+    }
+    if (result.code !== 0) {
+      throw new Error(`sacct failed: ${said || `exit code ${result.code}`}`);
+    }
+    return { kind: 'records', records: parseSacct(result.stdout) };
   }
 
   async describe(): Promise<SchedulerInfo> {

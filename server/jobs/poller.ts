@@ -8,7 +8,9 @@
  * use (usage.jsonl) come the same way: the new lines are read when the file
  * changes, summarized into the job's `usage`, and into its `efficiency` when
  * it ends. A sweep's summary.csv is rewritten once per round in which one of
- * its tasks changed.
+ * its tasks changed. Where the scheduler keeps accounting, the runs that
+ * ended are read from it in one call per round (one sacct, to slurmdbd) and
+ * their efficiency completed with it.
  */
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +18,7 @@ import type { Job, SchedulerHealth } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import type { EventHub } from '../http/events';
 import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
+import { accountingSettled } from '../executors/sacct';
 import {
   type JobStatusFile,
   endCauseInLog,
@@ -25,6 +28,7 @@ import {
   reconcile
 } from './jobStatus';
 import type { SchedulerHealthHolder } from './schedulerHealth';
+import { withAccounting } from './accounting';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
 import { writeSweepSummary } from './sweepSummary';
 import { summaryTasks } from './sweeps';
@@ -37,6 +41,9 @@ import {
   readUsage,
   summarizeUsage
 } from './usage';
+
+/** Rounds an ended run is asked for in the accounting before its samples alone stand. */
+const MAX_ACCOUNTING_ROUNDS = 6;
 
 export interface PollerOptions {
   /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
@@ -78,6 +85,10 @@ export class Poller {
   private readonly summariesDue = new Set<string>();
   /** Summaries this poller has written: a new sweep's is written at its first round. */
   private readonly summarized = new Set<string>();
+  /** Ended runs to read from the accounting, with the rounds already asked. */
+  private readonly accountingDue = new Map<string, number>();
+  /** The scheduler said it keeps no accounting: not asked again. */
+  private accountingOff = false;
 
   constructor(
     private readonly store: JobStore,
@@ -165,17 +176,73 @@ export class Poller {
           this.backOff();
         }
       }
+    } else {
+      await this.observe(live);
+      for (const job of live) {
+        const of = job.sweepFacts?.summaryOf;
+        if (of !== undefined && !this.summarized.has(of)) {
+          this.summariesDue.add(of);
+        }
+        await this.refresh(job.id, true);
+      }
+      await this.writeSummaries();
+    }
+    await this.readAccounting();
+  }
+
+  /**
+   * One accounting call for every run that ended since (sacct may lag the
+   * end by a moment: a run not settled yet is asked again next round, at
+   * most MAX_ACCOUNTING_ROUNDS times).
+   */
+  private async readAccounting(): Promise<void> {
+    const due = [...this.accountingDue.keys()]
+      .map(id => this.store.get(id))
+      .filter((j): j is JobRecord => j?.schedulerId !== undefined);
+    if (due.length === 0 || !this.executor.accounting) {
+      this.accountingDue.clear();
       return;
     }
-    await this.observe(live);
-    for (const job of live) {
-      const of = job.sweepFacts?.summaryOf;
-      if (of !== undefined && !this.summarized.has(of)) {
-        this.summariesDue.add(of);
-      }
-      await this.refresh(job.id, true);
+    let answer;
+    try {
+      answer = await this.executor.accounting(due.map(j => j.schedulerId as string));
+    } catch (e) {
+      this.log(`accounting not read: ${(e as Error).message}`);
+      due.forEach(j => this.askedAgain(j.id));
+      return;
     }
-    await this.writeSummaries();
+    if (answer.kind === 'disabled') {
+      this.accountingOff = true;
+      this.accountingDue.clear();
+      this.log(`no accounting (${answer.message}): efficiency from the jobs' own samples`);
+      return;
+    }
+    for (const job of due) {
+      const record = answer.records.get(job.schedulerId as string);
+      const rounds = (this.accountingDue.get(job.id) ?? 0) + 1;
+      if (!record || !accountingSettled(record, rounds)) {
+        this.askedAgain(job.id);
+        continue;
+      }
+      this.accountingDue.delete(job.id);
+      const efficiency = withAccounting(job, job.efficiency, record);
+      if (!efficiency) {
+        continue;
+      }
+      const updated = await this.update(job.id, { efficiency });
+      if (updated) {
+        this.events.publish({ type: 'job', job: this.view(updated) });
+      }
+    }
+  }
+
+  private askedAgain(id: string): void {
+    const rounds = (this.accountingDue.get(id) ?? 0) + 1;
+    if (rounds >= MAX_ACCOUNTING_ROUNDS) {
+      this.accountingDue.delete(id);
+    } else {
+      this.accountingDue.set(id, rounds);
+    }
   }
 
   /** Each summary.csv whose tasks changed in this round, once, from the records as they are now. */
@@ -274,6 +341,9 @@ export class Poller {
       this.stamps.delete(id);
       this.endSeenOnce.delete(id);
       this.usage.delete(id);
+      if (updated.startedAt && this.executor.accounting && !this.accountingOff) {
+        this.accountingDue.set(id, 0);
+      }
     }
     if (updated.sweepFacts) {
       this.summariesDue.add(updated.sweepFacts.summaryOf);

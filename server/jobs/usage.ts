@@ -241,15 +241,7 @@ export function efficiencyFromTotals(
   if (wallSeconds === null) {
     return undefined;
   }
-  const efficiency: Efficiency = { wallSeconds, source: 'samples', hints: [] };
-  const limitMs = parseSlurmTime(job.resources?.time);
-  if (limitMs !== null) {
-    efficiency.timeLimitSeconds = limitMs / 1000;
-  }
-  const asked = memoryAskedBytes(job.resources?.memory);
-  if (asked !== undefined) {
-    efficiency.memoryAskedBytes = asked;
-  }
+  const efficiency: Efficiency = { wallSeconds, source: 'samples', hints: [], ...askedOf(job) };
   if (totals.points > 0) {
     efficiency.peakRssBytes = totals.peakRssBytes;
     if (wallSeconds > 0) {
@@ -262,6 +254,22 @@ export function efficiencyFromTotals(
   }
   efficiency.hints = job.state === 'completed' ? hintsOf(efficiency, job) : [];
   return efficiency;
+}
+
+/** The time limit and memory the run asked for, as an efficiency states them; pure. */
+export function askedOf(
+  job: Pick<Job, 'resources'>
+): Pick<Efficiency, 'timeLimitSeconds' | 'memoryAskedBytes'> {
+  const asked: Pick<Efficiency, 'timeLimitSeconds' | 'memoryAskedBytes'> = {};
+  const limitMs = parseSlurmTime(job.resources?.time);
+  if (limitMs !== null) {
+    asked.timeLimitSeconds = limitMs / 1000;
+  }
+  const memory = memoryAskedBytes(job.resources?.memory);
+  if (memory !== undefined) {
+    asked.memoryAskedBytes = memory;
+  }
+  return asked;
 }
 
 function wallSecondsOf(

@@ -5,10 +5,11 @@
  * notebook allocated; GPU figures and the idle warning from a test double of
  * nvidia-smi (no GPU here); the sampler ending with the job, or by itself
  * once the job script is killed. Then one run through the companion on the
- * real Slurm cluster: `usage` while it runs, `efficiency` at its end.
+ * real Slurm cluster: `usage` while it runs, `efficiency` at its end,
+ * completed from Slurm's accounting (sacct, the cluster's slurmdbd).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -40,10 +41,21 @@ import {
   writeNotebook
 } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-import { companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 
 const MiB = 1024 * 1024;
+
+/** sacct's allocation line of one job, as its user reads it. */
+function sacctAsUser(id: string): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'runuser',
+      ['-u', SLURM_USER, '--', 'sacct', '-X', '-n', '-P', '--format=JobID,State', '-j', id],
+      (error, stdout) => (error ? reject(error) : resolve(stdout))
+    )
+  );
+}
 const ALLOCATED = 200 * MiB;
 
 let root: string;
@@ -330,17 +342,31 @@ describeUnless(slurmUsable())('usage and efficiency through the companion on rea
       90_000
     );
     assert.equal(end.state, 'completed', JSON.stringify(end));
-    assert.ok(end.usage && end.usage.peakRssBytes > 100 * MiB, JSON.stringify(end.usage));
-    const e = end.efficiency;
-    assert.ok(e, JSON.stringify(end));
-    assert.equal(e.source, 'samples');
+    const usage = end.usage;
+    assert.ok(usage && usage.peakRssBytes > 100 * MiB, JSON.stringify(usage));
+    // The test cluster keeps accounting (slurmdbd): the next rounds read sacct once.
+    const read = await until(
+      "the efficiency with Slurm's accounting",
+      async () => (j => (j.efficiency?.source === 'samples+sacct' ? j : null))(await get()),
+      30_000
+    );
+    const e = read.efficiency;
+    assert.ok(e, JSON.stringify(read));
     assert.equal(e.timeLimitSeconds, 600);
     assert.equal(e.memoryAskedBytes, 2048 * MiB);
-    assert.equal(e.peakRssBytes, end.usage.peakRssBytes);
+    // Slurm's jobacct_gather and the job's own sampler measure the same process tree.
+    const ratio = (e.peakRssBytes ?? 0) / usage.peakRssBytes;
+    assert.ok(
+      ratio > 0.8 && ratio < 1.25,
+      `sacct's peak ${e.peakRssBytes}, sampled ${usage.peakRssBytes}`
+    );
     assert.ok(e.wallSeconds >= 8 && e.wallSeconds < 120, `wall ${e.wallSeconds} s`);
-    assert.ok(e.cpuEfficiency !== undefined);
+    assert.ok(e.cpuEfficiency !== undefined && e.cpuEfficiency > 0, JSON.stringify(e));
     assert.equal(e.hints.length, 2, JSON.stringify(e.hints));
     assert.match(e.hints[0], /^peak \d+ MiB of 2 GiB asked$/);
     assert.match(e.hints[1], /^used \d+% of the 0:10:00 asked$/);
+    // What sacct says, as the user would ask it.
+    const accounted = await sacctAsUser(end.schedulerId as string);
+    assert.match(accounted, new RegExp(`^${end.schedulerId}\\|COMPLETED$`, 'm'));
   });
 });

@@ -205,6 +205,8 @@ describe('the run details', () => {
       'CPU efficiency': '23%',
       'Measured from': "the job's own samples"
     });
+    const withSacct = Object.fromEntries(efficiencyRows({ ...e, source: 'samples+sacct' }));
+    expect(withSacct['Measured from']).toBe("the job's own samples and Slurm's accounting (sacct)");
   });
 });
 
