@@ -30,6 +30,7 @@ import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfiles } from './jobs/profiles';
 import { type JobRecord, JobStore, toWire, writeFileAtomic } from './jobs/store';
 import { LeaseKeeper } from './jobs/lease';
+import { validationWorkers } from './jobs/notebookValidation';
 import { createWebhook } from './jobs/webhook';
 import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
@@ -154,6 +155,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
       await new Promise<void>(ok => server.close(() => ok()));
       server.closeAllConnections?.();
       await executor.close?.();
+      validationWorkers.stopAll();
       await removeCompanionFile(stateDir);
     }
   };

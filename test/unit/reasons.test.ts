@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { failureReason, lastExceptionLine, readJobStatus } from '../../server/jobs/jobStatus';
-import { verdictOf } from '../../server/jobs/notebookValidation';
+import { verdictOfLine } from '../../server/jobs/validationWorkers';
 
 /** nbconvert's output for a notebook whose kernelspec has no name, shortened. */
 const VALIDATION_LOG = `[NbConvertApp] Converting notebook noname.ipynb to notebook
@@ -134,30 +134,25 @@ test("readJobStatus completes a failed job's reason from its log", async () => {
   }
 });
 
-describe('verdictOf (the validation process answer)', () => {
-  it("reads the check's JSON line, after any launcher chatter", () => {
-    expect(verdictOf(null, 'pixi: activating\n{"valid": true}\n', '')).toEqual({ valid: true });
+describe("verdictOfLine (the validation worker's answer)", () => {
+  it('reads a JSON answer line and passes over anything else', () => {
+    expect(verdictOfLine('{"valid": true}')).toEqual({ valid: true });
     expect(
-      verdictOf(
-        null,
-        '{"valid": false, "message": "\'name\' is a required property", "where": "metadata.kernelspec"}\n',
-        'Notebook JSON is invalid'
+      verdictOfLine(
+        '{"valid": false, "message": "\'name\' is a required property", "where": "metadata.kernelspec"}'
       )
     ).toEqual({
       valid: false,
       message: "'name' is a required property",
       where: 'metadata.kernelspec'
     });
-  });
-
-  it("answers unanswered with the environment's last words when it cannot run the check", () => {
-    const failed = Object.assign(new Error('Command failed'), { code: 1 });
     expect(
-      verdictOf(failed, '', "Traceback...\nModuleNotFoundError: No module named 'nbformat'\n")
-    ).toEqual({ unanswered: "ModuleNotFoundError: No module named 'nbformat'" });
-    expect(verdictOf(new Error('spawn pixi ENOENT'), '', '')).toEqual({
-      unanswered: 'spawn pixi ENOENT'
+      verdictOfLine('{"unanswered": "NotJSONError: Notebook does not appear to be JSON"}')
+    ).toEqual({
+      unanswered: 'NotJSONError: Notebook does not appear to be JSON'
     });
-    expect(verdictOf(null, 'not json', '')).toEqual({ unanswered: 'no answer' });
+    expect(verdictOfLine('pixi: activating')).toBeNull();
+    expect(verdictOfLine('{"valid": false}')).toBeNull();
+    expect(verdictOfLine('[]')).toBeNull();
   });
 });
