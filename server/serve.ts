@@ -51,6 +51,12 @@ export interface ServeOptions {
   idleExit?: IdleExitOptions;
   /** POSTed to when a run ends (jobs/webhook.ts); a secret: never logged or written. */
   webhookUrl?: string;
+  /**
+   * Told once the companion listens and its file says so: it answers from
+   * then on, while the state directory's lease settles (about 300 ms more),
+   * after which the lease holder's poller starts.
+   */
+  onListening?: (url: string) => void;
 }
 
 export interface RunningCompanion {
@@ -142,6 +148,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     rootDir,
     version: VERSION
   });
+  opts.onListening?.(url);
   const lease = await writeWhileHoldingLease(stateDir, store, executor, parts);
   const rescan = followOtherCompanions(store, parts.events, job => parts.service.wire(job));
 

@@ -626,6 +626,7 @@ async function startCompanion(inv: Invocation): Promise<number> {
     pollIntervalMs: poll === undefined ? undefined : poll * 1000,
     maxConcurrent,
     webhookUrl,
+    onListening: url => console.log(`hpc-submit listening on ${url}`),
     idleExit: idleMinutes
       ? {
           minutes: idleMinutes,
@@ -638,7 +639,6 @@ async function startCompanion(inv: Invocation): Promise<number> {
         }
       : undefined
   });
-  console.log(`hpc-submit listening on ${companion.url}`);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return -1; // keep running

@@ -1,13 +1,21 @@
 /**
  * The real thing: the GPU profile submitted to the single-node Slurm cluster
  * (scripts/slurm-cluster.sh up), the executed notebook appearing in the file
- * browser. Runs with HPC_SUBMIT_TEST_SLURM=1, which also makes
+ * browser, and its efficiency read from Slurm's accounting in Run details. Runs with HPC_SUBMIT_TEST_SLURM=1, which also makes
  * start-jupyter.sh start the companion with the slurm executor.
  */
 import * as path from 'node:path';
 import { expect } from '@jupyterlab/galata';
 import { REPO_ROOT, WITH_SLURM } from './env';
-import { expectRowState, fetchJob, openOutput, putNotebook, submitNotebook, test } from './helpers';
+import {
+  chooseFromRowMenu,
+  expectRowState,
+  fetchJob,
+  openOutput,
+  putNotebook,
+  submitNotebook,
+  test
+} from './helpers';
 
 test.skip(
   !WITH_SLURM,
@@ -50,4 +58,14 @@ test('the GPU profile runs on a Slurm GPU node and its output appears', async ({
   const outputs = await openOutput(page, row, 'gpu-run_executed.ipynb');
   // The job got a GPU from Slurm's gres (CUDA_VISIBLE_DEVICES is set).
   await expect(outputs.filter({ hasText: /visible GPUs: \d/ })).toBeVisible();
+
+  // The cluster keeps accounting: once sacct has been read, Run details says so.
+  await expect
+    .poll(async () => (await fetchJob(page, job.id)).efficiency?.source, { timeout: 90_000 })
+    .toBe('samples+sacct');
+  await chooseFromRowMenu(row, 'Run details');
+  const efficiency = page.locator('.jp-Dialog').getByRole('region', { name: 'Efficiency' });
+  await expect(efficiency).toContainText("the job's own samples and Slurm's accounting (sacct)");
+  await expect(efficiency.getByRole('rowheader', { name: 'Peak memory' })).toBeVisible();
+  await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
 });
