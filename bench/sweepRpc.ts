@@ -222,7 +222,7 @@ async function readAccounting(executor: Executor, ids: string[]): Promise<SweepC
   return {
     records: answer.records.size,
     dbdQueries: sumOf(dbd, JOBS_QUERY),
-    controllerRpcs: [...controller.values()].reduce((a, b) => a + b, 0),
+    controllerRpcs: sumOf(controller, /./),
     ms
   };
 }

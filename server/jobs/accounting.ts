@@ -8,7 +8,7 @@
  */
 import type { Efficiency, Job } from '../../contract/wire';
 import type { AccountingRecord } from '../executors/executor';
-import { askedOf, hintsOf } from './usage';
+import { askedOf, hintsOf, round1 } from './usage';
 
 type Asked = Pick<Job, 'state' | 'resources'>;
 
@@ -35,7 +35,7 @@ export function withAccounting(
   }
   const cpus = record.allocCpus ?? job.resources?.cpus ?? 1;
   if (record.totalCpuSeconds !== undefined && wallSeconds > 0) {
-    merged.cpuEfficiency = Math.round((1000 * record.totalCpuSeconds) / (wallSeconds * cpus)) / 10;
+    merged.cpuEfficiency = round1((100 * record.totalCpuSeconds) / (wallSeconds * cpus));
   }
   merged.hints = job.state === 'completed' ? hintsOf(merged, job) : [];
   return merged;

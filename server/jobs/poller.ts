@@ -196,11 +196,17 @@ export class Poller {
    * most MAX_ACCOUNTING_ROUNDS times).
    */
   private async readAccounting(): Promise<void> {
-    const due = [...this.accountingDue.keys()]
-      .map(id => this.store.get(id))
-      .filter((j): j is JobRecord => j?.schedulerId !== undefined);
+    const due: JobRecord[] = [];
+    for (const id of this.accountingDue.keys()) {
+      const job = this.store.get(id);
+      if (job?.schedulerId === undefined) {
+        // Forgotten meanwhile: nothing left to complete.
+        this.accountingDue.delete(id);
+      } else {
+        due.push(job);
+      }
+    }
     if (due.length === 0 || !this.executor.accounting) {
-      this.accountingDue.clear();
       return;
     }
     let answer;
@@ -208,7 +214,7 @@ export class Poller {
       answer = await this.executor.accounting(due.map(j => j.schedulerId as string));
     } catch (e) {
       this.log(`accounting not read: ${(e as Error).message}`);
-      due.forEach(j => this.askedAgain(j.id));
+      due.forEach(j => this.askedAgain(j.id, this.roundOf(j.id)));
       return;
     }
     if (answer.kind === 'disabled') {
@@ -219,9 +225,9 @@ export class Poller {
     }
     for (const job of due) {
       const record = answer.records.get(job.schedulerId as string);
-      const rounds = (this.accountingDue.get(job.id) ?? 0) + 1;
-      if (!record || !accountingSettled(record, rounds)) {
-        this.askedAgain(job.id);
+      const round = this.roundOf(job.id);
+      if (!record || !accountingSettled(record, round)) {
+        this.askedAgain(job.id, round);
         continue;
       }
       this.accountingDue.delete(job.id);
@@ -236,12 +242,17 @@ export class Poller {
     }
   }
 
-  private askedAgain(id: string): void {
-    const rounds = (this.accountingDue.get(id) ?? 0) + 1;
-    if (rounds >= MAX_ACCOUNTING_ROUNDS) {
+  /** Which round of asking this is for the run: 1 the first time. */
+  private roundOf(id: string): number {
+    return (this.accountingDue.get(id) ?? 0) + 1;
+  }
+
+  /** Asked `round` times without an answer: again next round, unless that was the last. */
+  private askedAgain(id: string, round: number): void {
+    if (round >= MAX_ACCOUNTING_ROUNDS) {
       this.accountingDue.delete(id);
     } else {
-      this.accountingDue.set(id, rounds);
+      this.accountingDue.set(id, round);
     }
   }
 

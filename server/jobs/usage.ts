@@ -334,7 +334,8 @@ function percentText(percent: number): string {
   return percent < 0.5 ? 'under 1%' : `${Math.round(percent)}%`;
 }
 
-function round1(n: number): number {
+/** One decimal: 74.96 → 75, 3.14 → 3.1. */
+export function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
 

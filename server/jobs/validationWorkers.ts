@@ -54,7 +54,7 @@ class ValidationWorker {
   private readonly pending: Pending[] = [];
   private readonly stderrTail: string[] = [];
   private idleTimer: NodeJS.Timeout | null = null;
-  exited = false;
+  private exited = false;
 
   constructor(
     argv: string[],
@@ -80,10 +80,6 @@ class ValidationWorker {
     this.child.stdin.on('error', () => undefined);
     this.child.on('error', error => this.end(error.message));
     this.child.on('close', code => this.end(`exited with code ${code}`));
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   check(path: string): Promise<Verdict> {
@@ -161,7 +157,7 @@ export interface WorkerPoolOptions {
 /** The workers by environment and directory. */
 export class ValidationWorkers {
   private readonly workers = new Map<string, ValidationWorker>();
-  /** How many processes were started: what the tests and the bench count. */
+  /** How many processes were started: what the tests count. */
   started = 0;
 
   constructor(private readonly opts: WorkerPoolOptions) {}

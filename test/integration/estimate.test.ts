@@ -17,7 +17,7 @@ import { localQueueMessage } from '../../server/executors/local';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { asSlurmUser, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 
 test('the local queue in words', () => {
@@ -125,11 +125,9 @@ describeUnless(slurmUsable())('estimates on the real Slurm cluster, as hpcuser',
       assert.equal(first.message, 'starts now');
     }
 
-    filler = execFileSync(
-      'runuser',
-      ['-u', SLURM_USER, '--', 'sbatch', '--parsable', '-p', 'cpu', '-c', '4', '-t', '3'] // the node's 4 CPUs
-        .concat(['-o', '/dev/null', '--chdir', dir, join(dir, 'fill.sh')]),
-      { encoding: 'utf8' }
+    filler = asSlurmUser(
+      ['sbatch', '--parsable', '-p', 'cpu', '-c', '4', '-t', '3'] // the node's 4 CPUs
+        .concat(['-o', '/dev/null', '--chdir', dir, join(dir, 'fill.sh')])
     ).trim();
     await until('the filler to run', () =>
       execFileSync('squeue', ['-h', '-j', filler as string, '-o', '%T'], {

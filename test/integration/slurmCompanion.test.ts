@@ -17,7 +17,13 @@ import { join } from 'node:path';
 import { type Companion, until } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-import { CLUSTER, SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import {
+  CLUSTER,
+  SLURM_USER,
+  asSlurmUser,
+  companionAsSlurmUser,
+  slurmUsable
+} from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 import { chownTree, unixUser } from '../fixtures/users';
 
@@ -129,7 +135,7 @@ describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
     const greedy = await submit('greedy.ipynb', { memory: '200M' });
     const outside = await submit('outside.ipynb', {});
     await running(outside.id);
-    execFileSync('runuser', ['-u', SLURM_USER, '--', 'scancel', outside.schedulerId]);
+    asSlurmUser(['scancel', outside.schedulerId]);
 
     const oom = await ended(greedy.id, 60_000);
     assert.equal(oom.state, 'failed', JSON.stringify(oom));
@@ -212,7 +218,7 @@ describeUnless(slurmUsable())('the companion on real Slurm, as hpcuser', () => {
 
     // While it is away: runs end, one is cancelled from outside.
     const outside = [...submitted.entries()].find(([name]) => expected.get(name) === 'outside')![1];
-    execFileSync('runuser', ['-u', SLURM_USER, '--', 'scancel', outside.schedulerId]);
+    asSlurmUser(['scancel', outside.schedulerId]);
     await new Promise(ok => setTimeout(ok, 5000));
 
     c = await companionAsSlurmUser(dir, token);

@@ -9,7 +9,7 @@
  * completed from Slurm's accounting (sacct, the cluster's slurmdbd).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -41,21 +41,11 @@ import {
   writeNotebook
 } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-import { SLURM_USER, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
+import { asSlurmUser, companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 import { describeUnless } from '../fixtures/skip';
 
 const MiB = 1024 * 1024;
 
-/** sacct's allocation line of one job, as its user reads it. */
-function sacctAsUser(id: string): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      'runuser',
-      ['-u', SLURM_USER, '--', 'sacct', '-X', '-n', '-P', '--format=JobID,State', '-j', id],
-      (error, stdout) => (error ? reject(error) : resolve(stdout))
-    )
-  );
-}
 const ALLOCATED = 200 * MiB;
 
 let root: string;
@@ -366,7 +356,15 @@ describeUnless(slurmUsable())('usage and efficiency through the companion on rea
     assert.match(e.hints[0], /^peak \d+ MiB of 2 GiB asked$/);
     assert.match(e.hints[1], /^used \d+% of the 0:10:00 asked$/);
     // What sacct says, as the user would ask it.
-    const accounted = await sacctAsUser(end.schedulerId as string);
+    const accounted = asSlurmUser([
+      'sacct',
+      '-X',
+      '-n',
+      '-P',
+      '--format=JobID,State',
+      '-j',
+      end.schedulerId as string
+    ]);
     assert.match(accounted, new RegExp(`^${end.schedulerId}\\|COMPLETED$`, 'm'));
   });
 });

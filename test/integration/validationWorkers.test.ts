@@ -11,13 +11,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Profile } from '../../contract/wire';
 import { validationCommand } from '../../server/jobs/notebookValidation';
-import { ValidationWorkers } from '../../server/jobs/validationWorkers';
+import {
+  type Verdict,
+  ValidationWorkers,
+  type WorkerPoolOptions
+} from '../../server/jobs/validationWorkers';
+import { until } from '../fixtures/companion';
 import { PYTHON, notebookJson } from '../fixtures/jobRuntime';
 
-/** The check the companion runs, through a pool of the test's own. */
-function checkerOf(pool: ValidationWorkers) {
-  return (python: string, cwd: string, path: string) =>
-    pool.check(validationCommand(profile(python)), cwd, process.env, path);
+type Check = (python: string, cwd: string, path: string) => Promise<Verdict>;
+
+/** The check the companion runs, through a pool of the test's own, stopped afterwards. */
+async function withPool(
+  opts: Partial<WorkerPoolOptions>,
+  use: (check: Check, pool: ValidationWorkers) => Promise<void>
+): Promise<void> {
+  const pool = new ValidationWorkers({ timeoutMs: 15_000, idleMs: 60_000, max: 4, ...opts });
+  try {
+    await use(
+      (python, cwd, path) => pool.check(validationCommand(profile(python)), cwd, process.env, path),
+      pool
+    );
+  } finally {
+    pool.stopAll();
+  }
 }
 
 let dir: string;
@@ -48,10 +65,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('one process answers every notebook of a directory, in order; another directory has its own', async () => {
-  const pool = new ValidationWorkers({ timeoutMs: 15_000, idleMs: 60_000, max: 4 });
-  const check = checkerOf(pool);
-  try {
+test('one process answers every notebook of a directory, in order; another directory has its own', () =>
+  withPool({}, async (check, pool) => {
     const a = join(dir, 'a');
     // An exception (not JSON) in the middle: the answers after it still come, in order.
     const verdicts = await Promise.all([
@@ -76,17 +91,12 @@ test('one process answers every notebook of a directory, in order; another direc
     });
     assert.equal(pool.started, 2);
     assert.equal(pool.size, 2);
-  } finally {
-    pool.stopAll();
-  }
-});
+  }));
 
-test('an environment without nbformat answers with its last words, and one that cannot start says why', async () => {
-  const pool = new ValidationWorkers({ timeoutMs: 15_000, idleMs: 60_000, max: 4 });
-  const check = checkerOf(pool);
-  const bare = join(dir, 'bare');
-  execFileSync(PYTHON, ['-m', 'venv', '--without-pip', bare]);
-  try {
+test('an environment without nbformat answers with its last words, and one that cannot start says why', () =>
+  withPool({}, async (check, pool) => {
+    const bare = join(dir, 'bare');
+    execFileSync(PYTHON, ['-m', 'venv', '--without-pip', bare]);
     const a = join(dir, 'a');
     assert.deepEqual(await check(join(bare, 'bin', 'python'), a, join(a, 'ok0.ipynb')), {
       unanswered: "ModuleNotFoundError: No module named 'nbformat'"
@@ -95,30 +105,18 @@ test('an environment without nbformat answers with its last words, and one that 
     assert.match((missing as { unanswered: string }).unanswered, /ENOENT/);
     // Neither stays: the next check starts afresh.
     assert.equal(pool.size, 0);
-  } finally {
-    pool.stopAll();
-  }
-});
+  }));
 
-test('a worker idle or evicted is replaced at the next check', async () => {
-  const pool = new ValidationWorkers({ timeoutMs: 15_000, idleMs: 300, max: 1 });
-  const check = checkerOf(pool);
-  const a = join(dir, 'a');
-  const b = join(dir, 'b');
-  try {
+test('a worker idle or evicted is replaced at the next check', () =>
+  withPool({ idleMs: 300, max: 1 }, async (check, pool) => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
     assert.deepEqual(await check(PYTHON, a, join(a, 'ok0.ipynb')), { valid: true });
     // Idle past idleMs: it exits by itself.
-    const deadline = Date.now() + 10_000;
-    while (pool.size > 0 && Date.now() < deadline) {
-      await new Promise(r => setTimeout(r, 50));
-    }
-    assert.equal(pool.size, 0);
+    await until('the idle worker to exit', () => pool.size === 0, 10_000);
     assert.deepEqual(await check(PYTHON, a, join(a, 'ok1.ipynb')), { valid: true });
     // Full (max 1): another directory's worker takes its place.
     assert.deepEqual(await check(PYTHON, b, join(b, 'ok1.ipynb')), { valid: true });
     assert.equal(pool.size, 1);
     assert.equal(pool.started, 3);
-  } finally {
-    pool.stopAll();
-  }
-});
+  }));
