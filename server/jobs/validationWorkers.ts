@@ -91,21 +91,22 @@ class ValidationWorker {
       this.idleTimer = null;
     }
     return new Promise(resolve => {
-      const timer = setTimeout(() => {
-        this.stop();
-        resolve({ unanswered: `no answer within ${Math.round(this.timeoutMs / 1000)} s` });
-      }, this.timeoutMs);
+      const timer = setTimeout(
+        () => this.stop(`no answer within ${Math.round(this.timeoutMs / 1000)} s`),
+        this.timeoutMs
+      );
       timer.unref();
       this.pending.push({ resolve, timer });
       this.child.stdin.write(JSON.stringify({ path }) + '\n');
     });
   }
 
-  stop(): void {
+  /** Kills the process; what waits for it is answered `why`. */
+  stop(why = 'stopped'): void {
     if (!this.exited) {
       this.child.kill('SIGKILL');
     }
-    this.end('stopped');
+    this.end(why, true);
   }
 
   private answer(line: string): void {
@@ -125,7 +126,8 @@ class ValidationWorker {
     }
   }
 
-  private end(why: string): void {
+  /** What waits is answered with the process's last words, or `why` (first, when told so). */
+  private end(why: string, whyFirst = false): void {
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
     }
@@ -133,7 +135,7 @@ class ValidationWorker {
     this.exited = true;
     for (const p of this.pending.splice(0)) {
       clearTimeout(p.timer);
-      p.resolve({ unanswered: this.lastWords(why) });
+      p.resolve({ unanswered: whyFirst ? why : this.lastWords(why) });
     }
     if (first) {
       this.onExit();

@@ -120,3 +120,14 @@ test('a worker idle or evicted is replaced at the next check', () =>
     assert.equal(pool.size, 1);
     assert.equal(pool.started, 3);
   }));
+
+test('a worker that does not answer in time is stopped, and the check says so', () =>
+  withPool({ timeoutMs: 1000 }, async (_check, pool) => {
+    const a = join(dir, 'a');
+    // A Python that reads its question and never answers: a hung environment.
+    const hung = [PYTHON, '-c', 'import sys, time; sys.stdin.readline(); time.sleep(60)'];
+    assert.deepEqual(await pool.check(hung, a, process.env, join(a, 'ok0.ipynb')), {
+      unanswered: 'no answer within 1 s'
+    });
+    assert.equal(pool.size, 0);
+  }));
