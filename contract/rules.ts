@@ -2,7 +2,7 @@
  * The few pure rules that the extension (src/), the companion (server/) and
  * the CLI must agree on. Like wire.ts, free of imports beyond the contract.
  */
-import { FINAL_STATES, type Job, type JobState } from './wire';
+import { FINAL_STATES, type Job, type JobState, type SweepRow } from './wire';
 
 /** A final job never changes again. */
 export function isFinal(job: Pick<Job, 'state'>): boolean {
@@ -27,6 +27,62 @@ export function compareNewestFirst(
 
 export function sortJobs<T extends Pick<Job, 'submittedAt' | 'id'>>(jobs: readonly T[]): T[] {
   return [...jobs].sort(compareNewestFirst);
+}
+
+/** A task's end that "re-run failed" runs again: every final state but completed. */
+export const RERUN_STATES: readonly JobState[] = FINAL_STATES.filter(s => s !== 'completed');
+
+/** The summary.csv row a wire task fills: its own, or the one of the task it reran. */
+export function sweepRowOf(task: Pick<Job, 'sweepId' | 'taskIndex' | 'summaryRow'>): SweepRow {
+  return task.summaryRow ?? { summaryOf: task.sweepId ?? '', row: task.taskIndex ?? 0 };
+}
+
+const rowKey = ({ summaryOf, row }: SweepRow): string => `${summaryOf}#${row}`;
+
+/** The newest run of each summary row, by row key; `newestFirst`: runs newest first. */
+export function newestOfRows<T>(
+  newestFirst: readonly T[],
+  rowOf: (task: T) => SweepRow | undefined
+): Map<string, T> {
+  const newest = new Map<string, T>();
+  for (const run of newestFirst) {
+    const row = rowOf(run);
+    if (row && !newest.has(rowKey(row))) {
+      newest.set(rowKey(row), run);
+    }
+  }
+  return newest;
+}
+
+/**
+ * Whether "re-run failed" runs this task again: it is the newest run of its
+ * row (no later rerun replaced it) and it ended without completing.
+ */
+export function isRerunnable<T extends Pick<Job, 'state'>>(
+  task: T,
+  newest: ReadonlyMap<string, T>,
+  rowOf: (task: T) => SweepRow | undefined
+): boolean {
+  const row = rowOf(task);
+  return row !== undefined && newest.get(rowKey(row)) === task && RERUN_STATES.includes(task.state);
+}
+
+/**
+ * What "re-run failed" of a sweep runs: of its tasks' rows, the newest run
+ * of each (its own or a later rerun's) where that run failed, timed out or
+ * was cancelled; in row order.
+ */
+export function tasksToRerun<T extends Pick<Job, 'state'>>(
+  newestFirst: readonly T[],
+  tasks: readonly T[],
+  rowOf: (task: T) => SweepRow | undefined
+): T[] {
+  const newest = newestOfRows(newestFirst, rowOf);
+  const rows = new Map(tasks.map(t => [rowKey(rowOf(t) as SweepRow), rowOf(t) as SweepRow]));
+  return [...rows.entries()]
+    .sort(([, a], [, b]) => a.row - b.row)
+    .map(([key]) => newest.get(key))
+    .filter((r): r is T => r !== undefined && RERUN_STATES.includes(r.state));
 }
 
 export type { JobState };

@@ -145,6 +145,8 @@ export interface Job {
   taskIndex?: number;
   /** How many tasks the sweep has. */
   taskCount?: number;
+  /** On each task of a sweep: the summary.csv row it fills (a rerun's task fills the row it reran). */
+  summaryRow?: SweepRow;
   /** The values injected into the notebook (papermill's `injected-parameters` cell). */
   parameters?: Parameters;
   /** ISO 8601 times. */
@@ -152,6 +154,12 @@ export interface Job {
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
+}
+
+/** One row of a sweep's summary.csv: the sweep first submitted, and the row (its task index there). */
+export interface SweepRow {
+  summaryOf: string;
+  row: number;
 }
 
 /** One GPU as the job's sampler saw it (nvidia-smi, for the granted devices). */

@@ -6,7 +6,7 @@ import { mkdirSync, copyFileSync, readFileSync } from 'node:fs';
 const outdir = 'jupyterlab_hpc_submit/companion';
 mkdirSync(outdir, { recursive: true });
 await build({
-  entryPoints: ['server/cli/cli.ts'],
+  entryPoints: ['server/cli/main.ts'],
   outfile: `${outdir}/hpc-submit.cjs`,
   bundle: true,
   platform: 'node',

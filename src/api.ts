@@ -41,7 +41,6 @@ export interface CompanionApi {
   cancelSweep(sweepId: string): Promise<JobList>;
   /** A new sweep of the failed (and timed-out, cancelled) tasks only. */
   rerunFailed(sweepId: string): Promise<SweepAnswer>;
-  jobs(): Promise<Job[]>;
   /** One page of the history, newest first; `next` asks for the following page. */
   jobsPage(limit: number, cursor?: string): Promise<JobList>;
   log(jobId: string, offset: number): Promise<LogChunk>;
@@ -82,7 +81,6 @@ export const api: CompanionApi = {
   cancelSweep: sweepId => requestCompanion<JobList>(`api/sweeps/${id(sweepId)}/cancel`, POST),
   rerunFailed: sweepId =>
     requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}/rerun-failed`, POST),
-  jobs: () => requestCompanion<JobList>('api/jobs').then(r => r.jobs),
   jobsPage: (limit, cursor) =>
     requestCompanion<JobList>(
       `api/jobs?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`

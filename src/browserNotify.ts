@@ -3,12 +3,8 @@
  * hidden (setting notifyWhenHidden): JupyterLab's toasts are not seen then.
  * Permission is asked when the setting is switched on, never at a run's end.
  */
-import {
-  hiddenTabNotice,
-  type NoticeConditions,
-  shouldNotifyInBrowser,
-  sweepEndedNotice
-} from './labels';
+import { hiddenTabNotice, type NoticeConditions, shouldNotifyInBrowser } from './labels';
+import { sweepEndedNotice } from './sweepLabels';
 import type { SweepEnd } from './model';
 import type { Job } from '../contract/wire';
 

@@ -4,6 +4,7 @@
  * in the jobs, so the sidebar recomputes it only when the list changes.
  */
 import type { Job } from '../contract/wire';
+import { isRerunnable, newestOfRows, sweepRowOf } from '../contract/rules';
 
 export interface RunEntry {
   kind: 'run';
@@ -20,6 +21,8 @@ export interface SweepEntry {
   tasks: Job[];
   /** The sweep's size as submitted; the tasks known may be fewer. */
   taskCount: number;
+  /** How many tasks "re-run failed" would run again (none once a rerun replaced them). */
+  rerunnable: number;
 }
 
 export interface NotebookEntry {
@@ -60,7 +63,8 @@ export function runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
         sweepId: job.sweepId,
         notebook: job.notebook,
         tasks: [],
-        taskCount: 0
+        taskCount: 0,
+        rerunnable: 0
       };
       sweeps.set(job.sweepId, sweep);
       entries.push(sweep);
@@ -68,8 +72,10 @@ export function runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
     sweep.tasks.push(job);
     sweep.taskCount = Math.max(sweep.taskCount, job.taskCount ?? 0, sweep.tasks.length);
   }
+  const newest = newestOfRows(jobs, job => (job.sweepId ? sweepRowOf(job) : undefined));
   for (const sweep of sweeps.values()) {
     sweep.tasks.sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+    sweep.rerunnable = sweep.tasks.filter(t => isRerunnable(t, newest, sweepRowOf)).length;
   }
   return entries;
 }

@@ -1,16 +1,12 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
 import type {
-  Efficiency,
   EstimateAnswer,
-  GpuUse,
   Job,
   JobState,
   Parameters,
   Resources,
   RunGpu,
-  RunRecord,
-  UsagePoint,
-  UsageSummary
+  RunRecord
 } from '../contract/wire';
 
 const WORDS: Record<JobState, string> = {
@@ -106,114 +102,6 @@ export function endedMessage(
   return `${jobName(job)} finished: ${stateLabel(job)}`;
 }
 
-const MiB = 2 ** 20;
-const GiB = 2 ** 30;
-
-/** A figure with the digits that matter at its size: "80", "12.1", "0.31". */
-function figure(value: number): string {
-  const digits = value >= 100 ? 0 : value >= 1 ? 1 : 2;
-  return String(Number(value.toFixed(digits)));
-}
-
-/** "3.2/32 GiB", "310/500 MiB": both in the unit of the total, so they compare at a glance. */
-export function usedOfTotal(usedBytes: number, totalBytes: number): string {
-  const unit = totalBytes >= GiB ? GiB : MiB;
-  return `${figure(usedBytes / unit)}/${figure(totalBytes / unit)} ${unit === GiB ? 'GiB' : 'MiB'}`;
-}
-
-/** "3.2 GiB", "310 MiB". */
-export function formatBytes(bytes: number): string {
-  return bytes >= GiB ? `${figure(bytes / GiB)} GiB` : `${figure(bytes / MiB)} MiB`;
-}
-
-function percent(value: number): string {
-  return `${Math.round(value)}%`;
-}
-
-/** The mean utilization of a sample's GPUs; undefined without GPUs. */
-export function meanUtil(gpus: GpuUse[] | undefined): number | undefined {
-  return gpus && gpus.length > 0
-    ? gpus.reduce((sum, g) => sum + g.util, 0) / gpus.length
-    : undefined;
-}
-
-/**
- * The row's live figures: "GPU 87% · 12.1/80 GiB · RAM 3.2/32 GiB". Several
- * GPUs read as their mean utilization and summed memory ("2 GPUs 80% · …");
- * without GPUs the CPU stands in ("CPU 98% · RAM …"). Unknown parts are left
- * out; undefined when nothing is known yet.
- */
-export function usageLine(usage: UsageSummary | undefined): string | undefined {
-  const latest = usage?.latest;
-  if (!usage || !latest) {
-    return undefined;
-  }
-  const parts: string[] = [];
-  const gpus = latest.gpus ?? [];
-  const util = meanUtil(gpus);
-  if (util !== undefined) {
-    const name = gpus.length === 1 ? 'GPU' : `${gpus.length} GPUs`;
-    parts.push(`${name} ${percent(util)}`);
-    const used = gpus.reduce((sum, g) => sum + g.memUsedMiB, 0);
-    const total = gpus.reduce((sum, g) => sum + g.memTotalMiB, 0);
-    if (total > 0) {
-      parts.push(usedOfTotal(used * MiB, total * MiB));
-    }
-  } else if (Number.isFinite(latest.cpuPercent)) {
-    parts.push(`CPU ${percent(latest.cpuPercent)}`);
-  }
-  if (Number.isFinite(latest.rssBytes)) {
-    parts.push(
-      usage.memoryAskedBytes
-        ? `RAM ${usedOfTotal(latest.rssBytes, usage.memoryAskedBytes)}`
-        : `RAM ${formatBytes(latest.rssBytes)}`
-    );
-  }
-  return parts.length > 0 ? parts.join(' · ') : undefined;
-}
-
-/** A history line's drawing: what it plots, the SVG polyline points and its words for screen readers. */
-export interface Sparkline {
-  kind: 'GPU' | 'CPU';
-  points: string;
-  label: string;
-}
-
-/**
- * The small history line of the row: the GPUs' mean utilization per sample,
- * else the CPU (its scale grows past 100% for several cores). Undefined with
- * fewer than two samples: one point draws no line.
- */
-export function sparkline(
-  history: UsagePoint[] | undefined,
-  width: number,
-  height: number
-): Sparkline | undefined {
-  if (!history || history.length < 2) {
-    return undefined;
-  }
-  const gpu = history.some(p => (p.gpus?.length ?? 0) > 0);
-  const values = history.map(p => (gpu ? (meanUtil(p.gpus) ?? 0) : Math.max(0, p.cpuPercent)));
-  const top = Math.max(100, ...values);
-  const step = width / (values.length - 1);
-  const points = values
-    .map((v, i) => `${round1(i * step)},${round1(height - (v / top) * height)}`)
-    .join(' ');
-  const kind = gpu ? 'GPU' : 'CPU';
-  const low = percent(Math.min(...values));
-  const high = percent(Math.max(...values));
-  const now = percent(values[values.length - 1]);
-  return {
-    kind,
-    points,
-    label: `${kind} utilization over the last ${values.length} samples: ${low} to ${high}, now ${now}`
-  };
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
-}
-
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Local "14:32", with the date ("2026-11-24 14:32") when it is not the day of `now`. */
@@ -289,7 +177,7 @@ export function resourcesLabel(resources: Resources | undefined): string {
 /** One line of the run details: what, and its value. */
 export type DetailRow = [label: string, value: string];
 
-function row(label: string, value: string | undefined): DetailRow[] {
+export function detailRow(label: string, value: string | undefined): DetailRow[] {
   return value ? [[label, value]] : [];
 }
 
@@ -304,24 +192,24 @@ export function runDetailRows(job: Job, run: Partial<RunRecord> | null): DetailR
   const reason = r.reason ?? job.reason;
   const seconds = r.durationSeconds;
   return [
-    ...row('Notebook', job.notebook),
-    ...row('State', reason ? `${state}: ${reason}` : state),
-    ...row('Profile', r.profile ?? job.profile),
-    ...row('Kernel', r.kernel ?? job.kernel),
-    ...row(
+    ...detailRow('Notebook', job.notebook),
+    ...detailRow('State', reason ? `${state}: ${reason}` : state),
+    ...detailRow('Profile', r.profile ?? job.profile),
+    ...detailRow('Kernel', r.kernel ?? job.kernel),
+    ...detailRow(
       'Scheduler',
       schedulerLabel(r.executor ?? job.executor, r.schedulerId ?? job.schedulerId)
     ),
-    ...row('Node', r.node ?? job.node),
-    ...row('GPUs', gpusLabel(r.gpus, job.gpus)),
-    ...row('Started', localDateTime(r.startedAt ?? job.startedAt)),
-    ...row('Ended', localDateTime(r.endedAt ?? job.endedAt)),
-    ...row('Duration', seconds !== undefined ? formatDuration(seconds * 1000) : undefined),
-    ...row('Resources asked', resourcesLabel(r.resources ?? job.resources)),
-    ...row('Launcher', r.launcher ? r.launcher.join(' ') || '(none)' : undefined),
-    ...row('Python', r.pythonVersion),
-    ...row('Git', gitLabel(r)),
-    ...row('Environment', environmentLabel(r.environment))
+    ...detailRow('Node', r.node ?? job.node),
+    ...detailRow('GPUs', gpusLabel(r.gpus, job.gpus)),
+    ...detailRow('Started', localDateTime(r.startedAt ?? job.startedAt)),
+    ...detailRow('Ended', localDateTime(r.endedAt ?? job.endedAt)),
+    ...detailRow('Duration', seconds !== undefined ? formatDuration(seconds * 1000) : undefined),
+    ...detailRow('Resources asked', resourcesLabel(r.resources ?? job.resources)),
+    ...detailRow('Launcher', r.launcher ? r.launcher.join(' ') || '(none)' : undefined),
+    ...detailRow('Python', r.pythonVersion),
+    ...detailRow('Git', gitLabel(r)),
+    ...detailRow('Environment', environmentLabel(r.environment))
   ];
 }
 
@@ -364,44 +252,6 @@ function environmentLabel(env: RunRecord['environment'] | undefined): string | u
   return `${env.source} sha256 ${env.sha256.slice(0, 12)}`;
 }
 
-/** " (45%)" of a whole; nothing without one. */
-function shareOf(part: number, whole: number | undefined): string {
-  return whole ? ` (${percent((part / whole) * 100)})` : '';
-}
-
-const MEASURED_FROM: Record<Efficiency['source'], string> = {
-  samples: "the job's own samples",
-  'samples+sacct': "the job's own samples and Slurm's accounting (sacct)",
-  sacct: "Slurm's accounting (sacct)"
-};
-
-/** How the run used what it asked for, as rows of the details dialog. */
-export function efficiencyRows(e: Efficiency): DetailRow[] {
-  const wall = formatDuration(e.wallSeconds * 1000);
-  const limit = e.timeLimitSeconds
-    ? ` of ${formatDuration(e.timeLimitSeconds * 1000)} asked${shareOf(e.wallSeconds, e.timeLimitSeconds)}`
-    : '';
-  const peak = e.peakRssBytes;
-  const asked = e.memoryAskedBytes;
-  return [
-    ...row('Wall time', `${wall}${limit}`),
-    ...row(
-      'Peak memory',
-      peak !== undefined
-        ? asked
-          ? `${formatBytes(peak)} of ${formatBytes(asked)} asked${shareOf(peak, asked)}`
-          : formatBytes(peak)
-        : undefined
-    ),
-    ...row(
-      'Mean GPU utilization',
-      e.meanGpuUtil !== undefined ? percent(e.meanGpuUtil) : undefined
-    ),
-    ...row('CPU efficiency', e.cpuEfficiency !== undefined ? percent(e.cpuEfficiency) : undefined),
-    ...row('Measured from', MEASURED_FROM[e.source])
-  ];
-}
-
 /** The browser notification of a run that ended while the tab was hidden. */
 export function hiddenTabNotice(
   job: Pick<Job, 'notebook' | 'outsideRoot' | 'state' | 'node' | 'reason'>
@@ -423,47 +273,6 @@ export function shouldNotifyInBrowser(c: NoticeConditions): boolean {
   return c.enabled && c.hidden && c.permission === 'granted';
 }
 
-/** "train" of "a/train.ipynb". */
-export function notebookStem(path: string): string {
-  return baseName(path).replace(/\.ipynb$/, '');
-}
-
-/** A sweep's row: "train sweep". */
-export function sweepName(notebook: string): string {
-  return `${notebookStem(notebook)} sweep`;
-}
-
-/** The folder of a path: "a/b/c.ipynb" -> "a/b" ("" at the top). */
-export function folderOf(path: string): string {
-  return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
-}
-
-const SWEEP_COUNTED: [JobState, string][] = [
-  ['failed', 'failed'],
-  ['timeout', 'timed out'],
-  ['cancelled', 'cancelled'],
-  ['running', 'running'],
-  ['queued', 'queued'],
-  ['unknown', 'unknown']
-];
-
-/**
- * "9 of 12 completed · 1 failed · 2 running": of the sweep's task count, or
- * of the tasks known when a task count is missing; states with no task are left out.
- */
-export function sweepProgressLabel(tasks: Pick<Job, 'state'>[], taskCount?: number): string {
-  const count = (state: JobState) => tasks.filter(t => t.state === state).length;
-  const total = Math.max(taskCount ?? 0, tasks.length);
-  const parts = [`${count('completed')} of ${total} completed`];
-  for (const [state, word] of SWEEP_COUNTED) {
-    const n = count(state);
-    if (n > 0) {
-      parts.push(`${n} ${word}`);
-    }
-  }
-  return parts.join(' · ');
-}
-
 /** A task's values: "lr=0.01, depth=3" (strings bare, other values as JSON). */
 export function parametersLabel(parameters: Parameters | undefined): string {
   return Object.entries(parameters ?? {})
@@ -477,13 +286,4 @@ export function runRowLabel(job: Job, now: number): string {
     ? `task ${(job.taskIndex ?? 0) + 1}${job.parameters ? ` (${parametersLabel(job.parameters)})` : ''}`
     : jobName(job);
   return [what, stateLabel(job), elapsed(job, now)].filter(Boolean).join(', ');
-}
-
-/** The one browser notification of a sweep that ended while the tab was hidden. */
-export function sweepEndedNotice(
-  notebook: string,
-  tasks: Pick<Job, 'state'>[],
-  taskCount?: number
-): { title: string; body: string } {
-  return { title: `${sweepName(notebook)} finished`, body: sweepProgressLabel(tasks, taskCount) };
 }

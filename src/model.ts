@@ -10,7 +10,8 @@
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
 import { isRunOf } from './labels';
-import { compareNewestFirst, isLive, sortJobs } from '../contract/rules';
+import { isLive } from '../contract/rules';
+import { JobList } from './jobList';
 import type {
   EstimateAnswer,
   Job,
@@ -47,10 +48,11 @@ interface EstimateEntry {
 
 export class JobsModel {
   private _profiles: ProfileStatus[] = [];
-  private _jobs = new Map<string, Job>();
-  private _sorted: Job[] = [];
-  /** Task ids per sweep id: a sweep's end is decided without scanning every job. */
-  private readonly _sweeps = new Map<string, Set<string>>();
+  /** The jobs, newest first and by sweep; reports a live job that ended. */
+  private readonly _list = new JobList(job => {
+    this._jobEnded.emit(job);
+    this.signalSweepEnd(job.sweepId);
+  });
   /** The cursor of the history's next older page; undefined once all of it is here. */
   private _next: string | undefined;
   private _loadingMore = false;
@@ -129,21 +131,21 @@ export class JobsModel {
 
   /** All jobs, newest first. */
   get jobs(): Job[] {
-    return this._sorted;
+    return this._list.sorted;
   }
 
   /** The jobs the sidebar shows under the current filter. */
   get visibleJobs(): Job[] {
     if (this._filter === 'all' || !this._currentNotebook) {
-      return this._sorted;
+      return this._list.sorted;
     }
     const path = this._currentNotebook;
-    return this._sorted.filter(j => isRunOf(j, path));
+    return this._list.sorted.filter(j => isRunOf(j, path));
   }
 
   /** Something is queued or running: elapsed times move. */
   get anyRunning(): boolean {
-    return this._sorted.some(isLive);
+    return this._list.sorted.some(isLive);
   }
 
   /** Settings changed what the toolbar and sidebar show (the default profile). */
@@ -162,15 +164,11 @@ export class JobsModel {
 
   /** The tasks of a sweep this browser knows, in task order. */
   sweepTasks(sweepId: string): Job[] {
-    const ids = this._sweeps.get(sweepId) ?? new Set<string>();
-    return [...ids]
-      .map(id => this._jobs.get(id))
-      .filter((j): j is Job => j !== undefined)
-      .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+    return this._list.sweepTasks(sweepId);
   }
 
   job(id: string): Job | undefined {
-    return this._jobs.get(id);
+    return this._list.get(id);
   }
 
   profile(id: string | undefined): ProfileStatus | undefined {
@@ -179,7 +177,7 @@ export class JobsModel {
 
   /** Newest job of a notebook of this root. */
   latestFor(notebook: string): Job | undefined {
-    return this._sorted.find(j => !j.outsideRoot && j.notebook === notebook);
+    return this._list.sorted.find(j => !j.outsideRoot && j.notebook === notebook);
   }
 
   /** Everything the companion knows: profiles, jobs and the scheduler's reachability. */
@@ -213,8 +211,8 @@ export class JobsModel {
    */
   refreshJobs(): Promise<void> {
     return this.readCompanion(async () => {
-      const page = await this.api.jobsPage(Math.max(HISTORY_PAGE, this._sorted.length));
-      this.replaceNewest(page.jobs, page.next === undefined);
+      const page = await this.api.jobsPage(Math.max(HISTORY_PAGE, this._list.sorted.length));
+      this._list.replaceNewest(page.jobs, page.next === undefined);
       this._next = page.next;
     });
   }
@@ -230,7 +228,7 @@ export class JobsModel {
     try {
       await this.readCompanion(async () => {
         const page = await this.api.jobsPage(HISTORY_PAGE, cursor);
-        page.jobs.forEach(job => this.store(job));
+        page.jobs.forEach(job => this._list.store(job));
         this._next = page.next;
       });
     } finally {
@@ -346,7 +344,7 @@ export class JobsModel {
 
   /** A job from a response or an event; emits jobEnded on a live -> final change. */
   upsert(job: Job): void {
-    this.store(job);
+    this._list.store(job);
     this.emit();
   }
 
@@ -386,27 +384,6 @@ export class JobsModel {
     this.emit();
   }
 
-  /**
-   * Keeps the list newest first by replacing or inserting the one job in
-   * place: an event costs a binary search, never a sort of the history. The
-   * list is a new array, so what renders it sees the change.
-   */
-  private store(job: Job): void {
-    const before = this._jobs.get(job.id);
-    this._jobs.set(job.id, job);
-    const sorted = [...this._sorted];
-    if (before) {
-      sorted.splice(this.indexOf(before), 1);
-    }
-    sorted.splice(insertionIndex(sorted, job), 0, job);
-    this._sorted = sorted;
-    this.indexSweep(job);
-    if (before && isLive(before) && !isLive(job)) {
-      this._jobEnded.emit(job);
-      this.signalSweepEnd(job.sweepId);
-    }
-  }
-
   private signalSweepEnd(sweepId: string | undefined): void {
     if (!sweepId) {
       return;
@@ -417,75 +394,8 @@ export class JobsModel {
     }
   }
 
-  private indexOf(job: Job): number {
-    const at = insertionIndex(this._sorted, job);
-    // insertionIndex lands after equals; the job itself is just before.
-    return this._sorted[at - 1]?.id === job.id
-      ? at - 1
-      : this._sorted.findIndex(j => j.id === job.id);
-  }
-
-  /**
-   * The newest runs as the companion has them now: the loaded runs as new as
-   * its oldest one (all of them, when the page is the whole list) and missing
-   * from it were forgotten; older loaded ones stay.
-   */
-  private replaceNewest(jobs: Job[], whole: boolean): void {
-    const seen = new Set(jobs.map(j => j.id));
-    const oldest = jobs[jobs.length - 1];
-    const covered = (j: Job) => whole || compareNewestFirst(j, oldest) <= 0;
-    for (const job of this._sorted) {
-      if (!seen.has(job.id) && covered(job)) {
-        this.drop(job.id);
-      }
-    }
-    const fresh = jobs.filter(j => this._jobs.get(j.id) !== j);
-    if (fresh.length > this._sorted.length / 4) {
-      // Most of the list is new (the start): one sort beats many inserts.
-      const ended: Job[] = [];
-      for (const job of fresh) {
-        const before = this._jobs.get(job.id);
-        this._jobs.set(job.id, job);
-        this.indexSweep(job);
-        if (before && isLive(before) && !isLive(job)) {
-          ended.push(job);
-        }
-      }
-      this._sorted = sortJobs([...this._jobs.values()]);
-      ended.forEach(job => {
-        this._jobEnded.emit(job);
-        this.signalSweepEnd(job.sweepId);
-      });
-    } else {
-      fresh.forEach(job => this.store(job));
-    }
-  }
-
-  private indexSweep(job: Job): void {
-    if (job.sweepId) {
-      const tasks = this._sweeps.get(job.sweepId) ?? new Set<string>();
-      this._sweeps.set(job.sweepId, tasks.add(job.id));
-    }
-  }
-
-  /** Out of the list and the sweep index; emits nothing. */
-  private drop(id: string): boolean {
-    const job = this._jobs.get(id);
-    if (!job) {
-      return false;
-    }
-    this._sorted = this._sorted.filter(j => j.id !== id);
-    this._jobs.delete(id);
-    const tasks = job.sweepId ? this._sweeps.get(job.sweepId) : undefined;
-    tasks?.delete(id);
-    if (job.sweepId && tasks?.size === 0) {
-      this._sweeps.delete(job.sweepId);
-    }
-    return true;
-  }
-
   private remove(id: string): void {
-    if (this.drop(id)) {
+    if (this._list.drop(id)) {
       this.emit();
     }
   }
@@ -506,21 +416,6 @@ export class JobsModel {
       this._changed.emit();
     }
   }
-}
-
-/** Where a job goes in a newest-first list: after every job newer than or equal to it. */
-function insertionIndex(sorted: readonly Job[], job: Job): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareNewestFirst(sorted[mid], job) <= 0) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
 }
 
 /** One key per click: a retried request never submits twice. */

@@ -15,16 +15,7 @@
  * gone. A run of another host is never judged by its pid here: it is left out
  * of the observation, and its own status.json tells where and how it runs.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeFileSync
-} from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EstimateAnswer } from '../../contract/wire';
@@ -36,6 +27,19 @@ import {
   type Observation,
   type SchedulerInfo
 } from './executor';
+import {
+  elsewhere,
+  endOf,
+  killChildGroup,
+  observeUnmanaged,
+  orphaned,
+  processStartTime,
+  runAlive,
+  signalRun,
+  spawnScript
+} from './localProcess';
+import { QueueSlots, localQueueMessage, queuePlaceMessage } from './localQueue';
+import { type RunRecord, RunFiles } from './localRunFiles';
 import { parseSlurmTime } from './slurmTime';
 
 export interface LocalExecutorOptions {
@@ -46,193 +50,6 @@ export interface LocalExecutorOptions {
   killGraceMs?: number;
   /** How often runs this process did not start are checked for their end. Default 2 s. */
   checkIntervalMs?: number;
-}
-
-interface RunRecord {
-  spec: LaunchSpec;
-  /** Where it runs; absent in records made before several hosts shared a state directory. */
-  host?: string;
-  /** The companion that manages it (see `managed`). */
-  companionPid?: number;
-  /** Order of submission, for the queue. */
-  seq: number;
-  pid?: number;
-  /** Field 22 of /proc/<pid>/stat (clock ticks since boot): tells our process from a recycled pid. */
-  procStart?: string;
-  startedAt?: number;
-  /** Known only when this companion was the parent. */
-  exitCode?: number;
-  exitSignal?: string;
-  ended?: boolean;
-  /**
-   * The executor's own memory of a cancel, kept in its run file: after a
-   * restart it still answers a cancelled run's end as 'cancelled'.
-   */
-  cancelRequested?: boolean;
-  /** A start that failed (e.g. the working directory is gone). */
-  startError?: string;
-  /** A task of a sweep: at most `maxParallel` of its sweep run at once. */
-  sweep?: { id: string; maxParallel: number };
-}
-
-/**
- * Where a new run would stand: at once while a slot is free for it, else
- * after the runs ahead of it (those waiting, and the running one whose end
- * frees its slot). Pure.
- */
-export function localQueueMessage(running: number, waiting: number, slots: number): string {
-  const ahead = waiting + running - slots + 1;
-  if (ahead <= 0) {
-    return 'runs here at once';
-  }
-  return `after ${ahead} run${ahead === 1 ? '' : 's'} ahead`;
-}
-
-/** Field 22 (starttime) of /proc/<pid>/stat, or null when there is no such process. */
-export function processStartTime(pid: number): string | null {
-  const fields = procStatFields(pid);
-  return fields ? (fields[19] ?? null) : null; // field 22 overall = index 19 after "pid (comm)"
-}
-
-/** The fields of /proc/<pid>/stat after "pid (comm)", or null when there is no such process. */
-function procStatFields(pid: number): string[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return null;
-  }
-}
-
-/** Our process is still there: same pid, same start time, not a zombie. */
-function isAlive(pid: number, procStart?: string): boolean {
-  if (!existsSync('/proc/self/stat')) {
-    return signalZeroReaches(pid);
-  }
-  const fields = procStatFields(pid);
-  if (!fields || (procStart !== undefined && fields[19] !== procStart)) {
-    return false;
-  }
-  return fields[0] !== 'Z'; // a zombie has ended
-}
-
-/** Without /proc: whether the pid exists at all (a recycled pid cannot be told apart). */
-function signalZeroReaches(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const runAlive = (record: RunRecord): boolean =>
-  record.pid !== undefined && isAlive(record.pid, record.procStart);
-
-function signalRun(record: RunRecord, signal: NodeJS.Signals, group = true): void {
-  if (record.pid === undefined || !runAlive(record)) {
-    return;
-  }
-  try {
-    process.kill(group ? -record.pid : record.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-/** The job script runs nbconvert in a process group of its own; a SIGKILL must reach it too. */
-function killChildGroup(record: RunRecord): void {
-  try {
-    const child = Number(readFileSync(join(record.spec.jobDir, 'child.pid'), 'utf8').trim());
-    if (Number.isInteger(child) && child > 1) {
-      process.kill(-child, 'SIGKILL');
-    }
-  } catch {
-    // no child group, or already gone
-  }
-}
-
-/** The job script as the leader of a new session, its output appended to the job's log. */
-function spawnScript(spec: LaunchSpec, logFd: number): ChildProcess {
-  return spawn(existsSync('/bin/bash') ? '/bin/bash' : 'bash', [spec.scriptPath], {
-    cwd: spec.cwd,
-    env: spec.env,
-    detached: true,
-    stdio: ['ignore', logFd, logFd]
-  });
-}
-
-const elsewhere = (record: RunRecord): boolean =>
-  record.host !== undefined && record.host !== hostname();
-
-/** A run of this host whose managing companion is gone (or never was recorded). */
-function orphaned(record: RunRecord): boolean {
-  if (elsewhere(record)) {
-    return false;
-  }
-  const manager = record.companionPid;
-  return manager === undefined || manager === process.pid || !isAlive(manager);
-}
-
-/** A run another live companion of this host manages: by its pid, never by an exit event. */
-function observeUnmanaged(record: RunRecord): Observation {
-  if (record.startError) {
-    return { phase: 'ended', endState: 'failed', reason: record.startError };
-  }
-  if (record.pid === undefined) {
-    return record.ended ? { phase: 'ended', endState: 'cancelled' } : { phase: 'pending' };
-  }
-  return runAlive(record) ? { phase: 'running', node: hostname() } : endOf(record);
-}
-
-/** How a run that has a pid but no longer runs ended, as far as this executor knows. */
-function endOf(record: RunRecord): Observation {
-  if (record.exitCode === undefined && record.exitSignal === undefined) {
-    // Ended while no companion watched it: only its status.json can tell how.
-    return { phase: 'gone' };
-  }
-  const o: Observation = { phase: 'ended', node: hostname() };
-  if (record.exitCode !== undefined) {
-    o.exitCode = record.exitCode;
-  }
-  if (record.exitCode === 0) {
-    o.endState = 'completed';
-  } else if (record.cancelRequested) {
-    o.endState = 'cancelled';
-  } else {
-    o.endState = 'failed';
-    if (record.exitSignal) {
-      o.reason = `killed by signal ${record.exitSignal}`;
-    }
-  }
-  return o;
-}
-
-/** One JSON file per run under <stateDir>/local-executor/, written atomically. */
-class RunFiles {
-  constructor(private readonly dir: string) {}
-
-  save(id: string, record: RunRecord): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const path = this.pathOf(id);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(tmp, path);
-  }
-
-  load(id: string): RunRecord | undefined {
-    try {
-      const record = JSON.parse(readFileSync(this.pathOf(id), 'utf8')) as RunRecord;
-      return record && typeof record === 'object' && record.spec ? record : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private pathOf(id: string): string {
-    return join(this.dir, `${encodeURIComponent(id)}.json`);
-  }
 }
 
 export function createLocalExecutor(opts: LocalExecutorOptions): Executor {
@@ -443,28 +260,20 @@ class LocalExecutor implements Executor {
     }
     this.sweep();
     const waiting = this.waiting().sort((a, b) => a[1].seq - b[1].seq);
-    const runningNow = [...this.runs.values()].filter(r => this.isRunning(r));
-    let running = runningNow.length;
-    const perSweep = new Map<string, number>();
-    for (const r of runningNow) {
-      if (r.sweep) {
-        perSweep.set(r.sweep.id, (perSweep.get(r.sweep.id) ?? 0) + 1);
-      }
-    }
+    const slots = new QueueSlots(
+      this.maxConcurrent,
+      [...this.runs.values()].filter(r => this.isRunning(r))
+    );
     for (const [id, record] of waiting) {
-      if (running >= this.maxConcurrent) {
+      if (slots.full) {
         break;
       }
-      const ofSweep = record.sweep ? (perSweep.get(record.sweep.id) ?? 0) : 0;
-      if (record.sweep && ofSweep >= record.sweep.maxParallel) {
+      if (slots.sweepFull(record)) {
         continue;
       }
       this.start(id, record);
       if (record.pid !== undefined) {
-        running++;
-        if (record.sweep) {
-          perSweep.set(record.sweep.id, ofSweep + 1);
-        }
+        slots.take(record);
       }
     }
     this.ensureChecker();
@@ -611,7 +420,6 @@ class LocalExecutor implements Executor {
   }
 
   private queuePlace(record: RunRecord): string {
-    const ahead = this.waiting().filter(([, r]) => r.seq < record.seq).length;
-    return ahead > 0 ? `waiting for a free slot (${ahead} ahead)` : 'waiting for a free slot';
+    return queuePlaceMessage(this.waiting().filter(([, r]) => r.seq < record.seq).length);
   }
 }

@@ -21,7 +21,7 @@ import { isFinal } from '../../contract/rules';
 import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
 import type { Executor } from '../executors/executor';
-import { HttpError } from './httpError';
+import { HttpError, answerOf } from './httpError';
 import type { JobService } from '../jobs/jobService';
 import { readJobStatus } from '../jobs/jobStatus';
 import type { KernelChecker } from '../jobs/kernels';
@@ -179,6 +179,10 @@ function jobRoutes(service: JobService): Router {
 
 function sweepRoutes(service: JobService): Router {
   const router = Router();
+  router.get('/:id', (req, res) => {
+    const answer: SweepAnswer = service.sweep(req.params.id);
+    res.json(answer);
+  });
   router.post('/:id/cancel', async (req, res) => {
     const answer: JobList = await service.cancelSweep(req.params.id);
     res.json(answer);
@@ -272,7 +276,7 @@ async function submissionFacts(jobDir: string): Promise<Partial<RunRecord> | nul
 function errorAnswer(log: AppDeps['log']) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const { status, message } = errorStatus(err);
-    if (status === 500 && !(err instanceof HttpError)) {
+    if (status === 500 && !answerOf(err)) {
       log?.(`error on ${req.method} ${req.path}: ${(err as Error)?.stack ?? String(err)}`);
     }
     if (res.headersSent) {
@@ -284,8 +288,9 @@ function errorAnswer(log: AppDeps['log']) {
 }
 
 function errorStatus(err: unknown): { status: number; message: string } {
-  if (err instanceof HttpError) {
-    return { status: err.status, message: err.message };
+  const meant = answerOf(err);
+  if (meant) {
+    return meant;
   }
   const e = err as { status?: number; type?: string };
   if (e.type === 'entity.too.large') {

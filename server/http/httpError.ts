@@ -1,4 +1,6 @@
-/** An error whose message is safe and meant for the client, with its HTTP status. */
+import { Refusal, type RefusalKind } from '../jobs/refusal';
+
+/** An error of the HTTP layer itself, whose message is safe and meant for the client. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -9,4 +11,24 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (message: string): HttpError => new HttpError(400, message);
+/** The one place a domain refusal becomes a status code. */
+export const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  storage: 507,
+  'scheduler-down': 503,
+  'scheduler-refused': 502,
+  failed: 500
+};
+
+/** The status and sentence of an error meant for the client, or null for an unexpected one. */
+export function answerOf(err: unknown): { status: number; message: string } | null {
+  if (err instanceof Refusal) {
+    return { status: STATUS_OF_REFUSAL[err.kind], message: err.message };
+  }
+  if (err instanceof HttpError) {
+    return { status: err.status, message: err.message };
+  }
+  return null;
+}

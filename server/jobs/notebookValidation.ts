@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import type { Profile } from '../../contract/wire';
-import { badRequest } from '../http/httpError';
+import { invalid } from './refusal';
 import { launchCommand } from './kernels';
 import { ValidationWorkers } from './validationWorkers';
 
@@ -99,7 +99,7 @@ export async function refuseInvalidNotebook(
   }
   if (!verdict.valid) {
     const where = verdict.where ? ` (in ${verdict.where})` : '';
-    throw badRequest(
+    throw invalid(
       `${JSON.stringify(nb.relative)} is not a valid notebook: ${verdict.message}${where}`
     );
   }

@@ -7,7 +7,7 @@
  */
 import type { Job } from '../../contract/wire';
 import { compareNewestFirst } from '../../contract/rules';
-import { badRequest } from '../http/httpError';
+import { invalid } from './refusal';
 
 export const MAX_PAGE = 1000;
 
@@ -20,7 +20,7 @@ export function parseLimit(value: unknown): number | undefined {
   }
   const n = typeof value === 'string' && /^\d{1,7}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= MAX_PAGE)) {
-    throw badRequest(`"limit" must be a whole number from 1 to ${MAX_PAGE}, not ${show(value)}`);
+    throw invalid(`"limit" must be a whole number from 1 to ${MAX_PAGE}, not ${show(value)}`);
   }
   return n;
 }
@@ -32,7 +32,7 @@ export function parseCursor(value: unknown): Key | undefined {
   }
   const key = typeof value === 'string' ? decode(value) : null;
   if (!key) {
-    throw badRequest(
+    throw invalid(
       `"cursor" must be the "next" of an earlier page, not ${show(value)}: start again without it`
     );
   }

@@ -13,7 +13,7 @@ import type {
   SubmitRequest,
   SweepRequest
 } from '../../contract/wire';
-import { badRequest } from '../http/httpError';
+import { invalid } from './refusal';
 import { runtimeFile } from '../runtime/jobScript';
 
 /** What papermill reads of a notebook's cell tagged `parameters`. */
@@ -100,7 +100,7 @@ function callParameterize(
       (error, stdout, stderr) => {
         const answer = lastJsonLine(String(stdout));
         if (answer && typeof answer.error === 'string') {
-          reject(answer.input === true ? badRequest(answer.error) : new Error(answer.error));
+          reject(answer.input === true ? invalid(answer.error) : new Error(answer.error));
         } else if (error || !answer) {
           const words = String(stderr).trim().split('\n').pop() || error?.message || 'no answer';
           reject(new Error(`papermill (${python}) failed to ${command}: ${words.slice(0, 300)}`));
@@ -145,14 +145,14 @@ export function checkParameters(
   }
   const both = Object.keys(swept).filter(name => name in fixed);
   if (both.length > 0) {
-    throw badRequest(
+    throw invalid(
       `${quoteList(both)} ${both.length === 1 ? 'is' : 'are'} both fixed and swept; give each parameter either one value or a list to sweep`
     );
   }
   if (request.sweep !== undefined) {
     const count = taskCount(request.sweep);
     if (count > opts.maxTasks) {
-      throw badRequest(
+      throw invalid(
         `the sweep has ${count.toLocaleString('en-US')} tasks; at most ${opts.maxTasks.toLocaleString('en-US')} are allowed`
       );
     }
@@ -164,7 +164,7 @@ function checkFixed(parameters: unknown): Parameters {
     return {};
   }
   if (!isPlainObject(parameters)) {
-    throw badRequest('"parameters" must be an object of parameter name to value');
+    throw invalid('"parameters" must be an object of parameter name to value');
   }
   for (const [name, value] of Object.entries(parameters)) {
     checkValue(value, `parameter ${JSON.stringify(name)}`);
@@ -174,15 +174,15 @@ function checkFixed(parameters: unknown): Parameters {
 
 function checkSweep(sweep: unknown): Record<string, ParameterValue[]> {
   if (!isPlainObject(sweep) || !isPlainObject(sweep.parameters)) {
-    throw badRequest('"sweep.parameters" must be an object of parameter name to a list of values');
+    throw invalid('"sweep.parameters" must be an object of parameter name to a list of values');
   }
   const lists = sweep.parameters as Record<string, unknown>;
   if (Object.keys(lists).length === 0) {
-    throw badRequest('a sweep needs at least one parameter with a list of values');
+    throw invalid('a sweep needs at least one parameter with a list of values');
   }
   for (const [name, values] of Object.entries(lists)) {
     if (!Array.isArray(values) || values.length === 0) {
-      throw badRequest(
+      throw invalid(
         `the sweep's values of ${JSON.stringify(name)} must be a non-empty list, as [1, 2, 3]`
       );
     }
@@ -192,10 +192,10 @@ function checkSweep(sweep: unknown): Record<string, ParameterValue[]> {
   }
   const { mode, maxParallel } = sweep;
   if (mode !== undefined && mode !== 'product' && mode !== 'zip') {
-    throw badRequest(`the sweep's mode must be "product" or "zip", not ${JSON.stringify(mode)}`);
+    throw invalid(`the sweep's mode must be "product" or "zip", not ${JSON.stringify(mode)}`);
   }
   if (maxParallel !== undefined && !(Number.isInteger(maxParallel) && Number(maxParallel) >= 1)) {
-    throw badRequest(
+    throw invalid(
       `the sweep's maxParallel must be a positive whole number, not ${JSON.stringify(maxParallel)}`
     );
   }
@@ -208,7 +208,7 @@ function checkSweep(sweep: unknown): Record<string, ParameterValue[]> {
 function checkZipLengths(lists: Record<string, ParameterValue[]>): void {
   const lengths = Object.entries(lists).map(([name, values]) => `${name}: ${values.length}`);
   if (new Set(Object.values(lists).map(values => values.length)).size > 1) {
-    throw badRequest(
+    throw invalid(
       `a zip sweep takes the i-th value of each list, so all lists must have one length (${lengths.join(', ')})`
     );
   }
@@ -221,7 +221,7 @@ function checkZipLengths(lists: Record<string, ParameterValue[]>): void {
 function checkName(name: string, known: InspectedParameters): void {
   const defined = known.parameters.some(p => p.name === name);
   if (!defined && (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || PYTHON_KEYWORDS.has(name))) {
-    throw badRequest(
+    throw invalid(
       `${JSON.stringify(name)} is not a valid parameter name: use letters, digits and _, not starting with a digit`
     );
   }
@@ -232,7 +232,7 @@ function checkKnown(names: string[], known: InspectedParameters): void {
     return;
   }
   if (!known.hasParametersCell) {
-    throw badRequest(
+    throw invalid(
       'the notebook has no cell tagged "parameters", so its values cannot be set: ' +
         'in JupyterLab, select the cell that assigns the defaults, open the property ' +
         'inspector (the gear icon in the right sidebar) and add the tag "parameters"'
@@ -242,7 +242,7 @@ function checkKnown(names: string[], known: InspectedParameters): void {
   const unknown = names.filter(name => !knownNames.includes(name));
   if (unknown.length > 0) {
     const defined = knownNames.length > 0 ? quoteList(knownNames) : 'none';
-    throw badRequest(
+    throw invalid(
       `the notebook's "parameters" cell does not define ${quoteList(unknown)}; it defines: ${defined}`
     );
   }
@@ -250,7 +250,7 @@ function checkKnown(names: string[], known: InspectedParameters): void {
 
 function checkValue(value: unknown, what: string, depth = 0): void {
   if (depth > MAX_DEPTH) {
-    throw badRequest(`${what} is nested deeper than ${MAX_DEPTH} levels`);
+    throw invalid(`${what} is nested deeper than ${MAX_DEPTH} levels`);
   }
   if (typeof value === 'string') {
     checkString(value, what);
@@ -262,19 +262,19 @@ function checkValue(value: unknown, what: string, depth = 0): void {
       checkValue(item, what, depth + 1);
     }
   } else if (typeof value === 'number' ? !Number.isFinite(value) : !isJsonScalar(value)) {
-    throw badRequest(`${what} is not a JSON value`);
+    throw invalid(`${what} is not a JSON value`);
   }
 }
 
 function checkString(text: string, what: string): void {
   if (text.length > MAX_STRING) {
-    throw badRequest(
+    throw invalid(
       `${what} is a text of ${text.length} characters; at most ${MAX_STRING} are allowed`
     );
   }
   // A lone surrogate cannot be written to the notebook's UTF-8.
   if (/\p{Surrogate}/u.test(text)) {
-    throw badRequest(`${what} is not valid Unicode text (it holds a lone surrogate)`);
+    throw invalid(`${what} is not valid Unicode text (it holds a lone surrogate)`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { HttpError, badRequest } from '../http/httpError';
+import { Refusal, invalid } from './refusal';
 import { outputNameFor } from '../runtime/jobScript';
 
 export interface ResolvedNotebook {
@@ -39,29 +39,29 @@ function inside(root: string, candidate: string): boolean {
  */
 export function checkNotebookPath(path: unknown): string {
   if (typeof path !== 'string' || path.trim() === '') {
-    throw badRequest(NOTEBOOK_PATH_EXPECTED);
+    throw invalid(NOTEBOOK_PATH_EXPECTED);
   }
   if (path.length > 4096) {
-    throw badRequest('the notebook path is too long');
+    throw invalid('the notebook path is too long');
   }
   if (path.includes('\0')) {
-    throw badRequest('the notebook path contains a NUL byte');
+    throw invalid('the notebook path contains a NUL byte');
   }
   if (path.startsWith('/')) {
-    throw badRequest(
+    throw invalid(
       `the notebook path must be relative to the Jupyter root, not absolute: ${JSON.stringify(path)}`
     );
   }
   const parts = path.split('/').filter(p => p !== '' && p !== '.');
   if (parts.includes('..')) {
-    throw badRequest(`the notebook path may not contain "..": ${JSON.stringify(path)}`);
+    throw invalid(`the notebook path may not contain "..": ${JSON.stringify(path)}`);
   }
   if (parts.length === 0) {
-    throw badRequest('"notebook" must name a notebook file');
+    throw invalid('"notebook" must name a notebook file');
   }
   const name = parts[parts.length - 1];
   if (!name.toLowerCase().endsWith('.ipynb')) {
-    throw badRequest(`${JSON.stringify(name)} is not a notebook: only .ipynb files can be run`);
+    throw invalid(`${JSON.stringify(name)} is not a notebook: only .ipynb files can be run`);
   }
   return parts.join('/');
 }
@@ -74,10 +74,10 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
   try {
     real = await fs.realpath(join(root, rel));
   } catch {
-    throw new HttpError(404, `no notebook at ${JSON.stringify(rel)} under the Jupyter root`);
+    throw new Refusal('not-found', `no notebook at ${JSON.stringify(rel)} under the Jupyter root`);
   }
   if (!inside(root, real)) {
-    throw badRequest(
+    throw invalid(
       `${JSON.stringify(rel)} leads outside the Jupyter root (through a symbolic link)`
     );
   }
@@ -88,7 +88,7 @@ export async function resolveNotebook(rootDir: string, path: unknown): Promise<R
   // An existing executed/ that is a link out of the root would let a run write elsewhere.
   const outputReal = await fs.realpath(outputDir).catch(() => outputDir);
   if (!inside(root, outputReal)) {
-    throw badRequest(
+    throw invalid(
       `the output directory ${JSON.stringify(relative(root, outputDir))} leads outside the Jupyter root`
     );
   }
@@ -118,7 +118,7 @@ async function refuseShadowingSibling(root: string, real: string): Promise<void>
   );
   if (exists) {
     const named = (path: string) => JSON.stringify(relative(root, path).split(sep).join('/'));
-    throw badRequest(
+    throw invalid(
       `a file named ${named(sibling)} lies beside ${named(real)}: ` +
         'nbconvert would run it too and overwrite the output; rename one of them'
     );
@@ -129,22 +129,22 @@ async function refuseShadowingSibling(root: string, real: string): Promise<void>
 async function checkNotebookFile(real: string, rel: string): Promise<void> {
   const stat = await fs.stat(real);
   if (stat.isDirectory()) {
-    throw badRequest(`${JSON.stringify(rel)} is a directory, not a notebook`);
+    throw invalid(`${JSON.stringify(rel)} is a directory, not a notebook`);
   }
   if (!stat.isFile()) {
-    throw badRequest(`${JSON.stringify(rel)} is not a regular file`);
+    throw invalid(`${JSON.stringify(rel)} is not a regular file`);
   }
   if (stat.size > MAX_NOTEBOOK_BYTES) {
-    throw badRequest(`${JSON.stringify(rel)} is larger than 256 MB`);
+    throw invalid(`${JSON.stringify(rel)} is larger than 256 MB`);
   }
   if (!real.toLowerCase().endsWith('.ipynb')) {
-    throw badRequest(`${JSON.stringify(rel)} links to a file that is not a notebook`);
+    throw invalid(`${JSON.stringify(rel)} links to a file that is not a notebook`);
   }
   let nb: unknown;
   try {
     nb = JSON.parse(await fs.readFile(real, 'utf8'));
   } catch {
-    throw badRequest(`${JSON.stringify(rel)} is not a valid notebook: it is not JSON`);
+    throw invalid(`${JSON.stringify(rel)} is not a valid notebook: it is not JSON`);
   }
   const n = nb as { cells?: unknown; nbformat?: unknown };
   if (
@@ -153,7 +153,7 @@ async function checkNotebookFile(real: string, rel: string): Promise<void> {
     !Array.isArray(n.cells) ||
     typeof n.nbformat !== 'number'
   ) {
-    throw badRequest(
+    throw invalid(
       `${JSON.stringify(rel)} is not a valid notebook: it has no "cells" or "nbformat"`
     );
   }

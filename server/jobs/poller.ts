@@ -16,19 +16,13 @@ import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Job, SchedulerHealth } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
-import type { EventHub } from '../http/events';
+import type { JobEventSink } from './jobEvents';
 import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
-import { accountingSettled } from '../executors/sacct';
-import {
-  type JobStatusFile,
-  endCauseInLog,
-  readJobStatus,
-  readLogTail,
-  readProgress,
-  reconcile
-} from './jobStatus';
+import { endCauseInLog } from './endReasons';
+import { type JobStatusFile, readJobStatus, readLogTail, readProgress } from './jobStatus';
+import { reconcile } from './reconcile';
 import type { SchedulerHealthHolder } from './schedulerHealth';
-import { withAccounting } from './accounting';
+import { AccountingRound } from './accountingRound';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
 import { writeSweepSummary } from './sweepSummary';
 import { summaryTasks } from './sweeps';
@@ -41,9 +35,6 @@ import {
   readUsage,
   summarizeUsage
 } from './usage';
-
-/** Rounds an ended run is asked for in the accounting before its samples alone stand. */
-const MAX_ACCOUNTING_ROUNDS = 6;
 
 export interface PollerOptions {
   /** Between scheduler queries; default 30 s (2 squeue calls a minute). */
@@ -85,15 +76,13 @@ export class Poller {
   private readonly summariesDue = new Set<string>();
   /** Summaries this poller has written: a new sweep's is written at its first round. */
   private readonly summarized = new Set<string>();
-  /** Ended runs to read from the accounting, with the rounds already asked. */
-  private readonly accountingDue = new Map<string, number>();
-  /** The scheduler said it keeps no accounting: not asked again. */
-  private accountingOff = false;
+  /** Ended runs whose efficiency the scheduler's accounting completes. */
+  private readonly accounting: AccountingRound;
 
   constructor(
     private readonly store: JobStore,
     private readonly executor: Executor,
-    private readonly events: EventHub,
+    private readonly events: JobEventSink,
     /** Written here only: the poller is the one that asks the scheduler. */
     private readonly health: SchedulerHealthHolder,
     opts: PollerOptions
@@ -107,6 +96,13 @@ export class Poller {
       opts.gpuIdleMinutes ?? gpuIdleMinutesFrom(process.env.HPC_SUBMIT_GPU_IDLE_MINUTES);
     this.delayMs = this.intervalMs;
     this.log = opts.log ?? (() => undefined);
+    this.accounting = new AccountingRound({
+      store,
+      executor,
+      update: (id, patch) => this.update(id, patch),
+      publish: record => this.events.publish({ type: 'job', job: this.view(record) }),
+      log: line => this.log(line)
+    });
   }
 
   /** Started when this companion takes the lease, stopped when it loses it (serve.ts). */
@@ -187,73 +183,7 @@ export class Poller {
       }
       await this.writeSummaries();
     }
-    await this.readAccounting();
-  }
-
-  /**
-   * One accounting call for every run that ended since (sacct may lag the
-   * end by a moment: a run not settled yet is asked again next round, at
-   * most MAX_ACCOUNTING_ROUNDS times).
-   */
-  private async readAccounting(): Promise<void> {
-    const due: JobRecord[] = [];
-    for (const id of this.accountingDue.keys()) {
-      const job = this.store.get(id);
-      if (job?.schedulerId === undefined) {
-        // Forgotten meanwhile: nothing left to complete.
-        this.accountingDue.delete(id);
-      } else {
-        due.push(job);
-      }
-    }
-    if (due.length === 0 || !this.executor.accounting) {
-      return;
-    }
-    let answer;
-    try {
-      answer = await this.executor.accounting(due.map(j => j.schedulerId as string));
-    } catch (e) {
-      this.log(`accounting not read: ${(e as Error).message}`);
-      due.forEach(j => this.askedAgain(j.id, this.roundOf(j.id)));
-      return;
-    }
-    if (answer.kind === 'disabled') {
-      this.accountingOff = true;
-      this.accountingDue.clear();
-      this.log(`no accounting (${answer.message}): efficiency from the jobs' own samples`);
-      return;
-    }
-    for (const job of due) {
-      const record = answer.records.get(job.schedulerId as string);
-      const round = this.roundOf(job.id);
-      if (!record || !accountingSettled(record, round)) {
-        this.askedAgain(job.id, round);
-        continue;
-      }
-      this.accountingDue.delete(job.id);
-      const efficiency = withAccounting(job, job.efficiency, record);
-      if (!efficiency) {
-        continue;
-      }
-      const updated = await this.update(job.id, { efficiency });
-      if (updated) {
-        this.events.publish({ type: 'job', job: this.view(updated) });
-      }
-    }
-  }
-
-  /** Which round of asking this is for the run: 1 the first time. */
-  private roundOf(id: string): number {
-    return (this.accountingDue.get(id) ?? 0) + 1;
-  }
-
-  /** Asked `round` times without an answer: again next round, unless that was the last. */
-  private askedAgain(id: string, round: number): void {
-    if (round >= MAX_ACCOUNTING_ROUNDS) {
-      this.accountingDue.delete(id);
-    } else {
-      this.accountingDue.set(id, round);
-    }
+    await this.accounting.read();
   }
 
   /** Each summary.csv whose tasks changed in this round, once, from the records as they are now. */
@@ -352,9 +282,7 @@ export class Poller {
       this.stamps.delete(id);
       this.endSeenOnce.delete(id);
       this.usage.delete(id);
-      if (updated.startedAt && this.executor.accounting && !this.accountingOff) {
-        this.accountingDue.set(id, 0);
-      }
+      this.accounting.ended(updated);
     }
     if (updated.sweepFacts) {
       this.summariesDue.add(updated.sweepFacts.summaryOf);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Profile, Resources } from '../../contract/wire';
-import { badRequest } from '../http/httpError';
+import { invalid } from './refusal';
 import { runtimeFile } from '../runtime/jobScript';
 import { parseSlurmTime } from '../executors/slurmTime';
 import { parseResources, timeExpected } from './submitRequest';
@@ -78,7 +78,7 @@ export function memoryMegabytes(memory: string): number | null {
 /**
  * The resources of a run: the profile's defaults, overridden by what the
  * notebook asks for, within the profile's limits (its `limits`, or its
- * defaults when it has none). Pure; throws a 400 HttpError naming the field.
+ * defaults when it has none). Pure; throws a 400 Refusal naming the field.
  */
 export function resolveResources(profile: Profile, requested: unknown): Resources {
   const asked = requested === undefined || requested === null ? {} : parseResources(requested);
@@ -98,7 +98,7 @@ function checkPartition(profile: Profile, partition: string | undefined): void {
   }
   const allowed = [profile.resources.partition, profile.limits?.partition].filter(Boolean);
   if (!allowed.includes(partition)) {
-    throw badRequest(
+    throw invalid(
       `the profile "${profile.id}" runs on partition ${allowed.join(' or ') || '(default)'}, not ${JSON.stringify(partition)}`
     );
   }
@@ -113,7 +113,7 @@ function checkCount(
   // A profile that names no GPUs has none to give.
   const most = limits[key] ?? (key === 'gpus' ? 0 : undefined);
   if (asked !== undefined && most !== undefined && asked > most) {
-    throw badRequest(`the profile "${profile.id}" allows at most ${most} ${key}, not ${asked}`);
+    throw invalid(`the profile "${profile.id}" allows at most ${most} ${key}, not ${asked}`);
   }
 }
 
@@ -124,7 +124,7 @@ function checkMemory(profile: Profile, limits: Resources, memory: string | undef
   const asked = memoryMegabytes(memory);
   const most = memoryMegabytes(limits.memory);
   if (asked !== null && most !== null && asked > most) {
-    throw badRequest(
+    throw invalid(
       `the profile "${profile.id}" allows at most ${limits.memory} of memory, not ${memory}`
     );
   }
@@ -137,11 +137,11 @@ function checkTime(profile: Profile, limits: Resources, time: string | undefined
   const asked = parseSlurmTime(time);
   if (asked === null) {
     // The schema's pattern lets "0" through, which is no length of time.
-    throw badRequest(timeExpected(time));
+    throw invalid(timeExpected(time));
   }
   const most = parseSlurmTime(limits.time);
   if (most !== null && asked > most) {
-    throw badRequest(
+    throw invalid(
       `the profile "${profile.id}" allows at most ${limits.time} of run time, not ${time}`
     );
   }

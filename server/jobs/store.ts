@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Job } from '../../contract/wire';
 import { isFinal, sortJobs } from '../../contract/rules';
-import { HttpError } from '../http/httpError';
+import { Refusal } from './refusal';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
 export interface JobRecord extends Job {
@@ -61,6 +61,9 @@ export function newJobId(now = new Date()): string {
 export function toWire(record: JobRecord, rootDir: string): Job {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { cancelRequested, idempotencyKey, notebookPath, outputPath, sweepFacts, ...job } = record;
+  if (sweepFacts) {
+    job.summaryRow = { summaryOf: sweepFacts.summaryOf, row: sweepFacts.row };
+  }
   const notebook = underRoot(rootDir, notebookPath);
   if (notebook === null) {
     return { ...job, notebook: notebookPath, output: outputPath, outsideRoot: true };
@@ -104,30 +107,30 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
 }
 
 /** A clear sentence for a failed write to the state directory. */
-export function storageError(e: NodeJS.ErrnoException, path: string): HttpError {
-  if (e instanceof HttpError) {
+export function storageError(e: NodeJS.ErrnoException, path: string): Refusal {
+  if (e instanceof Refusal) {
     return e;
   }
   switch (e.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new HttpError(
-        507,
+      return new Refusal(
+        'storage',
         `the state directory is full (writing ${path}): free some space or set --state-dir`
       );
     case 'EROFS':
-      return new HttpError(
-        507,
+      return new Refusal(
+        'storage',
         `the state directory is read-only (writing ${path}): set --state-dir to a writable one`
       );
     case 'EACCES':
     case 'EPERM':
-      return new HttpError(
-        507,
+      return new Refusal(
+        'storage',
         `no permission to write ${path}: check the state directory's owner and mode`
       );
     default:
-      return new HttpError(500, `cannot write ${path}: ${e.code ?? e.message}`);
+      return new Refusal('failed', `cannot write ${path}: ${e.code ?? e.message}`);
   }
 }
 

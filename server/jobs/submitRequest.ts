@@ -8,7 +8,7 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Resources, SubmitRequest } from '../../contract/wire';
-import { badRequest } from '../http/httpError';
+import { invalid } from './refusal';
 import { NOTEBOOK_PATH_EXPECTED } from './paths';
 
 interface Validators {
@@ -51,7 +51,7 @@ export function parseResources(value: unknown): Resources {
 /** `base`: where the value sits in a request, so that a sentence names the right field. */
 function checked<T>(validate: ValidateFunction<T>, value: unknown, base: string): T {
   if (!validate(value)) {
-    throw badRequest(sentenceFor((validate.errors ?? [])[0], base));
+    throw invalid(sentenceFor((validate.errors ?? [])[0], base));
   }
   return value;
 }

@@ -5,9 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { Job, JobState, Parameters, SweepAnswer, SweepRequest } from '../../contract/wire';
-import { FINAL_STATES } from '../../contract/wire';
-import { badRequest } from '../http/httpError';
+import type { Job, Parameters, SweepAnswer, SweepRequest, SweepRow } from '../../contract/wire';
+import { tasksToRerun as sharedTasksToRerun } from '../../contract/rules';
+import { invalid } from './refusal';
 import { taskOutputName } from './parameters';
 import type { ResolvedNotebook } from './paths';
 import { type JobRecord, type SweepFacts, taskJobId } from './store';
@@ -20,9 +20,6 @@ export const DEFAULT_MAX_TASKS = 1000;
 
 /** The injected copy a parameterized run executes, in its job directory. */
 export const INPUT_NOTEBOOK = 'input.ipynb';
-
-/** A task's end that "rerun failed" runs again. */
-export const RERUN_STATES: readonly JobState[] = FINAL_STATES.filter(s => s !== 'completed');
 
 /** HPC_SUBMIT_MAX_TASKS when it is a whole number of at least 1, else the default. */
 export function maxTasksFrom(value: string | undefined): number {
@@ -45,12 +42,12 @@ export async function sweepOutputDir(rootDir: string, nb: ResolvedNotebook): Pro
   const named = JSON.stringify(relative(rootDir, dir).split(sep).join('/'));
   const stat = await fs.stat(dir).catch(() => null);
   if (stat && !stat.isDirectory()) {
-    throw badRequest(`${named} exists and is not a folder: the sweep's outputs go there`);
+    throw invalid(`${named} exists and is not a folder: the sweep's outputs go there`);
   }
   if (stat) {
     const [root, real] = await Promise.all([fs.realpath(rootDir), fs.realpath(dir)]);
     if (real !== root && !real.startsWith(root + sep)) {
-      throw badRequest(`the sweep's output folder ${named} leads outside the Jupyter root`);
+      throw invalid(`the sweep's output folder ${named} leads outside the Jupyter root`);
     }
   }
   return dir;
@@ -164,16 +161,15 @@ export function summaryTasks(newestFirst: readonly JobRecord[], summaryOf: strin
     .map(([row, record]) => ({ ...record, taskIndex: row, taskCount: rows.size }));
 }
 
-/**
- * What "rerun failed" of a sweep runs: the rows of its tasks whose newest run
- * (its own, or a later rerun's) failed, timed out or was cancelled.
- */
+/** The summary row a record fills: what "re-run failed" and summary.csv go by. */
+export function recordRow(record: JobRecord): SweepRow | undefined {
+  if (record.sweepFacts) {
+    return { summaryOf: record.sweepFacts.summaryOf, row: record.sweepFacts.row };
+  }
+  return record.sweepId ? { summaryOf: record.sweepId, row: record.taskIndex ?? 0 } : undefined;
+}
+
+/** What "re-run failed" of a sweep runs (contract/rules.ts holds the rule the sidebar shares). */
 export function tasksToRerun(newestFirst: readonly JobRecord[], tasks: JobRecord[]): JobRecord[] {
-  const of = tasks[0].sweepFacts?.summaryOf ?? (tasks[0].sweepId as string);
-  const latest = latestOfRows(newestFirst, of);
-  const rows = [...new Set(tasks.map(t => t.sweepFacts?.row ?? (t.taskIndex as number)))];
-  return rows
-    .sort((a, b) => a - b)
-    .map(row => latest.get(row))
-    .filter((r): r is JobRecord => r !== undefined && RERUN_STATES.includes(r.state));
+  return sharedTasksToRerun(newestFirst, tasks, recordRow);
 }

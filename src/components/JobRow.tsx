@@ -8,10 +8,9 @@ import {
   OUTSIDE_ROOT_REASON,
   parametersLabel,
   runRowLabel,
-  sparkline,
-  stateLabel,
-  usageLine
+  stateLabel
 } from '../labels';
+import { sparkline, usageLine } from '../usageLabels';
 import { isLive } from '../../contract/rules';
 import type { Job, Progress, UsageSummary } from '../../contract/wire';
 import { IconButton } from './IconButton';

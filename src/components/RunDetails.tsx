@@ -1,5 +1,6 @@
 import React from 'react';
-import { type DetailRow, efficiencyRows, runDetailRows } from '../labels';
+import { type DetailRow, runDetailRows } from '../labels';
+import { efficiencyRows } from '../usageLabels';
 import type { JobDetails } from '../../contract/wire';
 
 /**

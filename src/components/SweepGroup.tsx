@@ -1,7 +1,8 @@
 import { folderIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 import type { SweepEntry } from '../jobGroups';
-import { folderOf, OUTSIDE_ROOT_REASON, sweepName, sweepProgressLabel } from '../labels';
+import { OUTSIDE_ROOT_REASON } from '../labels';
+import { folderOf, sweepName, sweepProgressLabel } from '../sweepLabels';
 import { isFinal, isLive } from '../../contract/rules';
 import { GroupToggle } from './GroupToggle';
 import { IconButton } from './IconButton';
@@ -18,9 +19,6 @@ export interface SweepActions {
 
 /** Tasks shown at once when a sweep is opened; "Show more" adds as many. */
 export const TASK_PAGE = 20;
-
-/** Tasks that ended without completing: "Re-run failed" runs these again. */
-const RERUNNABLE = new Set(['failed', 'timeout', 'cancelled']);
 
 /**
  * A sweep as one row: its progress over all its tasks, the actions on all
@@ -64,7 +62,7 @@ export function SweepGroup(props: {
               onClick={() => sweepActions.cancelAll(sweep.sweepId)}
             />
           )}
-          {sweep.tasks.some(t => RERUNNABLE.has(t.state)) && (
+          {sweep.rerunnable > 0 && (
             <IconButton
               icon={refreshIcon}
               title="Re-run failed tasks"

@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EstimateAnswer, Job } from '../../contract/wire';
-import { localQueueMessage } from '../../server/executors/local';
+import { localQueueMessage } from '../../server/executors/localQueue';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';

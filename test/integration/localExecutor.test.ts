@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalExecutor, processStartTime } from '../../server/executors/local';
+import { createLocalExecutor } from '../../server/executors/local';
+import { processStartTime } from '../../server/executors/localProcess';
 import type { Executor, LaunchSpec, Observation } from '../../server/executors/executor';
 import { readJobStatus } from '../../server/jobs/jobStatus';
 import {

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync 
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Job, Parameters } from '../../contract/wire';
-import { HttpError } from '../../server/http/httpError';
+import { Refusal } from '../../server/jobs/refusal';
 import {
   inspectParameters,
   taskOutputName,
@@ -97,9 +97,9 @@ describe('inspectParameters', () => {
     const path = join(root, 'broken.ipynb');
     writeFileSync(path, '{"cells": [');
     const error = await inspectParameters(PYTHON, path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect((error as HttpError).status).toBe(400);
-    expect((error as HttpError).message).toContain(`${path} is not a readable notebook`);
+    expect(error).toBeInstanceOf(Refusal);
+    expect((error as Refusal).kind).toBe('invalid');
+    expect((error as Refusal).message).toContain(`${path} is not a readable notebook`);
   });
 
   const noPapermill = existsSync('/usr/bin/python3') ? null : 'no /usr/bin/python3';

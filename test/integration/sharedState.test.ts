@@ -238,7 +238,7 @@ function cliOn(
     ...[`HPC_SUBMIT_PROFILES=${profiles}`, 'HPC_SUBMIT_EXECUTOR=slurm', 'NODE_OPTIONS='],
     // The companion this CLI starts exits soon after the test, as on a clean login node.
     'HPC_SUBMIT_IDLE_EXIT_MINUTES=0.1',
-    ...[process.execPath, '--import', `file://${loader}`, join(REPO, 'server', 'cli', 'cli.ts')],
+    ...[process.execPath, '--import', `file://${loader}`, join(REPO, 'server', 'cli', 'main.ts')],
     ...args
   ];
   return new Promise(resolve => {

@@ -27,12 +27,8 @@ import {
   type LaunchSpec,
   type Observation
 } from '../../server/executors/executor';
-import {
-  readJobStatus,
-  readProgress,
-  reconcile,
-  type JobStatusEnded
-} from '../../server/jobs/jobStatus';
+import { readJobStatus, readProgress, type JobStatusEnded } from '../../server/jobs/jobStatus';
+import { reconcile } from '../../server/jobs/reconcile';
 import type { Job } from '../../contract/wire';
 import {
   PYTHON,

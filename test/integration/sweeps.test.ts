@@ -225,6 +225,21 @@ describe('parameters and sweeps with the local executor', () => {
     const none = await c.api('POST', `api/sweeps/${sweep.id}/rerun-failed`);
     assert.equal(none.status, 409);
     assert.match(none.json.error, /nothing to rerun/);
+
+    // One sweep and its tasks, without the history: the rerun's task fills the failed row.
+    const one = await c.api('GET', `api/sweeps/${sweep.id}`);
+    assert.equal(one.status, 200, one.text);
+    assert.equal(one.json.sweep.id, sweep.id);
+    assert.deepEqual(
+      one.json.jobs.map((j: any) => [j.id, j.summaryRow]),
+      [0, 1, 2, 3, 4, 5].map(i => [`${sweep.id}-${i}`, { summaryOf: sweep.id, row: i }])
+    );
+    const ofRerun = await c.api('GET', `api/sweeps/${rerun.json.sweep.id}`);
+    assert.deepEqual(ofRerun.json.jobs[0].summaryRow, { summaryOf: sweep.id, row: 3 });
+    const unknown = await c.api('GET', 'api/sweeps/20200101-000000-abcdef');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.json.error, /no sweep 20200101-000000-abcdef/);
+    assert.equal((await c.api('GET', 'api/sweeps/..%2Fx')).status, 400);
   });
 
   it('replays a sweep for its idempotency key, and refuses a second one of a live notebook', async () => {

@@ -14,7 +14,8 @@ import { runCli } from '../fixtures/cli';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
 import { notebookJson } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-import { readJobStatus, reconcile } from '../../server/jobs/jobStatus';
+import { readJobStatus } from '../../server/jobs/jobStatus';
+import { reconcile } from '../../server/jobs/reconcile';
 import { type JobRecord, toWire } from '../../server/jobs/store';
 import { createWebhook, type WebhookMessage } from '../../server/jobs/webhook';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frame } from '../../server/http/events';
 import { isSecretName, jobEnvironment } from '../../server/env';
-import { HttpError } from '../../server/http/httpError';
+import { Refusal, type RefusalKind } from '../../server/jobs/refusal';
 import { checkNotebookPath, resolveNotebook } from '../../server/jobs/paths';
 import {
   DEFAULT_PROFILES,
@@ -24,20 +24,20 @@ function thrownBy(fn: () => unknown): unknown {
   throw new Error('nothing was thrown');
 }
 
-const refused = (fn: () => unknown, status: number, message: RegExp) => {
+const refused = (fn: () => unknown, kind: RefusalKind, message: RegExp) => {
   const error = thrownBy(fn);
-  expect(error).toBeInstanceOf(HttpError);
-  expect(error).toMatchObject({ status, message: expect.stringMatching(message) });
+  expect(error).toBeInstanceOf(Refusal);
+  expect(error).toMatchObject({ kind, message: expect.stringMatching(message) });
 };
 
 test('notebook paths: relative, inside, a notebook', () => {
   expect(checkNotebookPath('a//b/./c.ipynb')).toBe('a/b/c.ipynb');
-  refused(() => checkNotebookPath('/etc/x.ipynb'), 400, /not absolute/);
-  refused(() => checkNotebookPath('a/../../x.ipynb'), 400, /"\.\."/);
-  refused(() => checkNotebookPath('x.py'), 400, /not a notebook/);
-  refused(() => checkNotebookPath(''), 400, /relative to the Jupyter root/);
-  refused(() => checkNotebookPath(42), 400, /relative to the Jupyter root/);
-  refused(() => checkNotebookPath('a\0.ipynb'), 400, /NUL/);
+  refused(() => checkNotebookPath('/etc/x.ipynb'), 'invalid', /not absolute/);
+  refused(() => checkNotebookPath('a/../../x.ipynb'), 'invalid', /"\.\."/);
+  refused(() => checkNotebookPath('x.py'), 'invalid', /not a notebook/);
+  refused(() => checkNotebookPath(''), 'invalid', /relative to the Jupyter root/);
+  refused(() => checkNotebookPath(42), 'invalid', /relative to the Jupyter root/);
+  refused(() => checkNotebookPath('a\0.ipynb'), 'invalid', /NUL/);
 });
 
 test('notebook paths: "/" is the only separator; every other character is part of a name', () => {
@@ -73,7 +73,7 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
     expect(backslash.absolute).toBe(join(root, 'a\\b', 'back\\slash.ipynb'));
     expect(backslash.outputRelative).toBe('a\\b/executed/back\\slash_executed.ipynb');
     await expect(resolveNotebook(root, 'sub\\ok $(x).ipynb')).rejects.toMatchObject({
-      status: 404
+      kind: 'not-found'
     });
     expect((await resolveNotebook(root, 'inside.ipynb')).outputRelative).toBe(
       'sub/executed/ok $(x)_executed.ipynb'
@@ -83,7 +83,7 @@ test('resolveNotebook follows symlinks only inside the root and checks the JSON'
     await expect(resolveNotebook(root, 'leaky/n.ipynb')).rejects.toThrow(
       /output directory .* outside the Jupyter root/
     );
-    await expect(resolveNotebook(root, 'none.ipynb')).rejects.toMatchObject({ status: 404 });
+    await expect(resolveNotebook(root, 'none.ipynb')).rejects.toMatchObject({ kind: 'not-found' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -100,7 +100,7 @@ test('resolveNotebook refuses a notebook with "<its name>.ipynb" beside it, whic
   symlinkSync(join(dir, 'sub', 'x.ipynb'), join(dir, 'link.ipynb'));
   try {
     await expect(resolveNotebook(dir, 'sub/x.ipynb')).rejects.toMatchObject({
-      status: 400,
+      kind: 'invalid',
       message:
         'a file named "sub/x.ipynb.ipynb" lies beside "sub/x.ipynb": ' +
         'nbconvert would run it too and overwrite the output; rename one of them'
@@ -131,13 +131,13 @@ test('resources: defaults, overrides within limits, clear refusals', () => {
     time: '01:00:00',
     memory: '16G'
   });
-  refused(() => resolveResources(gpu, { gpus: 2 }), 400, /at most 1 gpus/);
-  refused(() => resolveResources(gpu, { memory: '64G' }), 400, /at most 32G/);
-  refused(() => resolveResources(gpu, { time: '1-00:00:00' }), 400, /at most 04:00:00/);
-  refused(() => resolveResources(gpu, { cpus: 1.5 }), 400, /whole number/);
-  refused(() => resolveResources(gpu, { partition: 'cpu' }), 400, /runs on partition gpu/);
-  refused(() => resolveResources(gpu, { nodes: 4 }), 400, /unknown resource "nodes"/);
-  refused(() => resolveResources(gpu, 'lots'), 400, /must be an object/);
+  refused(() => resolveResources(gpu, { gpus: 2 }), 'invalid', /at most 1 gpus/);
+  refused(() => resolveResources(gpu, { memory: '64G' }), 'invalid', /at most 32G/);
+  refused(() => resolveResources(gpu, { time: '1-00:00:00' }), 'invalid', /at most 04:00:00/);
+  refused(() => resolveResources(gpu, { cpus: 1.5 }), 'invalid', /whole number/);
+  refused(() => resolveResources(gpu, { partition: 'cpu' }), 'invalid', /runs on partition gpu/);
+  refused(() => resolveResources(gpu, { nodes: 4 }), 'invalid', /unknown resource "nodes"/);
+  refused(() => resolveResources(gpu, 'lots'), 'invalid', /must be an object/);
   const roomy: Profile = { ...gpu, limits: { gpus: 4, memory: '128G', time: '2-00:00:00' } };
   expect(resolveResources(roomy, { gpus: 4 }).gpus).toBe(4);
   expect(memoryMegabytes('1T')).toBe(1024 * 1024);

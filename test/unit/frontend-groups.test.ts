@@ -6,7 +6,8 @@
  */
 import type { CompanionApi } from '../../src/api';
 import { notebookGroups, runEntries } from '../../src/jobGroups';
-import { parametersLabel, runRowLabel, sweepName, sweepProgressLabel } from '../../src/labels';
+import { parametersLabel, runRowLabel } from '../../src/labels';
+import { sweepName, sweepProgressLabel } from '../../src/sweepLabels';
 import { HISTORY_PAGE, JobsModel, type SweepEnd } from '../../src/model';
 import { compareNewestFirst, isLive, sortJobs } from '../../contract/rules';
 import type { Job, JobList } from '../../contract/wire';

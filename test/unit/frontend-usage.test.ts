@@ -7,19 +7,21 @@
  */
 import type { CompanionApi } from '../../src/api';
 import {
-  efficiencyRows,
   estimateLabel,
   expectedStartLabel,
-  formatBytes,
   hiddenTabNotice,
   localTime,
   resourcesLabel,
   runDetailRows,
-  shouldNotifyInBrowser,
+  shouldNotifyInBrowser
+} from '../../src/labels';
+import {
+  efficiencyRows,
+  formatBytes,
   sparkline,
   usageLine,
   usedOfTotal
-} from '../../src/labels';
+} from '../../src/usageLabels';
 import { ESTIMATE_INTERVAL_MS, JobsModel } from '../../src/model';
 import { readSettings } from '../../src/settings';
 import type {

@@ -2,17 +2,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Job } from '../../contract/wire';
+import { endCauseInLog } from '../../server/jobs/endReasons';
 import {
   parseJobStatus,
   parseProgress,
   readJobStatus,
   readProgress,
-  reconcile,
-  endCauseInLog,
-  TERMINATED_WAIT_MS,
   type JobStatusEnded,
   type JobStatusStarted
 } from '../../server/jobs/jobStatus';
+import { reconcile, TERMINATED_WAIT_MS } from '../../server/jobs/reconcile';
 
 const NOW = '2030-01-01T00:10:00.000Z';
 const reachable = { cancelRequested: false, schedulerReachable: true, now: NOW };

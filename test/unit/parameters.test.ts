@@ -4,7 +4,7 @@
  * output names.
  */
 import type { NotebookParameter, Parameters } from '../../contract/wire';
-import { HttpError } from '../../server/http/httpError';
+import { Refusal } from '../../server/jobs/refusal';
 import {
   type InspectedParameters,
   type ParameterRequest,
@@ -37,8 +37,8 @@ function refusal(
     checkParameters(request, known, { maxTasks });
     return null;
   } catch (e) {
-    expect(e).toBeInstanceOf(HttpError);
-    expect((e as HttpError).status).toBe(400);
+    expect(e).toBeInstanceOf(Refusal);
+    expect((e as Refusal).kind).toBe('invalid');
     return (e as Error).message;
   }
 }

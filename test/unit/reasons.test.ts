@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { failureReason, lastExceptionLine, readJobStatus } from '../../server/jobs/jobStatus';
+import { failureReason, lastExceptionLine } from '../../server/jobs/endReasons';
+import { readJobStatus } from '../../server/jobs/jobStatus';
 import { verdictOfLine } from '../../server/jobs/validationWorkers';
 
 /** nbconvert's output for a notebook whose kernelspec has no name, shortened. */

@@ -3,18 +3,20 @@ import {
   arraySbatchArgs,
   checkMailType,
   checkMailUser,
-  estimateAnswer,
   mailArgs,
+  sbatchArgs,
+  signalLead,
+  slurmFilename
+} from '../../server/executors/sbatchArgs';
+import {
+  estimateAnswer,
   mapSlurmState,
   parseSbatch,
   parseSinfo,
   parseSqueue,
   parseTestOnly,
-  sbatchArgs,
-  signalLead,
-  slurmFilename,
   slurmTimestamp
-} from '../../server/executors/slurm';
+} from '../../server/executors/slurmParse';
 import {
   arraySpec,
   arrayTasks,
@@ -24,7 +26,7 @@ import {
 } from '../../server/executors/slurmArray';
 import { parseSlurmTime } from '../../server/executors/slurmTime';
 import type { LaunchSpec } from '../../server/executors/executor';
-import { reconcile } from '../../server/jobs/jobStatus';
+import { reconcile } from '../../server/jobs/reconcile';
 
 /** Slurm prints local time without a zone: what this process reads it as. */
 const local = (text: string): string => new Date(text).toISOString();

@@ -5,6 +5,7 @@
 import type { JobState } from '../../contract/wire';
 import { sortJobs } from '../../contract/rules';
 import { JOB_ID, type JobRecord, SWEEP_ID, toWire } from '../../server/jobs/store';
+import { runEntries } from '../../src/jobGroups';
 import {
   type SweepPlan,
   maxTasksFrom,
@@ -109,4 +110,27 @@ test('HPC_SUBMIT_MAX_TASKS: a whole number of at least 1, else 1000', () => {
   for (const bad of [undefined, '', '0', '-3', '2.5', 'many']) {
     expect(maxTasksFrom(bad)).toBe(1000);
   }
+});
+
+test('the sidebar offers "re-run failed" exactly where the companion would rerun something', () => {
+  const firstEnded = ended(first, ['completed', 'failed', 'completed', 'completed']);
+  const rerun = ended(
+    rerunRecords(plan('20260101-000100-bbbbbb', '2026-01-01T00:01:00.000Z'), [firstEnded[1]]),
+    ['completed']
+  );
+  const groupsOf = (records: JobRecord[]) =>
+    new Map(
+      runEntries(sortJobs(records).map(r => toWire(r, '/'))).map(e => [
+        e.kind === 'sweep' ? e.sweepId : e.key,
+        e.kind === 'sweep' ? e.rerunnable : -1
+      ])
+    );
+  // Before the rerun: the failed task's row is offered, and the companion reruns it.
+  expect(groupsOf(firstEnded).get('20260101-000000-aaaaaa')).toBe(1);
+  expect(tasksToRerun(sortJobs(firstEnded), firstEnded)).toHaveLength(1);
+  // After a rerun that completed, neither sweep offers it: the companion would answer 409.
+  const all = [...firstEnded, ...rerun];
+  expect(tasksToRerun(sortJobs(all), firstEnded)).toHaveLength(0);
+  expect(groupsOf(all).get('20260101-000000-aaaaaa')).toBe(0);
+  expect(groupsOf(all).get('20260101-000100-bbbbbb')).toBe(0);
 });

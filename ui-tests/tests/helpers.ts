@@ -203,7 +203,7 @@ export interface CliResult {
  */
 export async function runCli(args: string[], cwd: string): Promise<CliResult> {
   const tsx = pathToFileURL(path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs'));
-  const cli = path.join(REPO_ROOT, 'server', 'cli', 'cli.ts');
+  const cli = path.join(REPO_ROOT, 'server', 'cli', 'main.ts');
   const env = {
     ...process.env,
     PATH: `${path.join(UI_VENV, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,

@@ -6,7 +6,7 @@
  * is told how to make one.
  */
 import * as path from 'node:path';
-import { expect, type IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, galata, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import { REPO_ROOT } from './env';
 import {
@@ -17,6 +17,7 @@ import {
   profilePicker,
   putNotebook,
   readNotebook,
+  rowButton,
   test,
   toolbarOf
 } from './helpers';
@@ -133,4 +134,60 @@ test('a notebook without a parameters cell is told how to tag one, with nothing 
   await expect(dialog.locator('.jp-Dialog-button')).toHaveText('Close');
   await dialog.locator('.jp-Dialog-button').click();
   await expect(dialog).toHaveCount(0);
+});
+
+test('"re-run failed" reruns the failed task, then is offered no more', async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  const contents = galata.newContentsHelper(request);
+  const nb = await putNotebook(request, tmpPath, 'fail_on_marker.ipynb');
+  expect(await contents.uploadContent('', 'text', `${tmpPath}/fail-2`)).toBe(true);
+  const panel = await openNotebook(page, nb);
+  await profilePicker(panel).selectOption('cpu');
+  await openSidebar(page);
+  const dialog = await openParametersDialog(page, panel);
+  await dialog.getByLabel('Sweep seed over several values').check();
+  await dialog.getByLabel('seed', { exact: true }).fill('1,2');
+  const created = page.waitForResponse(
+    r => r.request().method() === 'POST' && /\/api\/jobs\/?$/.test(new URL(r.url()).pathname),
+    { timeout: 30_000 }
+  );
+  await dialog.getByLabel('seed', { exact: true }).press('Enter');
+  const first = await (await created).json();
+  const [passing, failing] = first.jobs;
+
+  const group = page.locator(`li[data-sweep-id="${first.sweep.id}"]`);
+  const toggle = group.locator('.jp-HpcSubmit-groupToggle').first();
+  if ((await toggle.getAttribute('aria-expanded')) === 'false') {
+    await toggle.click();
+  }
+  await expectRowState(jobRow(page, passing.id), 'completed', 90_000);
+  await expectRowState(jobRow(page, failing.id), 'failed', 90_000);
+  const rerunButton = rowButton(group.locator('.jp-HpcSubmit-groupHeader'), 'Re-run failed tasks');
+  await expect(rerunButton).toHaveCount(1);
+
+  expect(await contents.deleteFile(`${tmpPath}/fail-2`)).toBe(true);
+  const rerunAnswer = page.waitForResponse(
+    r => r.request().method() === 'POST' && /\/rerun-failed$/.test(new URL(r.url()).pathname),
+    { timeout: 30_000 }
+  );
+  await rerunButton.click();
+  const response = await rerunAnswer;
+  expect(response.status(), await response.text()).toBeLessThan(300);
+  const rerun = await response.json();
+  expect(rerun.jobs.map((j: any) => j.parameters.seed)).toStrictEqual([2]);
+  const rerunGroup = page.locator(`li[data-sweep-id="${rerun.sweep.id}"]`);
+  const rerunToggle = rerunGroup.locator('.jp-HpcSubmit-groupToggle').first();
+  if ((await rerunToggle.getAttribute('aria-expanded')) === 'false') {
+    await rerunToggle.click();
+  }
+  await expectRowState(jobRow(page, rerun.jobs[0].id), 'completed', 90_000);
+
+  // The failed row now has a completed run: neither sweep offers a rerun the companion would refuse.
+  await expect(rerunButton).toHaveCount(0);
+  await expect(
+    rowButton(rerunGroup.locator('.jp-HpcSubmit-groupHeader'), 'Re-run failed tasks')
+  ).toHaveCount(0);
 });

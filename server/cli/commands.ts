@@ -1,0 +1,338 @@
+/**
+ * What each hpc-submit command does, and main(argv): the command line parsed,
+ * then run without a companion or with one found or started in the
+ * background. Resolves to the exit status (-1: keep running, as serve does);
+ * a UsageError or another failure rejects.
+ */
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Job, JobList, SubmitRequest, SweepAnswer } from '../../contract/wire';
+import { isFinal } from '../../contract/rules';
+import { type Client, connect, realPath } from './client';
+import {
+  describeJob,
+  describeNewSweep,
+  describeSweep,
+  describeTask,
+  listLines,
+  tasksOf
+} from './jobLines';
+import { type ParameterFields, parameterFields } from './parameterArgs';
+import { underRoot } from '../jobs/store';
+import { doctor, formatFindings } from './doctor';
+import type { ExecutorMode } from '../executors';
+import { defaultStateDir, serve, type RunningCompanion } from '../serve';
+import { VERSION } from '../version';
+import { parseWebhookUrl } from '../jobs/webhook';
+import {
+  type Invocation,
+  numberOption,
+  parseCommandLine,
+  str,
+  strings,
+  UsageError,
+  type Values
+} from './argv';
+import { helpFor } from './help';
+
+/** Where the state is, and how a companion is started: checked before anything starts. */
+interface Settings {
+  stateDir: string;
+  rootDir: string;
+  profilesFile?: string;
+  executor: ExecutorMode;
+}
+
+/** What a command of options.ts's COMMANDS does. */
+interface Handler {
+  /** Refuses what is plainly wrong before a companion is started for it. */
+  check?: (inv: Invocation) => void;
+  /** Runs without a companion (help, serve, doctor)... */
+  local?: (inv: Invocation) => Promise<number>;
+  /** ...or with one, found or started in the background. */
+  withCompanion?: (client: Client, inv: Invocation) => Promise<number>;
+}
+
+const HANDLERS: Record<string, Handler> = {
+  run: {
+    check: inv => {
+      notebookUnderGivenRoot(inv);
+      submissionFields(inv);
+    },
+    withCompanion: runNotebook
+  },
+  list: {
+    withCompanion: async (client, inv) => {
+      const { jobs } = await client.json<JobList>('GET', '/api/jobs');
+      const lines = listLines(jobs, inv.values.tasks === true);
+      console.log(lines.length ? lines.join('\n') : 'no jobs');
+      return 0;
+    }
+  },
+  status: {
+    withCompanion: async (client, inv) => {
+      const tasks = await sweepTasks(client, inv.args[0]);
+      if (tasks.length) {
+        console.log([describeSweep(tasks), ...tasks.map(t => `  ${describeTask(t)}`)].join('\n'));
+        return 0;
+      }
+      const job = await client.json<Job>('GET', jobPath(inv));
+      console.log(JSON.stringify(job, null, 2));
+      return 0;
+    }
+  },
+  logs: {
+    withCompanion: printLog
+  },
+  cancel: {
+    withCompanion: async (client, inv) => {
+      const id = inv.args[0];
+      if ((await sweepTasks(client, id)).length) {
+        const path = `/api/sweeps/${encodeURIComponent(id)}/cancel`;
+        const { jobs } = await client.json<JobList>('POST', path);
+        console.log(describeSweep(tasksOf(jobs, id)));
+        return 0;
+      }
+      console.log(describeJob(await client.json<Job>('POST', `${jobPath(inv)}/cancel`)));
+      return 0;
+    }
+  },
+  doctor: {
+    local: async inv => {
+      const found = await doctor(settingsOf(inv));
+      console.log(formatFindings(found));
+      return found.every(f => f.ok) ? 0 : 1;
+    }
+  },
+  serve: {
+    local: startCompanion
+  },
+  help: {
+    local: async inv => {
+      console.log(helpFor(inv.args[0]));
+      return 0;
+    }
+  }
+};
+
+function settingsOf(inv: Invocation): Settings {
+  const executor = str(inv.values, 'executor') ?? (process.env.HPC_SUBMIT_EXECUTOR || 'auto');
+  if (!['auto', 'slurm', 'local'].includes(executor)) {
+    throw new UsageError(`--executor must be auto, slurm or local, not ${executor}`, inv.command);
+  }
+  return {
+    stateDir: resolve(
+      str(inv.values, 'state-dir') ?? (process.env.HPC_SUBMIT_STATE_DIR || defaultStateDir())
+    ),
+    rootDir: resolve(str(inv.values, 'root-dir') ?? process.cwd()),
+    profilesFile: str(inv.values, 'profiles') ?? (process.env.HPC_SUBMIT_PROFILES || undefined),
+    executor: executor as ExecutorMode
+  };
+}
+
+/** The webhook's URL, checked before the companion starts; an error names only its scheme and host. */
+function webhookOption(values: Values, command: string): string | undefined {
+  const option = str(values, 'webhook-url');
+  const given = option ?? (process.env.HPC_SUBMIT_WEBHOOK_URL || undefined);
+  if (given === undefined) {
+    return undefined;
+  }
+  try {
+    return parseWebhookUrl(given).href;
+  } catch (e) {
+    const from = option === undefined ? 'HPC_SUBMIT_WEBHOOK_URL' : '--webhook-url';
+    throw new UsageError(`${from}: ${(e as Error).message}`, command);
+  }
+}
+
+async function startCompanion(inv: Invocation): Promise<number> {
+  const s = settingsOf(inv);
+  const v = inv.values;
+  const port = numberOption(inv, 'port', { min: 0, max: 65535, integer: true });
+  const poll = numberOption(inv, 'poll-interval', { min: 0.1 });
+  const maxConcurrent = numberOption(inv, 'max-concurrent', { min: 1, integer: true });
+  const idleMinutes = numberOption(inv, 'idle-exit', { min: 0 });
+  const webhookUrl = webhookOption(v, inv.command);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    await companion.close();
+    process.exit(0);
+  };
+  const companion: RunningCompanion = await serve({
+    ...s,
+    unixSocket: str(v, 'unix-socket'),
+    port: port ?? 0,
+    token: str(v, 'token'),
+    pollIntervalMs: poll === undefined ? undefined : poll * 1000,
+    maxConcurrent,
+    webhookUrl,
+    onListening: url => console.log(`hpc-submit listening on ${url}`),
+    idleExit: idleMinutes
+      ? {
+          minutes: idleMinutes,
+          onIdle: () => {
+            process.stderr.write(
+              `[hpc-submit] no live job and no request for ${idleMinutes} min: exiting\n`
+            );
+            void stop();
+          }
+        }
+      : undefined
+  });
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return -1; // keep running
+}
+
+function jobPath(inv: Invocation): string {
+  return `/api/jobs/${encodeURIComponent(inv.args[0])}`;
+}
+
+function notebookFile(given: string): string {
+  try {
+    return realpathSync(resolve(given));
+  } catch {
+    throw new UsageError(`run: no notebook at ${given}`, 'run');
+  }
+}
+
+/** A --root-dir given for run must hold the notebook; the default gives way to its folder. */
+function notebookUnderGivenRoot(inv: Invocation): void {
+  const notebook = notebookFile(inv.args[0]);
+  const given = str(inv.values, 'root-dir');
+  if (given !== undefined && underRoot(realPath(given), notebook) === null) {
+    throw new UsageError(`run: ${inv.args[0]} is not under --root-dir ${given}`, 'run');
+  }
+}
+
+/** The run's parameters and sweep, as papermill reads the same options; throws UsageError. */
+function submissionFields(inv: Invocation): ParameterFields {
+  const maxParallel = numberOption(inv, 'max-parallel', { min: 1, integer: true });
+  try {
+    return parameterFields({
+      yaml: strings(inv.values, 'parameters-yaml'),
+      pairs: inv.pairs,
+      zip: inv.values.zip === true,
+      maxParallel,
+      allowUnknown: inv.values['allow-unknown-parameters'] === true
+    });
+  } catch (e) {
+    throw new UsageError(`${inv.command}: ${(e as Error).message}`, inv.command);
+  }
+}
+
+async function runNotebook(client: Client, inv: Invocation): Promise<number> {
+  const given = inv.args[0];
+  // connect picked (or started) a companion whose root holds the notebook.
+  const notebook = underRoot(realPath(client.info.rootDir), notebookFile(given));
+  if (notebook === null) {
+    throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
+  }
+  const request: SubmitRequest = {
+    notebook,
+    profile: str(inv.values, 'profile') ?? 'gpu',
+    ...submissionFields(inv)
+  };
+  if (request.sweep) {
+    const { sweep } = await client.json<SweepAnswer>('POST', '/api/jobs', request);
+    console.log(describeNewSweep(sweep));
+    return inv.values.wait ? waitForSweep(client, sweep.id) : 0;
+  }
+  const job = await client.json<Job>('POST', '/api/jobs', request);
+  console.log(describeJob(job));
+  return inv.values.wait ? waitFor(client, job.id) : 0;
+}
+
+/** The tasks of the sweep with this id, in task order; none when it is not a sweep's id. */
+/** The tasks of sweep `id` in task order (GET /api/sweeps/:id); none when `id` is no sweep's. */
+async function sweepTasks(client: Client, id: string): Promise<Job[]> {
+  const path = `/api/sweeps/${encodeURIComponent(id)}`;
+  const reply = await client.request('GET', path);
+  if (reply.status === 404 || reply.status === 400) {
+    return [];
+  }
+  if (reply.status !== 200) {
+    // Said in the companion's words, as for any other refusal.
+    return (await client.json<SweepAnswer>('GET', path)).jobs;
+  }
+  return (JSON.parse(reply.body) as SweepAnswer).jobs;
+}
+
+async function printLog(client: Client, inv: Invocation): Promise<number> {
+  let offset = 0;
+  for (;;) {
+    const reply = await client.request('GET', `${jobPath(inv)}/log?offset=${offset}`);
+    if (reply.status >= 400) {
+      throw new Error(JSON.parse(reply.body).error);
+    }
+    process.stdout.write(reply.body);
+    offset = Number(reply.headers['x-log-offset'] ?? offset);
+    if (!inv.values.follow) {
+      return 0;
+    }
+    const job = await client.json<Job>('GET', jobPath(inv));
+    if (isFinal(job) && reply.body === '') {
+      return 0;
+    }
+    if (reply.body === '') {
+      await new Promise(r => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** Waits until the job ends (the companion answers from memory); exit 0 only when it completed. */
+async function waitFor(client: Client, id: string): Promise<number> {
+  for (;;) {
+    const job = await client.json<Job>('GET', `/api/jobs/${encodeURIComponent(id)}`);
+    if (isFinal(job)) {
+      console.log(describeJob(job));
+      return job.state === 'completed' ? 0 : 1;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
+/** Waits until every task of the sweep ended; exit 0 only when all completed. */
+async function waitForSweep(client: Client, id: string): Promise<number> {
+  for (;;) {
+    const tasks = await sweepTasks(client, id);
+    if (tasks.length === 0) {
+      throw new Error(`sweep ${id} has no runs any more (forgotten meanwhile?)`);
+    }
+    if (tasks.every(isFinal)) {
+      console.log(describeSweep(tasks));
+      return tasks.every(t => t.state === 'completed') ? 0 : 1;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const inv = parseCommandLine(argv);
+  if (inv.command === 'version') {
+    console.log(VERSION);
+    return 0;
+  }
+  const { local, check, withCompanion } = HANDLERS[inv.command];
+  if (local) {
+    return local(inv);
+  }
+  check?.(inv);
+  const s = settingsOf(inv);
+  const serveArgs = [
+    '--executor',
+    s.executor,
+    ...(s.profilesFile ? ['--profiles', s.profilesFile] : [])
+  ];
+  const client = await connect({
+    stateDir: s.stateDir,
+    rootDir: realPath(s.rootDir),
+    serveArgs,
+    notebook: inv.command === 'run' ? notebookFile(inv.args[0]) : undefined
+  });
+  return (withCompanion as NonNullable<typeof withCompanion>)(client, inv);
+}

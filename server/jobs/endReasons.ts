@@ -1,0 +1,114 @@
+/**
+ * Why a job ended, in words: the sentences themselves, the scheduler's
+ * reason codes, and what the job's log says (slurmstepd's lines, the last
+ * Python traceback). Pure.
+ */
+
+/**
+ * Every reason a job's end is given, in words: each sentence is written
+ * here once, whichever of the job, the scheduler or the log told of the end.
+ */
+export const REASONS = {
+  cancelled: 'cancelled',
+  cancelledOutside: 'cancelled outside hpc-submit',
+  timeLimit: 'time limit reached',
+  vanished: 'the job vanished from the scheduler without reporting an end',
+  notebookFailed: (exitCode: number): string => `the notebook run failed (exit code ${exitCode})`,
+  stoppedBySignal: (signal = 'TERM'): string => `stopped by signal ${signal}`,
+  schedulerSaysFailed: (exitCode?: number): string =>
+    `the scheduler reports the job failed${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}`
+} as const;
+
+/** The scheduler's reason codes for ending a job that say why, in words. */
+export const END_CAUSES: Record<string, string> = {
+  OutOfMemory: 'out of memory: the run used more than the memory it asked for',
+  NodeFail: 'node failure: the node went down during the run',
+  TimeLimit: REASONS.timeLimit,
+  Preempted: 'preempted by the scheduler',
+  BootFail: 'the node failed to boot',
+  Deadline: 'deadline reached before the job could finish',
+  Cancelled: REASONS.cancelled
+};
+
+/** A scheduler's reason code in words; an unfamiliar one as it is. */
+export function reasonFor(cause: string): string {
+  return END_CAUSES[cause] ?? cause;
+}
+
+/**
+ * Why the scheduler ended the job, as its own lines in the job's log say
+ * (slurmstepd writes them to the job's output), or undefined. Slurm without
+ * cgroups reports a job killed for its memory as FAILED/JobLaunchFailure:
+ * only the log says it was out of memory. Pure.
+ */
+export function endCauseInLog(logTail: string): string | undefined {
+  if (/exceeded (job )?memory limit|oom[-_]kill event/i.test(logTail)) {
+    return 'OutOfMemory';
+  }
+  const due = /\*\*\* JOB \S+ ON \S+ CANCELLED AT \S+ DUE TO ([A-Z ]+?)(,| \*\*\*)/.exec(
+    logTail
+  )?.[1];
+  if (due === 'NODE FAILURE') {
+    return 'NodeFail';
+  }
+  if (due === 'TIME LIMIT') {
+    return 'TimeLimit';
+  }
+  if (due === 'PREEMPTION') {
+    return 'Preempted';
+  }
+  return undefined;
+}
+
+/** What the job script says when nbconvert failed without leaving a reason.txt. */
+const UNEXPLAINED_EXIT = /^nbconvert exited with code \d+$/;
+
+const TRACEBACK = 'Traceback (most recent call last):';
+/** "pkg.module.Name: message" or "Name": the line that ends a Python traceback. */
+const EXCEPTION_LINE = /^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:: .*)?)$/;
+/** `python -m X` without X: Python reports it in one line, without a traceback. */
+const MODULE_NOT_RUN = /^\S+: No module named \S+$/;
+const MAX_REASON = 500;
+
+/**
+ * The exception that ended the last traceback in the log, as Python names it
+ * without its module ("NotebookValidationError: 'name' is a required
+ * property"), or Python's one-line "No module named" report, whichever comes
+ * last; undefined when the log holds neither. Pure.
+ */
+export function lastExceptionLine(logTail: string): string | undefined {
+  let found: string | undefined;
+  let inTraceback = false;
+  for (const raw of logTail.split('\n')) {
+    const line = raw.trimEnd();
+    if (line.startsWith(TRACEBACK)) {
+      inTraceback = true;
+    } else if (inTraceback) {
+      // Frames are indented; the first line that is not ends the traceback.
+      if (line === '' || /^\s/.test(line)) {
+        continue;
+      }
+      inTraceback = false;
+      found = EXCEPTION_LINE.exec(line)?.[1] ?? found;
+    } else if (MODULE_NOT_RUN.test(line)) {
+      found = line;
+    }
+  }
+  return found?.slice(0, MAX_REASON);
+}
+
+/**
+ * A failed job's reason given its own and its log: out of memory first where
+ * the scheduler's lines in the log say so (the job cannot know why its kernel
+ * was killed), and in place of a bare exit code the exception that ended the
+ * run. Undefined when the log adds nothing. Pure.
+ */
+export function failureReason(own: string | undefined, logTail: string): string | undefined {
+  const told =
+    own === undefined || UNEXPLAINED_EXIT.test(own) ? (lastExceptionLine(logTail) ?? own) : own;
+  if (endCauseInLog(logTail) === 'OutOfMemory') {
+    const outOfMemory = reasonFor('OutOfMemory');
+    return told ? `${outOfMemory} (${told})` : outOfMemory;
+  }
+  return told === own ? undefined : told;
+}

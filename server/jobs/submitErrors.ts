@@ -1,0 +1,44 @@
+/**
+ * A submission's failures in the API's words: the scheduler not answering,
+ * papermill's failures, and what went wrong while a job was written or launched.
+ */
+import { SchedulerUnreachableError } from '../executors/executor';
+import { Refusal } from './refusal';
+
+/** Errors of the file system that mean the state directory cannot take the job's files. */
+const STORAGE_FULL_OR_LOCKED = ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'];
+
+export const notAnswering = (why: string | undefined): string =>
+  `the scheduler is not answering${why ? ` (${why})` : ''}`;
+
+export const NOTHING_SUBMITTED = 'nothing was submitted; try again in a minute';
+
+/**
+ * Papermill's answer, or its failure in words: a 400 for the request's fault
+ * (parameters.ts says which), a 500 naming the Python for the companion's.
+ */
+export async function papermill<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    throw e instanceof Refusal ? e : new Refusal('failed', (e as Error).message);
+  }
+}
+
+/** The answer to a submission that failed while its files were written or the job launched. */
+export function submitError(e: unknown): Refusal {
+  if (e instanceof Refusal) {
+    return e;
+  }
+  if (e instanceof SchedulerUnreachableError) {
+    return new Refusal('scheduler-down', `${notAnswering(e.message)}: ${NOTHING_SUBMITTED}`);
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err.code && STORAGE_FULL_OR_LOCKED.includes(err.code)) {
+    return new Refusal(
+      'storage',
+      `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`
+    );
+  }
+  return new Refusal('scheduler-refused', `the scheduler refused the job: ${err.message}`);
+}
