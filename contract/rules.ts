@@ -29,6 +29,24 @@ export function sortJobs<T extends Pick<Job, 'submittedAt' | 'id'>>(jobs: readon
   return [...jobs].sort(compareNewestFirst);
 }
 
+/** Task order within a sweep: its task index, 0 first. */
+export function byTaskIndex(a: Pick<Job, 'taskIndex'>, b: Pick<Job, 'taskIndex'>): number {
+  return (a.taskIndex ?? 0) - (b.taskIndex ?? 0);
+}
+
+/** "train" of "a/train.ipynb" (or "a/Train.IPYNB"): a sweep's folder and its name in the sidebar. */
+export function notebookStem(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.toLowerCase().endsWith('.ipynb') ? name.slice(0, -'.ipynb'.length) : name;
+}
+
+/** Closer than this, a queued run's expected start is "starts now": the companion and the sidebar agree. */
+export const STARTS_NOW_MS = 60_000;
+
+export function startsNow(expectedStartMs: number, nowMs: number): boolean {
+  return expectedStartMs - nowMs <= STARTS_NOW_MS;
+}
+
 /** A task's end that "re-run failed" runs again: every final state but completed. */
 export const RERUN_STATES: readonly JobState[] = FINAL_STATES.filter(s => s !== 'completed');
 

@@ -4,7 +4,7 @@
  * in the jobs, so the sidebar recomputes it only when the list changes.
  */
 import type { Job } from '../contract/wire';
-import { isRerunnable, newestOfRows, sweepRowOf } from '../contract/rules';
+import { isRerunnable, newestOfRows, sweepRowOf, byTaskIndex } from '../contract/rules';
 
 export interface RunEntry {
   kind: 'run';
@@ -74,7 +74,7 @@ export function runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
   }
   const newest = newestOfRows(jobs, job => (job.sweepId ? sweepRowOf(job) : undefined));
   for (const sweep of sweeps.values()) {
-    sweep.tasks.sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+    sweep.tasks.sort(byTaskIndex);
     sweep.rerunnable = sweep.tasks.filter(t => isRerunnable(t, newest, sweepRowOf)).length;
   }
   return entries;

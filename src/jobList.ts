@@ -4,7 +4,7 @@
  * sort of the history); a job seen live that is stored final is reported to
  * `onEnded` at once, before the next job is stored.
  */
-import { compareNewestFirst, isLive, sortJobs } from '../contract/rules';
+import { compareNewestFirst, isLive, sortJobs, byTaskIndex } from '../contract/rules';
 import type { Job } from '../contract/wire';
 
 export class JobList {
@@ -30,7 +30,7 @@ export class JobList {
     return [...ids]
       .map(id => this._jobs.get(id))
       .filter((j): j is Job => j !== undefined)
-      .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+      .sort(byTaskIndex);
   }
 
   /**

@@ -1,4 +1,5 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
+import { startsNow } from '../contract/rules';
 import type {
   EstimateAnswer,
   Job,
@@ -138,9 +139,6 @@ export function expectedStartLabel(iso: string | undefined, now: number): string
   return when ? `expected to start ~${when} (Slurm's estimate)` : undefined;
 }
 
-/** Closer than this, a start is "now": the companion's own words say so. */
-const STARTS_NOW_MS = 60_000;
-
 /**
  * The run button's line about when a run would start: "GPU node: expected
  * to start ~14:32 (Slurm's estimate)" in this browser's time, else the
@@ -155,7 +153,7 @@ export function estimateLabel(
     return undefined;
   }
   const at = estimate.expectedStart ?? undefined;
-  const later = at !== undefined && Date.parse(at) - now > STARTS_NOW_MS;
+  const later = at !== undefined && !startsNow(Date.parse(at), now);
   const text = (later ? expectedStartLabel(at, now) : undefined) ?? estimate.message;
   return text ? `${profileLabel}: ${text}` : undefined;
 }

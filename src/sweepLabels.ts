@@ -1,11 +1,6 @@
 /** How a sweep reads in the sidebar: its name, folder, progress and end notice. */
 import type { Job, JobState } from '../contract/wire';
-import { baseName } from './labels';
-
-/** "train" of "a/train.ipynb". */
-export function notebookStem(path: string): string {
-  return baseName(path).replace(/\.ipynb$/, '');
-}
+import { notebookStem } from '../contract/rules';
 
 /** A sweep's row: "train sweep". */
 export function sweepName(notebook: string): string {

@@ -2,6 +2,7 @@
  * What the CLI prints of jobs and sweeps, one line each: a sweep is one line
  * in `list`, however many tasks it has. Pure.
  */
+import { byTaskIndex } from '../../contract/rules';
 import type { Job, JobState, Parameters, SweepInfo } from '../../contract/wire';
 
 /**
@@ -51,9 +52,7 @@ export function describeNewSweep(sweep: SweepInfo): string {
 
 /** The tasks of one sweep, in task order. */
 export function tasksOf(jobs: Job[], sweepId: string): Job[] {
-  return jobs
-    .filter(j => j.sweepId === sweepId)
-    .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+  return jobs.filter(j => j.sweepId === sweepId).sort(byTaskIndex);
 }
 
 /**

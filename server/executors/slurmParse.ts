@@ -3,6 +3,7 @@
  * id and --test-only estimate, sinfo's partitions, and the messages that mean
  * the controller does not answer. No I/O here.
  */
+import { startsNow } from '../../contract/rules';
 import type { EstimateAnswer } from '../../contract/wire';
 import type { Observation } from './executor';
 
@@ -132,9 +133,6 @@ export function parseTestOnly(stderr: string): string | null {
   return m ? slurmTimestamp(m[1]) : null;
 }
 
-/** An estimate this close to now (or past) means the run would start at once. */
-const STARTS_NOW_MS = 30_000;
-
 const pad2 = (n: number): string => String(n).padStart(2, '0');
 
 /** "14:32" today, "2026-11-26 14:32" on another day; local time. */
@@ -152,7 +150,7 @@ export function estimateAnswer(expectedStart: string | null, now: Date): Estimat
     return { expectedStart: null, message: 'no estimate' };
   }
   const at = new Date(expectedStart);
-  if (at.getTime() - now.getTime() <= STARTS_NOW_MS) {
+  if (startsNow(at.getTime(), now.getTime())) {
     return { expectedStart, message: 'starts now' };
   }
   return {

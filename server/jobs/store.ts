@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Job } from '../../contract/wire';
-import { isFinal, sortJobs } from '../../contract/rules';
+import { isFinal, sortJobs, byTaskIndex } from '../../contract/rules';
 import { Refusal } from './refusal';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
@@ -265,9 +265,7 @@ export class JobStore {
 
   /** The tasks of one sweep, in task order. */
   sweepTasks(sweepId: string): JobRecord[] {
-    return [...this.jobs.values()]
-      .filter(j => j.sweepId === sweepId)
-      .sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+    return [...this.jobs.values()].filter(j => j.sweepId === sweepId).sort(byTaskIndex);
   }
 
   live(): JobRecord[] {

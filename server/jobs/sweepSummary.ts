@@ -3,6 +3,7 @@
  * one row per task with its values, its outcome and where its notebook is, so
  * that `pandas.read_csv` gives the table to compare the runs in.
  */
+import { byTaskIndex } from '../../contract/rules';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import type { Job } from '../../contract/wire';
@@ -10,7 +11,7 @@ import { valueText } from './parameters';
 
 /** Pure: the CSV (RFC 4180, CRLF line ends) of a sweep's tasks, in task order. */
 export function renderSummaryCsv(tasks: Job[]): string {
-  const ordered = [...tasks].sort((a, b) => (a.taskIndex ?? 0) - (b.taskIndex ?? 0));
+  const ordered = [...tasks].sort(byTaskIndex);
   const names = parameterNames(ordered);
   const header = ['task', ...names, 'state', 'reason', 'duration_seconds', 'node', 'output'];
   const rows = ordered.map(task => [

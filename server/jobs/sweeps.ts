@@ -4,9 +4,9 @@
  * but for the check of that folder; the job service writes and launches.
  */
 import { promises as fs } from 'node:fs';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Job, Parameters, SweepAnswer, SweepRequest, SweepRow } from '../../contract/wire';
-import { tasksToRerun as sharedTasksToRerun } from '../../contract/rules';
+import { notebookStem, tasksToRerun as sharedTasksToRerun } from '../../contract/rules';
 import { invalid } from './refusal';
 import { taskOutputName } from './parameters';
 import type { ResolvedNotebook } from './paths';
@@ -25,12 +25,6 @@ export const INPUT_NOTEBOOK = 'input.ipynb';
 export function maxTasksFrom(value: string | undefined): number {
   const n = Number(value);
   return value !== undefined && Number.isInteger(n) && n >= 1 ? n : DEFAULT_MAX_TASKS;
-}
-
-/** "a b.ipynb" -> "a b", as outputNameFor names the single run's output. */
-export function notebookStem(path: string): string {
-  const name = basename(path);
-  return name.toLowerCase().endsWith('.ipynb') ? name.slice(0, -'.ipynb'.length) : name;
 }
 
 /**

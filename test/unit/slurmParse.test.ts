@@ -162,6 +162,11 @@ test('estimateAnswer says when, in words', () => {
     message: 'starts now'
   });
   expect(estimateAnswer(at(25, 13, 59), now).message).toBe('starts now');
+  // Within a minute is "now", as the sidebar says it (contract/rules.ts startsNow).
+  expect(estimateAnswer(at(25, 14, 0, 50), now).message).toBe('starts now');
+  expect(estimateAnswer(at(25, 14, 1, 10), now).message).toBe(
+    "expected to start ~14:01 (Slurm's estimate)"
+  );
   expect(estimateAnswer(null, now)).toStrictEqual({ expectedStart: null, message: 'no estimate' });
 });
 

@@ -3,7 +3,8 @@
  * summary.csv, and which tasks "rerun failed" runs again.
  */
 import type { JobState } from '../../contract/wire';
-import { sortJobs } from '../../contract/rules';
+import { notebookStem, sortJobs } from '../../contract/rules';
+import { sweepName } from '../../src/sweepLabels';
 import { JOB_ID, type JobRecord, SWEEP_ID, toWire } from '../../server/jobs/store';
 import { runEntries } from '../../src/jobGroups';
 import {
@@ -133,4 +134,11 @@ test('the sidebar offers "re-run failed" exactly where the companion would rerun
   expect(tasksToRerun(sortJobs(all), firstEnded)).toHaveLength(0);
   expect(groupsOf(all).get('20260101-000000-aaaaaa')).toBe(0);
   expect(groupsOf(all).get('20260101-000100-bbbbbb')).toBe(0);
+});
+
+test("a notebook's stem is one rule: the sweep's folder and its name in the sidebar", () => {
+  expect(notebookStem('/home/u/exp/Train.IPYNB')).toBe('Train');
+  expect(sweepName('exp/Train.IPYNB')).toBe('Train sweep');
+  expect(notebookStem('a b.ipynb')).toBe('a b');
+  expect(notebookStem('notes.txt')).toBe('notes.txt');
 });

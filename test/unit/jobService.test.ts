@@ -1,0 +1,250 @@
+/**
+ * The job service and the poller in-process, wired as serve.ts wires them
+ * (a real JobStore in a temp dir, the scheduler health the poller writes and
+ * the service reads), over the InMemoryExecutor test double instead of a
+ * scheduler. Notebook validation runs for real in the test Python's worker.
+ */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job, ServerEvent } from '../../contract/wire';
+import { JobService } from '../../server/jobs/jobService';
+import { validationWorkers } from '../../server/jobs/notebookValidation';
+import { Poller } from '../../server/jobs/poller';
+import { Refusal, type RefusalKind } from '../../server/jobs/refusal';
+import { SchedulerHealthHolder } from '../../server/jobs/schedulerHealth';
+import { JobStore, toWire } from '../../server/jobs/store';
+import { InMemoryExecutor } from '../fixtures/inMemoryExecutor';
+import { tempDir, writeNotebook } from '../fixtures/jobRuntime';
+import { testProfile } from '../fixtures/profiles';
+
+/** The events sink: every event published, in order. */
+class CollectedEvents {
+  readonly events: ServerEvent[] = [];
+  publish(e: ServerEvent): void {
+    this.events.push(e);
+  }
+  jobs(): Job[] {
+    return this.events.flatMap(e => (e.type === 'job' ? [e.job] : []));
+  }
+}
+
+interface World {
+  rootDir: string;
+  stateDir: string;
+  store: JobStore;
+  executor: InMemoryExecutor;
+  events: CollectedEvents;
+  scheduler: SchedulerHealthHolder;
+  poller: Poller;
+  service: JobService;
+  ended: Job[];
+  pollSoonCalls: number;
+}
+
+const made: string[] = [];
+
+/** A fresh root, state directory, store, executor, poller and service, wired as assemble() in serve.ts. */
+function world(): World {
+  const rootDir = tempDir('hpc-svc-root-');
+  const stateDir = tempDir('hpc-svc-state-');
+  made.push(rootDir, stateDir);
+  const store = new JobStore(stateDir, rootDir);
+  store.load();
+  const executor = new InMemoryExecutor();
+  const events = new CollectedEvents();
+  const scheduler = new SchedulerHealthHolder();
+  const ended: Job[] = [];
+  // Never started: the tests run its rounds themselves, no timers.
+  const poller = new Poller(store, executor, events, scheduler, {
+    intervalMs: 60_000,
+    view: record => toWire(record, rootDir),
+    onEnded: job => ended.push(job)
+  });
+  const w: Partial<World> = { rootDir, stateDir, store, executor, events, scheduler, poller };
+  w.ended = ended;
+  w.pollSoonCalls = 0;
+  w.service = new JobService({
+    rootDir,
+    store,
+    executor,
+    events,
+    profiles: [testProfile()],
+    scheduler,
+    recheckScheduler: () => poller.recheck(),
+    pollSoon: () => {
+      w.pollSoonCalls = (w.pollSoonCalls ?? 0) + 1;
+    }
+  });
+  return w as World;
+}
+
+/** A minimal valid notebook at `name` under the root; answers its path relative to the root. */
+function notebook(w: World, name: string): string {
+  writeNotebook(join(w.rootDir, name), ['x = 1']);
+  return name;
+}
+
+/** The Refusal a promise rejects with (fails the test when it resolves or throws something else). */
+async function refusalOf(p: Promise<unknown>): Promise<Refusal> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err
+  );
+  expect(e).toBeInstanceOf(Refusal);
+  return e as Refusal;
+}
+
+async function expectRefused(p: Promise<unknown>, kind: RefusalKind): Promise<Refusal> {
+  const refusal = await refusalOf(p);
+  expect(refusal.kind).toBe(kind);
+  return refusal;
+}
+
+afterAll(() => {
+  validationWorkers.stopAll();
+  made.forEach(dir => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe('JobService over an in-memory executor', () => {
+  it('submits a notebook: a queued job with the executor id, on disk, and a job event', async () => {
+    const w = world();
+    const nb = notebook(w, 'analysis.ipynb');
+    const { body, created } = await w.service.submit({ notebook: nb, profile: 'cpu' });
+    const job = body as Job;
+
+    expect(created).toBe(true);
+    expect(w.executor.submitCalls).toBe(1);
+    expect(job.state).toBe('queued');
+    expect(job.schedulerId).toBe('1000');
+    expect(job.notebook).toBe('analysis.ipynb');
+    expect(job.profile).toBe('cpu');
+    expect(job.executor).toBe('slurm');
+
+    const spec = w.executor.submitted[0];
+    expect(spec.jobId).toBe(job.id);
+    expect(spec.cwd).toBe(w.rootDir);
+    expect(existsSync(spec.scriptPath)).toBe(true);
+    expect(spec.env.HPC_SUBMIT_JOB_ID).toBe(job.id);
+
+    // The store holds it (in memory and in job.json) with the scheduler's id.
+    expect(w.store.get(job.id)?.schedulerId).toBe('1000');
+    const reloaded = new JobStore(w.stateDir, w.rootDir);
+    reloaded.load();
+    expect(reloaded.get(job.id)).toMatchObject({ state: 'queued', schedulerId: '1000' });
+
+    const published = w.events.jobs();
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ id: job.id, state: 'queued', schedulerId: '1000' });
+    expect(w.pollSoonCalls).toBe(1);
+  });
+
+  it('submits once for the same idempotencyKey twice, and answers the first job', async () => {
+    const w = world();
+    const nb = notebook(w, 'once.ipynb');
+    const request = { notebook: nb, profile: 'cpu', idempotencyKey: 'key-1' };
+    const first = await w.service.submit(request);
+    const second = await w.service.submit(request);
+
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect((second.body as Job).id).toBe((first.body as Job).id);
+    expect((second.body as Job).schedulerId).toBe('1000');
+    expect(w.executor.submitCalls).toBe(1);
+    expect(w.store.list()).toHaveLength(1);
+    expect(w.events.jobs()).toHaveLength(1);
+  });
+
+  it('refuses a second run of a live notebook as a conflict, and submits nothing more', async () => {
+    const w = world();
+    const nb = notebook(w, 'busy.ipynb');
+    const { body } = await w.service.submit({ notebook: nb, profile: 'cpu' });
+    const refusal = await expectRefused(
+      w.service.submit({ notebook: nb, profile: 'cpu' }),
+      'conflict'
+    );
+    expect(refusal.message).toContain((body as Job).id);
+    expect(w.executor.submitCalls).toBe(1);
+    expect(w.store.list()).toHaveLength(1);
+  });
+
+  it('refuses an unknown profile as invalid, before anything is written', async () => {
+    const w = world();
+    const nb = notebook(w, 'gpu.ipynb');
+    const refusal = await expectRefused(
+      w.service.submit({ notebook: nb, profile: 'no-such-profile' }),
+      'invalid'
+    );
+    expect(refusal.message).toContain('no-such-profile');
+    expect(w.executor.submitCalls).toBe(0);
+    expect(w.store.list()).toHaveLength(0);
+    expect(w.events.events).toHaveLength(0);
+  });
+
+  it('refuses a submission as scheduler-down while the executor does not answer', async () => {
+    const w = world();
+    const running = await w.service.submit({ notebook: notebook(w, 'a.ipynb'), profile: 'cpu' });
+    w.executor.unreachable = true;
+
+    // The poller finds out, as it would on its round, and tells the browsers.
+    await w.poller.pollScheduler();
+    expect(w.scheduler.current.reachable).toBe(false);
+    expect(w.events.events).toContainEqual(
+      expect.objectContaining({ type: 'scheduler', reachable: false })
+    );
+
+    const describesBefore = w.executor.describeCalls;
+    await expectRefused(
+      w.service.submit({ notebook: notebook(w, 'b.ipynb'), profile: 'cpu' }),
+      'scheduler-down'
+    );
+    // Asked once more before refusing; nothing submitted, nothing written.
+    expect(w.executor.describeCalls).toBe(describesBefore + 1);
+    expect(w.executor.submitCalls).toBe(1);
+    expect(w.store.list().map(r => r.id)).toEqual([(running.body as Job).id]);
+    expect(readdirSync(w.store.jobsDir)).toEqual([(running.body as Job).id]);
+
+    // Once it answers again, the recheck lets the next submission through.
+    w.executor.unreachable = false;
+    const later = await w.service.submit({ notebook: 'b.ipynb', profile: 'cpu' });
+    expect(later.created).toBe(true);
+    expect(w.executor.submitCalls).toBe(2);
+    expect(w.scheduler.current.reachable).toBe(true);
+  });
+});
+
+describe('Poller over an in-memory executor', () => {
+  it('ends a job the scheduler reports ended/completed, after holding it one round', async () => {
+    const w = world();
+    const { body } = await w.service.submit({
+      notebook: notebook(w, 'done.ipynb'),
+      profile: 'cpu'
+    });
+    const job = body as Job;
+    const schedulerId = job.schedulerId as string;
+
+    // Default observation: pending. One batched observe per round; the job stays queued.
+    await w.poller.pollScheduler();
+    expect(w.executor.observeCalls).toBe(1);
+    expect(w.store.get(job.id)?.state).toBe('queued');
+
+    w.executor.setObservation(schedulerId, { phase: 'ended', endState: 'completed', exitCode: 0 });
+    // An end only the scheduler reports waits one round for the job's own status.json.
+    await w.poller.pollScheduler();
+    expect(w.store.get(job.id)?.state).toBe('queued');
+    expect(w.ended).toHaveLength(0);
+
+    await w.poller.pollScheduler();
+    expect(w.executor.observeCalls).toBe(3);
+    const record = w.store.get(job.id);
+    expect(record?.state).toBe('completed');
+    expect(record?.exitCode).toBe(0);
+    expect(record?.endedAt).toEqual(expect.any(String));
+    expect(w.store.live()).toHaveLength(0);
+    expect(w.ended).toEqual([expect.objectContaining({ id: job.id, state: 'completed' })]);
+    expect(w.events.jobs().at(-1)).toMatchObject({ id: job.id, state: 'completed' });
+
+    // An ended job is not observed again.
+    await w.poller.pollScheduler();
+    expect(w.executor.observeCalls).toBe(3);
+  });
+});
