@@ -3,7 +3,8 @@
  * slurm.ts (sbatch/squeue/scancel, one batched squeue per poll) and local.ts
  * (child processes on this machine, the embedded default). Executors never
  * decide a job's final state alone: the job's own status.json (written by the
- * job script) is read by the job service and wins over what the scheduler says.
+ * job script) is read by the poller (server/jobs/reconcile.ts) and wins over
+ * what the scheduler says.
  */
 import type {
   EstimateAnswer,
@@ -72,6 +73,8 @@ export interface AccountingRecord {
   allocCpus?: number;
   /** The largest MaxRSS of the job's steps; absent where the site gathers none. */
   maxRssBytes?: number;
+  /** Whether the scheduler's figures are final: the job left every state in which they still change. */
+  final: boolean;
   /** Whether the batch step has reached the database (its MaxRSS comes with it). */
   hasBatchStep: boolean;
 }
@@ -90,7 +93,7 @@ export class RunElsewhereError extends Error {
   }
 }
 
-/** Thrown when the scheduler does not answer; the job service then backs off. */
+/** Thrown when the scheduler does not answer; the poller then backs off and submissions are refused. */
 export class SchedulerUnreachableError extends Error {
   constructor(message: string) {
     super(message);

@@ -43,10 +43,11 @@ export function parseSacct(stdout: string): Map<string, AccountingRecord> {
     const [jobId, state, exitCode, elapsed, totalCpu, maxRss, allocCpus] = cells.map(c => c.trim());
     const dot = jobId.indexOf('.');
     const id = dot === -1 ? jobId : jobId.slice(0, dot);
-    const record = records.get(id) ?? { state: '', hasBatchStep: false };
+    const record = records.get(id) ?? { state: '', final: false, hasBatchStep: false };
     if (dot === -1) {
       // "CANCELLED by 1000": the state is its first word.
       record.state = state.split(/\s+/)[0] ?? '';
+      record.final = record.state !== '' && !UNSETTLED.has(record.state);
       record.exitCode = exitCode || undefined;
       record.elapsedSeconds = sacctSeconds(elapsed) ?? undefined;
       record.totalCpuSeconds = sacctSeconds(totalCpu) ?? undefined;
@@ -62,18 +63,6 @@ export function parseSacct(stdout: string): Map<string, AccountingRecord> {
     records.set(id, withoutUndefined(record));
   }
   return records;
-}
-
-/**
- * Whether the record can be used now: the job's state is final and its
- * batch step has arrived, or it has been asked for `rounds` times already
- * (a site whose batch step never arrives still gets the allocation's figures).
- */
-export function accountingSettled(record: AccountingRecord, rounds: number): boolean {
-  if (!record.state || UNSETTLED.has(record.state)) {
-    return false;
-  }
-  return record.hasBatchStep || rounds >= 2;
 }
 
 /** sacct's durations: "[D-]HH:MM:SS", "MM:SS.mmm" (TotalCPU), in seconds; null for none; pure. */

@@ -40,3 +40,12 @@ export function withAccounting(
   merged.hints = job.state === 'completed' ? hintsOf(merged, job) : [];
   return merged;
 }
+
+/**
+ * Whether the record can be used now: the scheduler's figures are final and
+ * the batch step has arrived, or it has been asked for `rounds` times already
+ * (a site whose batch step never arrives still gets the allocation's figures).
+ */
+export function accountingSettled(record: AccountingRecord, rounds: number): boolean {
+  return record.final && (record.hasBatchStep || rounds >= 2);
+}

@@ -5,8 +5,7 @@
  */
 import type { Job } from '../../contract/wire';
 import type { Executor } from '../executors/executor';
-import { accountingSettled } from '../executors/sacct';
-import { withAccounting } from './accounting';
+import { accountingSettled, withAccounting } from './accounting';
 import type { JobRecord, JobStore } from './store';
 
 /** Rounds an ended run is asked for in the accounting before its samples alone stand. */

@@ -7,13 +7,12 @@ import type { Efficiency } from '../../contract/wire';
 import type { AccountingRecord } from '../../server/executors/executor';
 import {
   ACCOUNTING_DISABLED,
-  accountingSettled,
   parseSacct,
   sacctArgs,
   sacctBytes,
   sacctSeconds
 } from '../../server/executors/sacct';
-import { withAccounting } from '../../server/jobs/accounting';
+import { accountingSettled, withAccounting } from '../../server/jobs/accounting';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -48,6 +47,7 @@ test('parseSacct folds the steps of each job: state from the allocation, peak me
     totalCpuSeconds: 0.116,
     allocCpus: 1,
     maxRssBytes: 106019 * 1024,
+    final: true,
     hasBatchStep: true
   });
   expect(records.get('1300_2')).toStrictEqual({
@@ -57,6 +57,7 @@ test('parseSacct folds the steps of each job: state from the allocation, peak me
     totalCpuSeconds: 86401,
     allocCpus: 4,
     maxRssBytes: 2 * GiB,
+    final: true,
     hasBatchStep: true
   });
   expect(records.get('1301')).toStrictEqual({
@@ -65,6 +66,7 @@ test('parseSacct folds the steps of each job: state from the allocation, peak me
     elapsedSeconds: 10,
     totalCpuSeconds: 0,
     allocCpus: 1,
+    final: false,
     hasBatchStep: false
   });
   expect(records.size).toBe(3);
@@ -93,12 +95,22 @@ test("a site without accounting is recognised by sacct's own sentence", () => {
 });
 
 test('a record is used once the job ended and its batch step arrived, or after two rounds without it', () => {
-  const ended: AccountingRecord = { state: 'COMPLETED', hasBatchStep: true };
+  const ended: AccountingRecord = { state: 'COMPLETED', final: true, hasBatchStep: true };
   expect(accountingSettled(ended, 1)).toBe(true);
   expect(accountingSettled({ ...ended, hasBatchStep: false }, 1)).toBe(false);
   expect(accountingSettled({ ...ended, hasBatchStep: false }, 2)).toBe(true);
-  expect(accountingSettled({ ...ended, state: 'COMPLETING' }, 5)).toBe(false);
-  expect(accountingSettled({ ...ended, state: '' }, 5)).toBe(false);
+  // Which states are not final yet is Slurm's to say: parseSacct answers it as `final`.
+  const line = (state: string) =>
+    `1400|${state}|0:0|00:00:03|00:00.100||1\n1400.batch|${state}|0:0|00:00:03|00:00.100|1K|1\n`;
+  for (const state of ['COMPLETING', 'RUNNING', 'PENDING', 'REQUEUED']) {
+    const record = parseSacct(line(state)).get('1400') as AccountingRecord;
+    expect(record.final).toBe(false);
+    expect(accountingSettled(record, 5)).toBe(false);
+  }
+  expect(accountingSettled(parseSacct(line('COMPLETED')).get('1400') as AccountingRecord, 1)).toBe(
+    true
+  );
+  expect(accountingSettled({ ...ended, final: false }, 5)).toBe(false);
 });
 
 describe('withAccounting', () => {
@@ -118,6 +130,7 @@ describe('withAccounting', () => {
     totalCpuSeconds: 180,
     allocCpus: 2,
     maxRssBytes: 3.1 * GiB,
+    final: true,
     hasBatchStep: true
   };
 
@@ -156,7 +169,7 @@ describe('withAccounting', () => {
   });
 
   test('a record without figures leaves the samples as they were', () => {
-    const bare: AccountingRecord = { state: 'COMPLETED', hasBatchStep: false };
+    const bare: AccountingRecord = { state: 'COMPLETED', final: true, hasBatchStep: false };
     expect(withAccounting({ state: 'completed', resources: {} }, undefined, bare)).toBeUndefined();
     expect(
       withAccounting({ state: 'completed', resources: {} }, sampled, { ...bare, maxRssBytes: 0 })
