@@ -4,30 +4,24 @@
  * what a handler throws, or its rejected promise, on to errorAnswer.
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type {
   EstimateAnswer,
   HealthInfo,
-  Job,
   JobDetails,
   JobList,
   NotebookParameters,
   Profile,
-  SweepAnswer,
-  RunRecord
+  SweepAnswer
 } from '../../contract/wire';
-import { isFinal } from '../../contract/rules';
 import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
 import type { Executor } from '../executors/executor';
 import { HttpError, answerOf } from './httpError';
 import type { JobService } from '../jobs/jobService';
-import { readJobStatus } from '../jobs/jobStatus';
 import type { KernelChecker } from '../jobs/kernels';
+import { estimateCache } from '../jobs/estimates';
 import { profileStatus } from '../jobs/profileStatus';
 import type { SchedulerHealthView } from '../jobs/schedulerHealth';
-import { RUN_FACTS_FILE } from '../runtime/runFacts';
 
 export interface AppDeps {
   service: JobService;
@@ -114,32 +108,6 @@ function profileRoutes({ service, kernels, executor, profiles }: AppDeps): Route
   return router;
 }
 
-/** How long Slurm's estimate for a profile is reused: every open tab asks for it. */
-const ESTIMATE_TTL_MS = 30_000;
-
-/**
- * The start estimate of a profile's run, one scheduler call per profile per
- * 30 s whatever the number of tabs (concurrent asks share the call). The
- * local executor answers from memory: never cached, so it follows the queue.
- */
-function estimateCache(executor: Executor): (profile: Profile) => Promise<EstimateAnswer> {
-  const cache = new Map<string, { at: number; answer: Promise<EstimateAnswer> }>();
-  const ttl = executor.name === 'slurm' ? ESTIMATE_TTL_MS : 0;
-  return profile => {
-    if (!executor.estimateStart) {
-      return Promise.resolve({ expectedStart: null, message: 'no estimate' });
-    }
-    const hit = cache.get(profile.id);
-    if (hit && Date.now() - hit.at < ttl) {
-      return hit.answer;
-    }
-    const answer = executor.estimateStart(profile.resources);
-    cache.set(profile.id, { at: Date.now(), answer });
-    answer.catch(() => cache.delete(profile.id));
-    return answer;
-  };
-}
-
 function jobRoutes(service: JobService): Router {
   const router = Router();
   router.post('/', async (req, res) => {
@@ -154,12 +122,7 @@ function jobRoutes(service: JobService): Router {
     res.json(service.get(req.params.id));
   });
   router.get('/:id/details', async (req, res) => {
-    const record = service.record(req.params.id);
-    const details: JobDetails = await jobDetails(
-      service.wire(record),
-      record.outputPath,
-      service.jobDir(record.id)
-    );
+    const details: JobDetails = await service.details(req.params.id);
     res.json(details);
   });
   router.get('/:id/log', async (req, res) => {
@@ -192,84 +155,6 @@ function sweepRoutes(service: JobService): Router {
     res.status(201).json(answer);
   });
   return router;
-}
-
-/** An executed notebook larger than this is not parsed for its run record: it would stall the companion. */
-const NOTEBOOK_PARSE_LIMIT = 50 * 1024 * 1024;
-
-/**
- * "Run details": the job, its run record (the executed notebook's, else what
- * the companion knew at submission) and its status.json.
- */
-async function jobDetails(job: Job, outputPath: string, jobDir: string): Promise<JobDetails> {
-  const [fromNotebook, status] = await Promise.all([
-    notebookRunRecord(outputPath, job.id),
-    readJobStatus(jobDir)
-  ]);
-  if ('run' in fromNotebook) {
-    return { job, run: fromNotebook.run, runSource: 'notebook', status };
-  }
-  if (fromNotebook.tooLarge) {
-    return { job, run: null, runSource: null, note: fromNotebook.note, status };
-  }
-  const facts = await submissionFacts(jobDir);
-  const note =
-    fromNotebook.note ??
-    (isFinal(job)
-      ? 'the executed notebook holds no run record of this run'
-      : 'the run record is written into the executed notebook when the run ends');
-  return facts
-    ? { job, run: facts, runSource: 'submission', note, status }
-    : { job, run: null, runSource: null, note, status };
-}
-
-type NotebookRecord = { run: RunRecord } | { note?: string; tooLarge?: boolean };
-
-/**
- * metadata.hpc_submit.run of the executed notebook, when it is this job's:
- * the output path is the same for every run of a notebook, and an earlier
- * run's record must not be shown as this one's.
- */
-async function notebookRunRecord(path: string, jobId: string): Promise<NotebookRecord> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return {};
-  }
-  if (size > NOTEBOOK_PARSE_LIMIT) {
-    const mb = Math.round(size / (1024 * 1024));
-    return {
-      tooLarge: true,
-      note: `the executed notebook is ${mb} MB, more than 50 MB: its run record is not read`
-    };
-  }
-  let notebook: { metadata?: { hpc_submit?: { run?: unknown } } };
-  try {
-    notebook = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    return { note: `the executed notebook cannot be read: ${(e as Error).message}` };
-  }
-  const run = notebook?.metadata?.hpc_submit?.run;
-  if (!run || typeof run !== 'object' || Array.isArray(run)) {
-    return {};
-  }
-  return (run as RunRecord).jobId === jobId ? { run: run as RunRecord } : {};
-}
-
-/** run.json's facts in the run record's terms (the notebook's path is the job's own). */
-async function submissionFacts(jobDir: string): Promise<Partial<RunRecord> | null> {
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(await readFile(join(jobDir, RUN_FACTS_FILE), 'utf8'));
-  } catch {
-    return null; // a job submitted before run.json existed, or one being removed
-  }
-  if (!raw || typeof raw !== 'object') {
-    return null;
-  }
-  const { jobId, executor, profile, resources, launcher } = raw as Partial<RunRecord>;
-  return { jobId, executor, profile, resources, launcher };
 }
 
 /** Every failure answers a sentence, never a stack trace; the unexpected ones are logged. */

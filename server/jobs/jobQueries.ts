@@ -71,10 +71,6 @@ export class JobQueries {
       : all.filter(r => underRoot(this.deps.rootDir, r.notebookPath) === notebook);
   }
 
-  list(notebook?: unknown): Job[] {
-    return this.records(typeof notebook === 'string' ? notebook : '').map(r => this.wire(r));
-  }
-
   record(id: string): JobRecord {
     if (!JOB_ID.test(id)) {
       throw invalid(`${JSON.stringify(id.slice(0, 80))} is not a job id`);

@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type {
   Job,
+  JobDetails,
   JobList,
   NotebookParameters,
   Profile,
@@ -19,6 +20,7 @@ import type { JobEventSink } from './jobEvents';
 import { RunElsewhereError, SchedulerUnreachableError, type Executor } from '../executors/executor';
 import { JobQueries } from './jobQueries';
 import { Launcher } from './launching';
+import { jobDetails } from './runDetails';
 import { Refusal } from './refusal';
 import type { SchedulerHealthView } from './schedulerHealth';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore, writeFileAtomic } from './store';
@@ -98,16 +100,18 @@ export class JobService {
     return this.queries.listJson(notebook, limit, cursor);
   }
 
-  list(notebook?: unknown): Job[] {
-    return this.queries.list(notebook);
-  }
-
   record(id: string): JobRecord {
     return this.queries.record(id);
   }
 
   get(id: string): Job {
     return this.queries.get(id);
+  }
+
+  /** "Run details": the job, its run record and its status.json. */
+  details(id: string): Promise<JobDetails> {
+    const record = this.queries.record(id);
+    return jobDetails(this.queries.wire(record), record.outputPath, this.queries.jobDir(id));
   }
 
   /** The job's directory (status.json, run.json, log.txt) in the state directory. */
