@@ -8,6 +8,7 @@
  * and a login node's (or two roots on one host) run side by side without
  * overwriting each other's address.
  */
+import { isOwnPid } from './processes';
 import { promises as fs, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -36,14 +37,9 @@ function pidOfOwnHostFile(name: string, host: string): number | null {
   return /^\d+$/.test(middle) ? Number(middle) : null;
 }
 
-/** A live process of this user: signal 0 reaches no one else's (EPERM) and no dead one (ESRCH). */
+/** A live process of this user's: one that has ended but is not reaped yet is not. */
 function isOwnProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  return !isZombie(pid);
+  return isOwnPid(pid) && !isZombie(pid);
 }
 
 /**

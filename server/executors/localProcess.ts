@@ -4,6 +4,7 @@
  * signalled, spawned as the leader of a new session, and observed as far as
  * its run file and its process tell (see local.ts).
  */
+import { pidExists } from '../processes';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -31,23 +32,14 @@ function procStatFields(pid: number): string[] | null {
 /** Our process is still there: same pid, same start time, not a zombie. */
 function isAlive(pid: number, procStart?: string): boolean {
   if (!existsSync('/proc/self/stat')) {
-    return signalZeroReaches(pid);
+    // Without /proc: whether the pid exists at all.
+    return pidExists(pid);
   }
   const fields = procStatFields(pid);
   if (!fields || (procStart !== undefined && fields[19] !== procStart)) {
     return false;
   }
   return fields[0] !== 'Z'; // a zombie has ended
-}
-
-/** Without /proc: whether the pid exists at all (a recycled pid cannot be told apart). */
-function signalZeroReaches(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export const runAlive = (record: RunRecord): boolean =>

@@ -10,6 +10,7 @@
  * host's own clock (so clock skew between hosts does not matter), or at once
  * when it names this host and a pid that is gone.
  */
+import { pidExists } from '../processes';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
@@ -62,15 +63,6 @@ export function judgeLease(
     return 'free';
   }
   return 'held';
-}
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function parseLease(text: string): Lease | null {
@@ -181,7 +173,7 @@ export class LeaseKeeper {
       this.sighting,
       Date.now(),
       this.ttlMs,
-      pidAlive
+      pidExists
     );
     this.remember(lease);
     if (verdict === 'mine') {
