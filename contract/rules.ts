@@ -2,7 +2,14 @@
  * The few pure rules that the extension (src/), the companion (server/) and
  * the CLI must agree on. Like wire.ts, free of imports beyond the contract.
  */
-import { FINAL_STATES, type Job, type JobState, type SweepRow } from './wire';
+import {
+  FINAL_STATES,
+  type Job,
+  type JobState,
+  type SchedulerHealth,
+  type ServerEvent,
+  type SweepRow
+} from './wire';
 
 /** A final job never changes again. */
 export function isFinal(job: Pick<Job, 'state'>): boolean {
@@ -101,6 +108,35 @@ export function tasksToRerun<T extends Pick<Job, 'state'>>(
     .sort(([, a], [, b]) => a.row - b.row)
     .map(([key]) => newest.get(key))
     .filter((r): r is T => r !== undefined && RERUN_STATES.includes(r.state));
+}
+
+/** The SSE event names of GET /api/events: each frame's `event:` is its ServerEvent's type. */
+export const SERVER_EVENT_TYPES: readonly ServerEvent['type'][] = ['job', 'forget', 'scheduler'];
+
+/** What an event's frame carries as `data:`: the job, `{id}`, or the scheduler's health. */
+export function eventData(event: ServerEvent): Job | { id: string } | SchedulerHealth {
+  switch (event.type) {
+    case 'job':
+      return event.job;
+    case 'forget':
+      return { id: event.id };
+    case 'scheduler':
+      return { reachable: event.reachable, message: event.message };
+  }
+}
+
+/** The event a frame of this type and data stands for: eventData's inverse. */
+export function eventOf(type: ServerEvent['type'], data: unknown): ServerEvent {
+  switch (type) {
+    case 'job':
+      return { type, job: data as Job };
+    case 'forget':
+      return { type, id: (data as { id: string }).id };
+    case 'scheduler': {
+      const health = data as SchedulerHealth;
+      return { type, reachable: health.reachable, message: health.message ?? undefined };
+    }
+  }
 }
 
 export type { JobState };

@@ -11,7 +11,7 @@
 import { Poll } from '@lumino/polling';
 import type { JobsModel } from './model';
 import { eventsUrl } from './request';
-import type { Job } from '../contract/wire';
+import { eventOf, SERVER_EVENT_TYPES } from '../contract/rules';
 
 /** Errors in a row before updates come by polling. */
 const FALLBACK_AFTER_FAILURES = 3;
@@ -90,21 +90,9 @@ export class JobEventStream {
   }
 
   private listen(source: EventSource): void {
-    source.addEventListener('job', e =>
-      parse(e, (job: Job) => this.model.apply({ type: 'job', job }))
-    );
-    source.addEventListener('forget', e =>
-      parse(e, (d: { id: string }) => this.model.apply({ type: 'forget', id: d.id }))
-    );
-    source.addEventListener('scheduler', e =>
-      parse(e, (d: { reachable: boolean; message?: string }) =>
-        this.model.apply({
-          type: 'scheduler',
-          reachable: d.reachable,
-          message: d.message ?? undefined
-        })
-      )
-    );
+    for (const type of SERVER_EVENT_TYPES) {
+      source.addEventListener(type, e => parse(e, data => this.model.apply(eventOf(type, data))));
+    }
   }
 
   private onOpen(): void {
@@ -122,9 +110,9 @@ export class JobEventStream {
   }
 }
 
-function parse<T>(e: Event, then: (data: T) => void): void {
+function parse(e: Event, then: (data: unknown) => void): void {
   try {
-    then(JSON.parse((e as Event & { data: string }).data) as T);
+    then(JSON.parse((e as Event & { data: string }).data));
   } catch (error) {
     console.warn('jupyterlab-hpc-submit: unreadable event', error);
   }

@@ -4,7 +4,8 @@
  * a scheduler query of their own.
  */
 import type { Response } from 'express';
-import type { SchedulerHealth, ServerEvent } from '../../contract/wire';
+import type { ServerEvent } from '../../contract/wire';
+import { eventData } from '../../contract/rules';
 import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 const HEARTBEAT_MS = 15_000;
@@ -70,14 +71,5 @@ export class EventHub {
 
 /** One SSE frame; pure. */
 export function frame(event: ServerEvent): string {
-  switch (event.type) {
-    case 'job':
-      return `event: job\ndata: ${JSON.stringify(event.job)}\n\n`;
-    case 'forget':
-      return `event: forget\ndata: ${JSON.stringify({ id: event.id })}\n\n`;
-    case 'scheduler': {
-      const health: SchedulerHealth = { reachable: event.reachable, message: event.message };
-      return `event: scheduler\ndata: ${JSON.stringify(health)}\n\n`;
-    }
-  }
+  return `event: ${event.type}\ndata: ${JSON.stringify(eventData(event))}\n\n`;
 }

@@ -13,7 +13,9 @@ import {
 } from '../../server/jobs/profiles';
 import { JOB_ID, JobStore, newJobId, toWire } from '../../server/jobs/store';
 import { cookieValues, tokenMatches, xsrfAllows } from '../../server/http/auth';
-import type { Profile } from '../../contract/wire';
+import type { Profile, ServerEvent } from '../../contract/wire';
+import { eventOf, SERVER_EVENT_TYPES } from '../../contract/rules';
+import { testJob } from '../fixtures/wire';
 
 function thrownBy(fn: () => unknown): unknown {
   try {
@@ -248,6 +250,19 @@ test('events are framed as SSE; tokens compare exactly', () => {
   expect(tokenMatches('abc', 'abc')).toBe(true);
   expect(tokenMatches('abc', 'abcd')).toBe(false);
   expect(tokenMatches('abc', undefined)).toBe(false);
+});
+
+test('what the companion frames, the browser reads back as the same event, for every event type', () => {
+  const events: ServerEvent[] = [
+    { type: 'job', job: testJob({ id: 'j9', state: 'running' }) },
+    { type: 'forget', id: 'j9' },
+    { type: 'scheduler', reachable: false, message: 'slurmctld down' }
+  ];
+  expect(events.map(e => e.type)).toStrictEqual([...SERVER_EVENT_TYPES]);
+  for (const event of events) {
+    const [, type, data] = /^event: (\w+)\ndata: (.*)\n\n$/.exec(frame(event)) ?? [];
+    expect(eventOf(type as ServerEvent['type'], JSON.parse(data))).toStrictEqual(event);
+  }
 });
 
 test('a browser write needs X-XSRFToken equal to its _xsrf cookie; reads and cookieless clients do not', () => {
