@@ -110,6 +110,34 @@ export function tasksToRerun<T extends Pick<Job, 'state'>>(
     .filter((r): r is T => r !== undefined && RERUN_STATES.includes(r.state));
 }
 
+/** The states a sweep's progress counts after its completed tasks, in words, in this order. */
+const SWEEP_COUNTED: [JobState, string][] = [
+  ['failed', 'failed'],
+  ['timeout', 'timed out'],
+  ['cancelled', 'cancelled'],
+  ['running', 'running'],
+  ['queued', 'queued'],
+  ['unknown', 'unknown']
+];
+
+/**
+ * A sweep's progress: "9 of 12 completed · 1 failed · 2 running", over the
+ * tasks known and the sweep's size as submitted (the larger of the two), as
+ * the sidebar, the notification and the CLI say it.
+ */
+export function sweepProgress(tasks: readonly Pick<Job, 'state'>[], taskCount?: number): string {
+  const count = (state: JobState) => tasks.filter(t => t.state === state).length;
+  const total = Math.max(taskCount ?? 0, tasks.length);
+  const parts = [`${count('completed')} of ${total} completed`];
+  for (const [state, word] of SWEEP_COUNTED) {
+    const n = count(state);
+    if (n > 0) {
+      parts.push(`${n} ${word}`);
+    }
+  }
+  return parts.join(' · ');
+}
+
 /** The SSE event names of GET /api/events: each frame's `event:` is its ServerEvent's type. */
 export const SERVER_EVENT_TYPES: readonly ServerEvent['type'][] = ['job', 'forget', 'scheduler'];
 

@@ -2,8 +2,8 @@
  * What the CLI prints of jobs and sweeps, one line each: a sweep is one line
  * in `list`, however many tasks it has. Pure.
  */
-import { byTaskIndex } from '../../contract/rules';
-import type { Job, JobState, Parameters, SweepInfo } from '../../contract/wire';
+import { byTaskIndex, sweepProgress } from '../../contract/rules';
+import type { Job, Parameters, SweepInfo } from '../../contract/wire';
 
 /**
  * One line per job. A run submitted from another root shows its absolute
@@ -33,15 +33,10 @@ export function describeTask(job: Job): string {
 }
 
 // The order the states other than completed are counted in.
-const OTHER_STATES: JobState[] = ['failed', 'timeout', 'cancelled', 'running', 'queued', 'unknown'];
-
 /** "<id>  nb.ipynb sweep · 9 of 12 completed · 1 failed · 2 running", from its tasks. */
 export function describeSweep(tasks: Job[]): string {
   const [first] = tasks;
-  const count = (state: JobState) => tasks.filter(t => t.state === state).length;
-  const total = first.taskCount ?? tasks.length;
-  const others = OTHER_STATES.filter(count).map(state => ` · ${count(state)} ${state}`);
-  return `${first.sweepId}  ${first.notebook} sweep · ${count('completed')} of ${total} completed${others.join('')}`;
+  return `${first.sweepId}  ${first.notebook} sweep · ${sweepProgress(tasks, first.taskCount)}`;
 }
 
 /** Just submitted: "<id>  nb.ipynb sweep · 12 tasks, at most 4 at once · outputs in nbs/executed/nb/". */

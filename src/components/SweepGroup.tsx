@@ -2,7 +2,8 @@ import { folderIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 import type { SweepEntry } from '../jobGroups';
 import { OUTSIDE_ROOT_REASON } from '../labels';
-import { folderOf, sweepName, sweepProgressLabel } from '../sweepLabels';
+import { folderOf, sweepName } from '../sweepLabels';
+import { sweepProgress } from '../../contract/rules';
 import { isFinal, isLive } from '../../contract/rules';
 import { GroupToggle } from './GroupToggle';
 import { IconButton } from './IconButton';
@@ -35,7 +36,7 @@ export function SweepGroup(props: {
 }): JSX.Element {
   const { sweep, sweepActions } = props;
   const [shown, setShown] = useState(TASK_PAGE);
-  const label = sweepProgressLabel(sweep.tasks, sweep.taskCount);
+  const label = sweepProgress(sweep.tasks, sweep.taskCount);
   const ended = sweep.tasks.filter(isFinal).length;
   const live = sweep.tasks.some(isLive);
   const outside = sweep.tasks[0]?.outsideRoot ? OUTSIDE_ROOT_REASON : undefined;

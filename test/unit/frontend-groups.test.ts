@@ -7,7 +7,8 @@
 import type { CompanionApi } from '../../src/api';
 import { notebookGroups, runEntries } from '../../src/jobGroups';
 import { parametersLabel, runRowLabel } from '../../src/labels';
-import { sweepName, sweepProgressLabel } from '../../src/sweepLabels';
+import { sweepName } from '../../src/sweepLabels';
+import { sweepProgress } from '../../contract/rules';
 import { HISTORY_PAGE, JobsModel, type SweepEnd } from '../../src/model';
 import { compareNewestFirst, isLive, sortJobs } from '../../contract/rules';
 import type { Job, JobList } from '../../contract/wire';
@@ -89,7 +90,7 @@ describe('groups', () => {
       task('s', 3, 'running')
     ];
     expect(sweepName('exp/train.ipynb')).toBe('train sweep');
-    expect(sweepProgressLabel(tasks, 12)).toBe('1 of 12 completed · 1 failed · 2 running');
+    expect(sweepProgress(tasks, 12)).toBe('1 of 12 completed · 1 failed · 2 running');
     expect(parametersLabel({ lr: 0.01, opt: 'adam', layers: [1, 2] })).toBe(
       'lr=0.01, opt=adam, layers=[1,2]'
     );

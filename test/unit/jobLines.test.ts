@@ -1,5 +1,6 @@
 /** What the CLI prints of jobs and sweeps: a sweep is one line in `list`. */
 import type { Job, JobState } from '../../contract/wire';
+import { sweepProgress } from '../../contract/rules';
 import {
   describeNewSweep,
   describeSweep,
@@ -86,4 +87,14 @@ it('a new sweep says how many tasks, how many at once, and where the outputs go'
     `${SWEEP}  nbs/train.ipynb sweep · 12 tasks, at most 4 at once · outputs in nbs/executed/train/`
   );
   expect(describeNewSweep({ ...sweep, taskCount: 1 })).toMatch(/ · 1 task, at most 4 at once/);
+});
+
+it('a sweep reads the same in the terminal as in the sidebar: a time limit is "timed out"', () => {
+  const tasks = [task(0, 'completed'), task(1, 'timeout')];
+  expect(describeSweep(tasks)).toBe(
+    `${SWEEP}  nbs/train.ipynb sweep · 1 of 12 completed · 1 timed out`
+  );
+  expect(describeSweep(tasks)).toBe(
+    `${SWEEP}  nbs/train.ipynb sweep · ${sweepProgress(tasks, 12)}`
+  );
 });
