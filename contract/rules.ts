@@ -48,14 +48,14 @@ export function notebookStem(path: string): string {
 }
 
 /** Closer than this, a queued run's expected start is "starts now": the companion and the sidebar agree. */
-export const STARTS_NOW_MS = 60_000;
+const STARTS_NOW_MS = 60_000;
 
 export function startsNow(expectedStartMs: number, nowMs: number): boolean {
   return expectedStartMs - nowMs <= STARTS_NOW_MS;
 }
 
 /** A task's end that "re-run failed" runs again: every final state but completed. */
-export const RERUN_STATES: readonly JobState[] = FINAL_STATES.filter(s => s !== 'completed');
+const RERUN_STATES: readonly JobState[] = FINAL_STATES.filter(s => s !== 'completed');
 
 /** The summary.csv row a wire task fills: its own, or the one of the task it reran. */
 export function sweepRowOf(task: Pick<Job, 'sweepId' | 'taskIndex' | 'summaryRow'>): SweepRow {

@@ -125,7 +125,7 @@ function localDate(t: Date): string {
 }
 
 /** Local "2026-11-24 14:32:05": a run's start and end in the details. */
-export function localDateTime(iso: string | undefined): string | undefined {
+function localDateTime(iso: string | undefined): string | undefined {
   const t = iso ? new Date(iso) : undefined;
   if (!t || Number.isNaN(t.getTime())) {
     return undefined;

@@ -6,6 +6,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { COMPANION_PATH } from './tokens';
+import type { ApiError } from '../contract/wire';
 
 export class CompanionError extends Error {
   constructor(
@@ -16,7 +17,7 @@ export class CompanionError extends Error {
   }
 }
 
-export function companionUrl(settings: ServerConnection.ISettings, path = ''): string {
+function companionUrl(settings: ServerConnection.ISettings, path = ''): string {
   return URLExt.join(settings.baseUrl, COMPANION_PATH, path);
 }
 
@@ -60,7 +61,7 @@ export async function requestCompanionText(
 /** The companion's own `{error}` sentence, else what the status means. */
 function refusal(status: number, text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: unknown };
+    const body = JSON.parse(text) as Partial<ApiError>;
     return typeof body.error === 'string' && body.error ? body.error : `HTTP ${status}`;
   } catch {
     // jupyter-server-proxy's own HTML error page: say what it means

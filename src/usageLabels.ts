@@ -27,7 +27,7 @@ function percent(value: number): string {
 }
 
 /** The mean utilization of a sample's GPUs; undefined without GPUs. */
-export function meanUtil(gpus: GpuUse[] | undefined): number | undefined {
+function meanUtil(gpus: GpuUse[] | undefined): number | undefined {
   return gpus && gpus.length > 0
     ? gpus.reduce((sum, g) => sum + g.util, 0) / gpus.length
     : undefined;

@@ -66,7 +66,7 @@ function takePairs(argv: string[]): ReturnType<typeof takePairOptions> {
   }
 }
 
-export function tokenize(argv: string[]) {
+function tokenize(argv: string[]) {
   try {
     return parseArgs({
       args: argv,
@@ -81,7 +81,7 @@ export function tokenize(argv: string[]) {
 }
 
 /** The command of a line the strict parse refused, to name it and its usage in the error. */
-export function commandOf(argv: string[]): string | undefined {
+function commandOf(argv: string[]): string | undefined {
   const [first] = parseArgs({
     args: argv,
     options: ALL_OPTIONS,
@@ -92,7 +92,7 @@ export function commandOf(argv: string[]): string | undefined {
 }
 
 /** parseArgs' sentences, shorter and in this CLI's words. */
-export function parseErrorMessage({ code, message }: Error & { code?: string }): string {
+function parseErrorMessage({ code, message }: Error & { code?: string }): string {
   const option = /'(?:-\w, )?(--?[\w-]+)/.exec(message)?.[1] ?? '';
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     return `unknown option ${option}`;
@@ -137,7 +137,7 @@ export function parseCommandLine(argv: string[]): Invocation {
   return { command, args, values, pairs };
 }
 
-export function refuseOptionsOutside(
+function refuseOptionsOutside(
   tokens: ReturnType<typeof tokenize>['tokens'],
   pairs: PairOption[],
   allowed: Options,

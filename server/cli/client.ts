@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, realpathSync } from 'nod
 import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 
-import type { CompanionFile } from '../../contract/wire';
+import type { ApiError, CompanionFile } from '../../contract/wire';
 import { companionsOnThisHost } from '../companionFiles';
 import { underRoot } from '../jobs/store';
 
@@ -70,7 +70,7 @@ export class Client {
     if (reply.status >= 400) {
       let message = reply.body;
       try {
-        message = (JSON.parse(reply.body) as { error: string }).error;
+        message = (JSON.parse(reply.body) as ApiError).error;
       } catch {
         // not JSON: show as is
       }

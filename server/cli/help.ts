@@ -6,9 +6,9 @@ const STARTS_COMPANION =
   'Talks to the companion, started in the background when none answers: --root-dir, ' +
   '--profiles and --executor are its settings then.';
 
-export const USAGE = 'usage: hpc-submit <command> [options]';
+const USAGE = 'usage: hpc-submit <command> [options]';
 
-export const ENVIRONMENT: [string, string][] = [
+const ENVIRONMENT: [string, string][] = [
   ['HPC_SUBMIT_STATE_DIR', 'default of --state-dir'],
   ['HPC_SUBMIT_PROFILES', 'default of --profiles'],
   ['HPC_SUBMIT_EXECUTOR', 'default of --executor'],
@@ -52,7 +52,7 @@ export function columns(rows: [string, string][]): string {
   return lines.join('\n');
 }
 
-export function optionRows(options: Options): [string, string][] {
+function optionRows(options: Options): [string, string][] {
   return Object.entries(options).map(([name, o]) => [
     `${o.short ? `-${o.short}, ` : ''}--${name}${o.value ? ` ${o.value}` : ''}`,
     o.help
@@ -67,7 +67,7 @@ export function commandUsage(name: string | undefined): string {
   return `usage: hpc-submit ${name}${args} [options]`;
 }
 
-export function generalHelp(): string {
+function generalHelp(): string {
   const commands = Object.entries(COMMANDS).map(([name, c]): [string, string] => [
     [name, ...c.args].join(' '),
     c.summary

@@ -21,7 +21,7 @@ function whereAndWhy(job: Job): string {
 }
 
 /** `lr=0.1 opt="adam"`: each value as JSON, so a string shows as one. */
-export function formatParameters(parameters: Parameters | undefined): string {
+function formatParameters(parameters: Parameters | undefined): string {
   return Object.entries(parameters ?? {})
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(' ');

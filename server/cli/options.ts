@@ -26,7 +26,7 @@ export interface Command {
   options: Options;
 }
 
-export const HELP: Options = { help: { type: 'boolean', short: 'h', help: 'show this help' } };
+const HELP: Options = { help: { type: 'boolean', short: 'h', help: 'show this help' } };
 
 export const TOP_LEVEL: Options = {
   ...HELP,
@@ -57,7 +57,7 @@ export const STATE: Options = {
 };
 
 // papermill's own options and their meaning (parameterArgs.ts), and the sweep's.
-export const PARAMETERS: Options = {
+const PARAMETERS: Options = {
   parameters: {
     type: 'string',
     short: 'p',

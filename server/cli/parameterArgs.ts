@@ -103,7 +103,7 @@ function sendable(n: number, text: string, where: string, integer: boolean): num
 }
 
 /** papermill's `_resolve_type`: how `-p NAME VALUE` reads VALUE. */
-export function resolveType(value: string, where: string): ParameterValue {
+function resolveType(value: string, where: string): ParameterValue {
   if (value === 'True' || value === 'False') {
     return value === 'True';
   }
@@ -210,7 +210,7 @@ function isFalsy(v: ParameterValue | undefined): boolean {
 }
 
 /** One `-y`: a mapping of parameters (nothing for an empty or false document, as papermill). */
-export function yamlParameters(text: string): Parameters {
+function yamlParameters(text: string): Parameters {
   const where = `-y ${JSON.stringify(text)}`;
   const value = loadYaml(text, where);
   if (isFalsy(value)) {
@@ -232,7 +232,7 @@ export function yamlParameters(text: string): Parameters {
 }
 
 /** One `--sweep NAME VALUES`: a non-empty YAML list. */
-export function sweepValues(pair: PairOption): ParameterValue[] {
+function sweepValues(pair: PairOption): ParameterValue[] {
   const where = `${pair.flag} ${pair.name}`;
   const value = loadYaml(pair.value, where);
   if (!Array.isArray(value)) {

@@ -25,7 +25,7 @@ export function tokenMatches(expected: string, given: string | undefined): boole
   return timingSafeEqual(digest(expected), digest(given));
 }
 
-export function presentedToken(req: Request): string | undefined {
+function presentedToken(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (header) {
     const m = /^(?:token|bearer)\s+(\S+)$/i.exec(header);

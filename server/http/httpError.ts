@@ -12,7 +12,7 @@ export class HttpError extends Error {
 }
 
 /** The one place a domain refusal becomes a status code. */
-export const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
+const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
   invalid: 400,
   'not-found': 404,
   conflict: 409,

@@ -17,11 +17,11 @@ export function launchCommand(profile: Profile, args: string[]): string[] {
 }
 
 /** The command that installs the profile's kernel, as a user would type it. */
-export function kernelInstallCommand(profile: Profile): string[] {
+function kernelInstallCommand(profile: Profile): string[] {
   return launchCommand(profile, ['-m', 'ipykernel', 'install', '--user', '--name', profile.kernel]);
 }
 
-export const displayCommand = (argv: string[]): string => argv.map(shellQuote).join(' ');
+const displayCommand = (argv: string[]): string => argv.map(shellQuote).join(' ');
 
 interface RunResult {
   code: number | string;
@@ -55,7 +55,7 @@ function lastWords(result: RunResult): string {
 }
 
 /** Pure: the problems of one profile from the kernelspec listing's outcome. */
-export function kernelProblems(profile: Profile, result: RunResult): ProfileProblem[] {
+function kernelProblems(profile: Profile, result: RunResult): ProfileProblem[] {
   const launcher = profile.launcher[0] ?? profile.python ?? 'python';
   if (result.code === 'ENOENT') {
     return [

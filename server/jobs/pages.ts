@@ -9,7 +9,7 @@ import type { Job } from '../../contract/wire';
 import { compareNewestFirst } from '../../contract/rules';
 import { invalid } from './refusal';
 
-export const MAX_PAGE = 1000;
+const MAX_PAGE = 1000;
 
 type Key = Pick<Job, 'submittedAt' | 'id'>;
 

@@ -107,7 +107,7 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
 }
 
 /** A clear sentence for a failed write to the state directory. */
-export function storageError(e: NodeJS.ErrnoException, path: string): Refusal {
+function storageError(e: NodeJS.ErrnoException, path: string): Refusal {
   if (e instanceof Refusal) {
     return e;
   }

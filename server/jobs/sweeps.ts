@@ -16,7 +16,7 @@ import { type JobRecord, type SweepFacts, taskJobId } from './store';
 export const DEFAULT_MAX_PARALLEL = 4;
 
 /** Tasks one sweep may have when the companion's environment does not say (HPC_SUBMIT_MAX_TASKS). */
-export const DEFAULT_MAX_TASKS = 1000;
+const DEFAULT_MAX_TASKS = 1000;
 
 /** The injected copy a parameterized run executes, in its job directory. */
 export const INPUT_NOTEBOOK = 'input.ipynb';
@@ -133,7 +133,7 @@ export function sweepAnswer(tasks: JobRecord[], wire: (r: JobRecord) => Job): Sw
  * Each row of one summary.csv and the newest task that ran it (a rerun
  * replaces the failed run). `newestFirst`: the store's list.
  */
-export function latestOfRows(
+function latestOfRows(
   newestFirst: readonly JobRecord[],
   summaryOf: string
 ): Map<number, JobRecord> {
@@ -156,7 +156,7 @@ export function summaryTasks(newestFirst: readonly JobRecord[], summaryOf: strin
 }
 
 /** The summary row a record fills: what "re-run failed" and summary.csv go by. */
-export function recordRow(record: JobRecord): SweepRow | undefined {
+function recordRow(record: JobRecord): SweepRow | undefined {
   if (record.sweepFacts) {
     return { summaryOf: record.sweepFacts.summaryOf, row: record.sweepFacts.row };
   }

@@ -17,7 +17,7 @@ export const USAGE_FILE = 'usage.jsonl';
 export const HISTORY_POINTS = 30;
 /** What a first look (a companion that starts, or takes over) reads of a long file. */
 export const TAIL_BYTES = 64 * 1024;
-export const DEFAULT_GPU_IDLE_MINUTES = 5;
+const DEFAULT_GPU_IDLE_MINUTES = 5;
 /** A request this far above use earns a hint. */
 const FAR_BELOW = 0.25;
 const MiB = 1024 * 1024;
@@ -53,7 +53,7 @@ export function emptyTotals(): UsageTotals {
 }
 
 /** A line of usage.jsonl that is a whole UsagePoint (a torn or foreign line is not). */
-export function isUsagePoint(value: unknown): value is UsagePoint {
+function isUsagePoint(value: unknown): value is UsagePoint {
   const p = value as UsagePoint;
   return (
     typeof p === 'object' &&

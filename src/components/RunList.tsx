@@ -8,8 +8,8 @@ import { ShowMore } from './ShowMore';
 import { type SweepActions, SweepGroup } from './SweepGroup';
 
 /** Entries rendered at once at the top and in an opened notebook; "Show more" adds as many. */
-export const LIST_PAGE = 50;
-export const GROUP_PAGE = 20;
+const LIST_PAGE = 50;
+const GROUP_PAGE = 20;
 
 export interface RunListProps {
   entries: ListEntry[];

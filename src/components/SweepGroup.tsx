@@ -19,7 +19,7 @@ export interface SweepActions {
 }
 
 /** Tasks shown at once when a sweep is opened; "Show more" adds as many. */
-export const TASK_PAGE = 20;
+const TASK_PAGE = 20;
 
 /**
  * A sweep as one row: its progress over all its tasks, the actions on all
