@@ -68,13 +68,7 @@ export class Client {
   async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const reply = await this.request(method, path, body);
     if (reply.status >= 400) {
-      let message = reply.body;
-      try {
-        message = (JSON.parse(reply.body) as ApiError).error;
-      } catch {
-        // not JSON: show as is
-      }
-      throw new Error(message);
+      throw refusalOf(reply);
     }
     return (reply.body ? JSON.parse(reply.body) : undefined) as T;
   }
@@ -223,4 +217,13 @@ async function startCompanion(opts: ConnectOptions): Promise<Client> {
   throw new Error(
     `could not start a companion (${why}); see ${join(opts.stateDir, 'companion.log')}`
   );
+}
+
+/** A refused request's error, in the companion's own sentence when it gave one. */
+export function refusalOf(reply: Reply): Error {
+  try {
+    return new Error((JSON.parse(reply.body) as ApiError).error);
+  } catch {
+    return new Error(reply.body); // not JSON: show as is
+  }
 }

@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Job, JobList, SubmitRequest, SweepAnswer } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
-import { type Client, connect, realPath } from './client';
+import { type Client, connect, refusalOf, realPath } from './client';
 import {
   describeJob,
   describeNewSweep,
@@ -256,8 +256,7 @@ async function sweepTasks(client: Client, id: string): Promise<Job[]> {
     return [];
   }
   if (reply.status !== 200) {
-    // Said in the companion's words, as for any other refusal.
-    return (await client.json<SweepAnswer>('GET', path)).jobs;
+    throw refusalOf(reply);
   }
   return (JSON.parse(reply.body) as SweepAnswer).jobs;
 }
