@@ -20,7 +20,8 @@ await build({
   },
   logLevel: 'warning'
 });
-// The job runtime (nbconvert config) and the profiles schema travel beside it.
+// The job runtime (job script body, nbconvert config, ...) and the profiles schema travel beside it.
+copyFileSync('server/runtime/job.sh', `${outdir}/job.sh`);
 copyFileSync('server/runtime/nbconvert_config.py', `${outdir}/nbconvert_config.py`);
 copyFileSync('server/runtime/sampler.py', `${outdir}/sampler.py`);
 copyFileSync('server/runtime/parameterize.py', `${outdir}/parameterize.py`);

@@ -17,7 +17,7 @@ mkdir -p "$LOGS"
 stages=("$@")
 [ ${#stages[@]} -eq 0 ] && stages=(lint typecheck unit integration ui ui-oldest ui-newest)
 OLDEST_LAB=4.2.2 NEWEST_LAB=4.6.4
-passed=0 failed=0 skipped=0 status=0
+passed=0 failed=0 skipped=0 status=0 stage_logs=()
 
 # --ci: no snapshot is written; --verbose: every test is named in the log.
 JEST_FLAGS=(--ci --verbose)
@@ -42,6 +42,7 @@ pw_counts() { # Playwright's "  3 passed (1.2m)", "  1 failed", ... one a line
 run_stage() { # name log cmd...
   local name=$1 log=$2; shift 2
   echo "=== $name"
+  stage_logs+=("$log")
   "$@" 2>&1 | tee "$log"
   local rc=${PIPESTATUS[0]}
   [ "$rc" = 0 ] || { echo "=== $name FAILED (exit $rc)"; status=1; }
@@ -80,6 +81,10 @@ for stage in "${stages[@]}"; do
   esac
 done
 echo
+# The failures again at the end, so that the tail of a long log names them.
+for log in "${stage_logs[@]}"; do
+  plain "$log" | grep -aE '^\s+(✕|✘) ' | sed "s|^|$(basename "$log" .log): |"
+done
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] || status=1
 exit $status

@@ -19,6 +19,55 @@ export const REASONS = {
     `the scheduler reports the job failed${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}`
 } as const;
 
+/**
+ * Why job.sh says a job ended other than by completing, as the code it writes
+ * to status.json's "cause" (server/runtime/job.sh, finish); each is said in
+ * words by endSentence.
+ */
+export const JOB_END_CAUSES = [
+  'workdir-unreachable',
+  'gpu-missing',
+  'output-dir-uncreatable',
+  'time-limit',
+  'signal-before-start',
+  'signal',
+  'notebook-failed',
+  'launcher-unrunnable',
+  'nbconvert-exit'
+] as const;
+export type JobEndCause = (typeof JOB_END_CAUSES)[number];
+
+/** What status.json tells of an end, beside its cause. */
+export interface JobEndFacts {
+  cause: string;
+  host: string;
+  exitCode: number;
+  /** The folder or command the cause is about. */
+  subject?: string;
+  signal?: string;
+  /** nbconvert_config.py's own account (reason.txt): which cell raised what. */
+  detail?: string;
+}
+
+/** A cause job.sh reported, in words; a code this companion does not know as it is. */
+export function endSentence(end: JobEndFacts): string {
+  const { host, exitCode, subject = '', signal = 'TERM' } = end;
+  const sentences: Record<JobEndCause, () => string> = {
+    'workdir-unreachable': () => `cannot enter the notebook's directory ${subject} on ${host}`,
+    'gpu-missing': () => `no GPU visible on ${host}`,
+    'output-dir-uncreatable': () => `cannot create the output directory ${subject} on ${host}`,
+    'time-limit': () => REASONS.timeLimit,
+    'signal-before-start': () => `${REASONS.stoppedBySignal(signal)} before the notebook started`,
+    signal: () => REASONS.stoppedBySignal(signal),
+    'notebook-failed': () => end.detail ?? REASONS.notebookFailed(exitCode),
+    'launcher-unrunnable': () =>
+      `cannot run ${subject} on ${host} (exit code ${exitCode}): is the environment installed there?`,
+    'nbconvert-exit': () => `nbconvert exited with code ${exitCode}`
+  };
+  const known = (JOB_END_CAUSES as readonly string[]).includes(end.cause);
+  return known ? sentences[end.cause as JobEndCause]() : end.cause;
+}
+
 /** The scheduler's reason codes for ending a job that say why, in words. */
 export const END_CAUSES: Record<string, string> = {
   OutOfMemory: 'out of memory: the run used more than the memory it asked for',
@@ -60,9 +109,6 @@ export function endCauseInLog(logTail: string): string | undefined {
   return undefined;
 }
 
-/** What the job script says when nbconvert failed without leaving a reason.txt. */
-const UNEXPLAINED_EXIT = /^nbconvert exited with code \d+$/;
-
 const TRACEBACK = 'Traceback (most recent call last):';
 /** "pkg.module.Name: message" or "Name": the line that ends a Python traceback. */
 const EXCEPTION_LINE = /^(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:: .*)?)$/;
@@ -100,15 +146,19 @@ export function lastExceptionLine(logTail: string): string | undefined {
 /**
  * A failed job's reason given its own and its log: out of memory first where
  * the scheduler's lines in the log say so (the job cannot know why its kernel
- * was killed), and in place of a bare exit code the exception that ended the
- * run. Undefined when the log adds nothing. Pure.
+ * was killed), and in place of a bare exit code (no reason, or job.sh's
+ * "nbconvert-exit") the exception that ended the run. Undefined when the log
+ * adds nothing. Pure.
  */
-export function failureReason(own: string | undefined, logTail: string): string | undefined {
-  const told =
-    own === undefined || UNEXPLAINED_EXIT.test(own) ? (lastExceptionLine(logTail) ?? own) : own;
+export function failureReason(
+  own: { reason?: string; cause?: string },
+  logTail: string
+): string | undefined {
+  const unexplained = own.reason === undefined || own.cause === 'nbconvert-exit';
+  const told = unexplained ? (lastExceptionLine(logTail) ?? own.reason) : own.reason;
   if (endCauseInLog(logTail) === 'OutOfMemory') {
     const outOfMemory = reasonFor('OutOfMemory');
     return told ? `${outOfMemory} (${told})` : outOfMemory;
   }
-  return told === own ? undefined : told;
+  return told === own.reason ? undefined : told;
 }

@@ -12,7 +12,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Progress } from '../../contract/wire';
-import { failureReason } from './endReasons';
+import { endSentence, failureReason } from './endReasons';
 
 export type { Progress };
 
@@ -41,6 +41,9 @@ export interface JobStatusEnded extends JobStatusCommon {
   exitCode: number;
   /** terminated: a TERM/INT reached the script (a cancel, or a time limit without warning). */
   outcome: JobOutcome;
+  /** Why, as job.sh's code (endReasons.ts JOB_END_CAUSES); absent for a completion. */
+  cause?: string;
+  /** Why, in words: the cause's sentence (a record from before causes: as written). */
   reason?: string;
   /** With outcome terminated: the signal's name ("TERM"). */
   signal?: string;
@@ -93,15 +96,38 @@ export function parseJobStatus(text: string): JobStatusFile | null {
     if (jobId !== undefined) {
       status.jobId = jobId;
     }
-    if (typeof raw.reason === 'string' && raw.reason) {
-      status.reason = raw.reason;
-    }
     if (typeof raw.signal === 'string' && raw.signal) {
       status.signal = raw.signal;
+    }
+    const reason = reasonOfEnd(raw, status);
+    if (typeof raw.cause === 'string' && raw.cause) {
+      status.cause = raw.cause;
+    }
+    if (reason) {
+      status.reason = reason;
     }
     return status;
   }
   return null;
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value ? value : undefined;
+
+/** The sentence for status.json's cause; an older job.sh wrote the sentence itself. */
+function reasonOfEnd(raw: Record<string, unknown>, status: JobStatusEnded): string | undefined {
+  const cause = text(raw.cause);
+  if (cause === undefined) {
+    return text(raw.reason);
+  }
+  return endSentence({
+    cause,
+    host: status.host,
+    exitCode: status.exitCode,
+    subject: text(raw.subject),
+    signal: status.signal,
+    detail: text(raw.detail)
+  });
 }
 
 export function parseProgress(text: string): Progress | null {
@@ -138,7 +164,7 @@ export async function readJobStatus(jobDir: string): Promise<JobStatusFile | nul
   if (status?.phase !== 'ended' || status.outcome !== 'failed') {
     return status;
   }
-  const reason = failureReason(status.reason, await readLogTail(jobDir));
+  const reason = failureReason(status, await readLogTail(jobDir));
   return reason === undefined ? status : { ...status, reason };
 }
 

@@ -69,6 +69,14 @@ test('status.json and progress.json parse tolerantly', () => {
   );
   expect(e?.phase).toBe('ended');
   expect(e?.phase === 'ended' && e.reason).toBe('no GPU visible on n');
+  // job.sh names the cause as a code; the companion says it in words.
+  const coded = parseJobStatus(
+    '{"phase":"ended","host":"n7","gpus":[],"startedAt":"a","endedAt":"b","exitCode":1,"outcome":"failed","cause":"output-dir-uncreatable","subject":"/ro/executed"}'
+  );
+  expect(coded).toMatchObject({
+    cause: 'output-dir-uncreatable',
+    reason: 'cannot create the output directory /ro/executed on n7'
+  });
   expect(parseProgress('{"cell": 2, "total": 5}\n')).toStrictEqual({ cell: 2, total: 5 });
   expect(parseProgress('{"cell": "x"}')).toBe(null);
   expect(parseProgress('{"cell": 2')).toBe(null);

@@ -2,12 +2,18 @@
  * A job's end in words: the exception that ended a run outside any cell, out
  * of memory where slurmstepd says so, and the validator's answer at submission.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { failureReason, lastExceptionLine } from '../../server/jobs/endReasons';
+import {
+  JOB_END_CAUSES,
+  endSentence,
+  failureReason,
+  lastExceptionLine
+} from '../../server/jobs/endReasons';
 import { readJobStatus } from '../../server/jobs/jobStatus';
 import { verdictOfLine } from '../../server/jobs/validationWorkers';
+import { runtimeFile } from '../../server/runtime/jobScript';
 
 /** nbconvert's output for a notebook whose kernelspec has no name, shortened. */
 const VALIDATION_LOG = `[NbConvertApp] Converting notebook noname.ipynb to notebook
@@ -84,29 +90,37 @@ some later chatter
   });
 });
 
+/** job.sh's end when nbconvert failed outside any cell: only its exit code is known. */
+const UNEXPLAINED = { reason: 'nbconvert exited with code 1', cause: 'nbconvert-exit' };
+
 describe('failureReason', () => {
   it('replaces a bare exit code with the exception that ended the run', () => {
-    expect(failureReason('nbconvert exited with code 1', VALIDATION_LOG)).toBe(
+    expect(failureReason(UNEXPLAINED, VALIDATION_LOG)).toBe(
       "NotebookValidationError: 'name' is a required property"
     );
-    expect(failureReason('nbconvert exited with code 1', 'no traceback\n')).toBeUndefined();
+    expect(failureReason(UNEXPLAINED, 'no traceback\n')).toBeUndefined();
   });
 
   it("keeps the job's own reason: a failing cell says more than the log", () => {
     expect(
-      failureReason('cell 2 of 3 raised ZeroDivisionError: division by zero', VALIDATION_LOG)
+      failureReason(
+        { reason: 'cell 2 of 3 raised ZeroDivisionError: division by zero' },
+        VALIDATION_LOG
+      )
     ).toBeUndefined();
   });
 
   it('says out of memory where slurmstepd does, and only then', () => {
     const died = 'the kernel died during cell 2 of 3 on n1';
-    expect(failureReason(died, `${DEAD_KERNEL_LOG}${OOM_LINE}`)).toBe(
-      `out of memory: the run used more than the memory it asked for (${died})`
-    );
-    expect(failureReason('nbconvert exited with code 1', `${DEAD_KERNEL_LOG}${OOM_LINE}`)).toBe(
+    expect(
+      failureReason({ reason: died, cause: 'notebook-failed' }, `${DEAD_KERNEL_LOG}${OOM_LINE}`)
+    ).toBe(`out of memory: the run used more than the memory it asked for (${died})`);
+    expect(failureReason(UNEXPLAINED, `${DEAD_KERNEL_LOG}${OOM_LINE}`)).toBe(
       'out of memory: the run used more than the memory it asked for (DeadKernelError: Kernel died)'
     );
-    expect(failureReason(died, DEAD_KERNEL_LOG)).toBeUndefined();
+    expect(
+      failureReason({ reason: died, cause: 'notebook-failed' }, DEAD_KERNEL_LOG)
+    ).toBeUndefined();
   });
 });
 
@@ -117,7 +131,7 @@ test("readJobStatus completes a failed job's reason from its log", async () => {
     ...ended,
     exitCode: 1,
     outcome: 'failed',
-    reason: 'nbconvert exited with code 1'
+    cause: 'nbconvert-exit'
   };
   try {
     writeFileSync(join(dir, 'status.json'), JSON.stringify(failed));
@@ -155,5 +169,34 @@ describe("verdictOfLine (the validation worker's answer)", () => {
     expect(verdictOfLine('pixi: activating')).toBeNull();
     expect(verdictOfLine('{"valid": false}')).toBeNull();
     expect(verdictOfLine('[]')).toBeNull();
+  });
+});
+
+describe("job.sh's end causes", () => {
+  it('every cause job.sh reports is one the companion says in words, and no other', () => {
+    const body = readFileSync(runtimeFile('job.sh'), 'utf8');
+    // finish OUTCOME EXIT_CODE CAUSE [SUBJECT]
+    const written = [...body.matchAll(/\bfinish \S+ \S+ ([a-z-]+)/g)].map(m => m[1]);
+    expect(new Set(written)).toEqual(new Set(JOB_END_CAUSES));
+  });
+
+  it('says each cause with the facts it names', () => {
+    const end = { host: 'node7', exitCode: 127 };
+    expect(endSentence({ ...end, cause: 'gpu-missing' })).toBe('no GPU visible on node7');
+    expect(endSentence({ ...end, cause: 'workdir-unreachable', subject: '/d x' })).toBe(
+      "cannot enter the notebook's directory /d x on node7"
+    );
+    expect(endSentence({ ...end, cause: 'launcher-unrunnable', subject: 'pixi' })).toBe(
+      'cannot run pixi on node7 (exit code 127): is the environment installed there?'
+    );
+    expect(endSentence({ ...end, cause: 'signal-before-start', signal: 'INT' })).toBe(
+      'stopped by signal INT before the notebook started'
+    );
+    expect(endSentence({ ...end, cause: 'notebook-failed', detail: 'cell 1 of 2 raised X' })).toBe(
+      'cell 1 of 2 raised X'
+    );
+    expect(endSentence({ ...end, cause: 'time-limit' })).toBe('time limit reached');
+    // A cause from a newer job.sh than this companion: said as it is, never lost.
+    expect(endSentence({ ...end, cause: 'disk-full' })).toBe('disk-full');
   });
 });
