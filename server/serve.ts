@@ -28,13 +28,13 @@ import { KernelChecker } from './jobs/kernels';
 import { Poller } from './jobs/poller';
 import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfiles } from './jobs/profiles';
-import { type JobRecord, JobStore, toWire, writeFileAtomic } from './jobs/store';
+import { JobStore, toWire, writeFileAtomic } from './jobs/store';
 import { LeaseKeeper } from './jobs/lease';
-import { validationWorkers } from './jobs/notebookValidation';
+import { NotebookValidator } from './jobs/notebookValidation';
 import { createWebhook } from './jobs/webhook';
 import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
-import type { Job, Profile } from '../contract/wire';
+import type { Profile } from '../contract/wire';
 import { exitWhenIdle, type IdleExitOptions } from './idleExit';
 
 export interface ServeOptions {
@@ -126,13 +126,28 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   privateDirectory(stateDir);
   const profiles = loadProfiles(opts.profilesFile);
-  const store = openStore(stateDir, rootDir);
+  const scheduler = new SchedulerHealthHolder();
+  const events = new EventHub(scheduler);
+  const store = openStore(stateDir, rootDir, events);
   const executor = await createExecutor(opts.executor, {
     stateDir,
     maxConcurrent: opts.maxConcurrent
   });
   const token = opts.unixSocket ? null : await standaloneToken(stateDir, opts.token);
-  const parts = assemble({ opts, rootDir, store, executor, profiles, token });
+  const lease = new LeaseKeeper({ stateDir, log });
+  const validator = new NotebookValidator(log);
+  const parts = assemble({
+    opts,
+    rootDir,
+    store,
+    executor,
+    profiles,
+    token,
+    scheduler,
+    events,
+    validator,
+    holdsLease: () => lease.role === 'owner'
+  });
 
   const server = await listen(parts.app, opts);
   const url = opts.unixSocket
@@ -149,8 +164,8 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     version: VERSION
   });
   opts.onListening?.(url);
-  const lease = await writeWhileHoldingLease(stateDir, store, executor, parts);
-  const rescan = followOtherCompanions(store, parts.events, job => parts.service.wire(job));
+  await writeWhileHoldingLease(lease, store, executor, parts.poller);
+  const rescan = followOtherCompanions(store);
 
   return {
     url,
@@ -158,11 +173,11 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
       clearInterval(rescan);
       parts.poller.stop();
       await lease.stop();
-      parts.events.close();
+      events.close();
       await new Promise<void>(ok => server.close(() => ok()));
       server.closeAllConnections?.();
       await executor.close?.();
-      validationWorkers.stopAll();
+      validator.stop();
       await removeCompanionFile(stateDir);
     }
   };
@@ -174,13 +189,11 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
  * holds it, after taking over the runs of this host that lost their companion.
  */
 async function writeWhileHoldingLease(
-  stateDir: string,
+  lease: LeaseKeeper,
   store: JobStore,
   executor: Executor,
-  { poller, service }: Pick<ReturnType<typeof assemble>, 'poller' | 'service'>
-): Promise<LeaseKeeper> {
-  const lease = new LeaseKeeper({ stateDir, log });
-  service.holdsLease = () => lease.role === 'owner';
+  poller: Poller
+): Promise<void> {
   const write = async () => {
     await adoptRuns(store, executor);
     poller.start();
@@ -189,19 +202,15 @@ async function writeWhileHoldingLease(
   if ((await lease.start()) === 'owner') {
     await write();
   }
-  return lease;
 }
 
 /**
  * What other companions over this state directory write (another host, another
- * root) reaches this one's browsers within a second: new runs, their changes
- * while another companion holds the lease, and forgotten ones.
+ * root) reaches this one's browsers within a second (the store publishes what
+ * a rescan brings in): new runs, their changes while another companion holds
+ * the lease, and forgotten ones.
  */
-function followOtherCompanions(
-  store: JobStore,
-  events: EventHub,
-  view: (record: JobRecord) => Job
-): NodeJS.Timeout {
+function followOtherCompanions(store: JobStore): NodeJS.Timeout {
   let busy = false;
   const timer = setInterval(async () => {
     if (busy) {
@@ -209,9 +218,7 @@ function followOtherCompanions(
     }
     busy = true;
     try {
-      const { changed, removed } = await store.rescan();
-      changed.forEach(record => events.publish({ type: 'job', job: view(record) }));
-      removed.forEach(id => events.publish({ type: 'forget', id }));
+      await store.rescan();
     } catch (e) {
       log(`cannot read the state directory: ${(e as Error).message}`);
     } finally {
@@ -225,8 +232,8 @@ function followOtherCompanions(
 const RESCAN_MS = 1000;
 
 /** The job index, rebuilt from the state directory; unreadable records are named and skipped. */
-function openStore(stateDir: string, rootDir: string): JobStore {
-  const store = new JobStore(stateDir, rootDir);
+function openStore(stateDir: string, rootDir: string, events: EventHub): JobStore {
+  const store = new JobStore(stateDir, rootDir, events);
   const { skipped } = store.load();
   if (skipped.length) {
     log(`skipped ${skipped.length} unreadable job record(s): ${skipped.slice(0, 5).join(', ')}`);
@@ -241,15 +248,18 @@ interface Parts {
   executor: Executor;
   profiles: Profile[];
   token: string | null;
+  scheduler: SchedulerHealthHolder;
+  events: EventHub;
+  validator: NotebookValidator;
+  holdsLease: () => boolean;
 }
 
 /**
  * The companion's parts, each given what it reads and writes. The poller is
  * the only writer of the scheduler's health; the others read it.
  */
-function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
-  const scheduler = new SchedulerHealthHolder();
-  const events = new EventHub(scheduler);
+function assemble(parts: Parts) {
+  const { opts, rootDir, store, executor, profiles, token, scheduler, events } = parts;
   const webhook = opts.webhookUrl ? createWebhook(opts.webhookUrl, { log }) : null;
   if (webhook) {
     log(`posting the end of each run to ${webhook.target}`);
@@ -264,9 +274,10 @@ function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
     rootDir,
     store,
     executor,
-    events,
     profiles,
     scheduler,
+    validator: parts.validator,
+    holdsLease: parts.holdsLease,
     recheckScheduler: () => poller.recheck(),
     pollSoon: () => poller.pollSoon()
   });
@@ -282,7 +293,7 @@ function assemble({ opts, rootDir, store, executor, profiles, token }: Parts) {
     token,
     log
   });
-  return { app, poller, events, service };
+  return { app, poller, service };
 }
 
 function listen(app: Express, opts: ServeOptions): Promise<Server> {

@@ -69,6 +69,7 @@ function activate(
   toolbarRegistry: IToolbarWidgetRegistry | null
 ): void {
   const model = new JobsModel(api);
+  model.followCurrentNotebook(tracker);
   const settings = watchSettings(settingRegistry, model);
   const runner = new NotebookRunner(model, settings, () => app.shell.activateById(SIDEBAR_ID));
   registerCommands({ app, model, runner, tracker, docManager });

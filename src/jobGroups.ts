@@ -1,10 +1,12 @@
 /**
  * What the sidebar lists: runs, sweeps (a sweep's tasks under one row) and,
- * on "All", notebooks (each holding its runs and sweeps). Pure and linear
- * in the jobs, so the sidebar recomputes it only when the list changes.
+ * on "All", notebooks (each holding its runs and sweeps). Pure and linear in
+ * the jobs of one notebook; ListEntries keeps each notebook's entries until
+ * its runs change, so an event regroups one notebook, not the history.
  */
 import type { Job } from '../contract/wire';
 import { isRerunnable, newestOfRows, sweepRowOf, byTaskIndex } from '../contract/rules';
+import { notebookKey } from './jobList';
 
 export interface RunEntry {
   kind: 'run';
@@ -37,11 +39,6 @@ export interface NotebookEntry {
 }
 
 export type ListEntry = RunEntry | SweepEntry | NotebookEntry;
-
-/** A notebook's group key: a run from another root never shares one with this root's file. */
-export function notebookKey(job: Pick<Job, 'notebook' | 'outsideRoot'>): string {
-  return `${job.outsideRoot ? 'elsewhere' : 'here'}:${job.notebook}`;
-}
 
 /**
  * Runs newest first, each sweep once at the place of its newest task. The
@@ -80,28 +77,57 @@ export function runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
   return entries;
 }
 
-/** One group per notebook, the one with the newest run first. */
-export function notebookGroups(
-  jobs: readonly Job[],
-  isLive: (job: Job) => boolean
-): NotebookEntry[] {
-  const byNotebook = new Map<string, { first: Job; jobs: Job[] }>();
-  for (const job of jobs) {
-    const key = notebookKey(job);
-    const group = byNotebook.get(key);
-    if (group) {
-      group.jobs.push(job);
-    } else {
-      byNotebook.set(key, { first: job, jobs: [job] });
-    }
-  }
-  return [...byNotebook].map(([key, { first, jobs: runs }]) => ({
+/** One notebook's runs (newest first) under its header. */
+function notebookGroup(runs: readonly Job[], isLive: (job: Job) => boolean): NotebookEntry {
+  const first = runs[0];
+  return {
     kind: 'notebook',
-    key: `notebook:${key}`,
+    key: `notebook:${notebookKey(first)}`,
     notebook: first.notebook,
     outsideRoot: first.outsideRoot === true,
     entries: runEntries(runs),
     runs: runs.length,
     live: runs.filter(isLive).length
-  }));
+  };
+}
+
+/**
+ * The sidebar's entries, made again only for the lists that changed: the
+ * model replaces a notebook's list of runs only when one of them changes, and
+ * an unchanged list answers the entries made from it before.
+ */
+export class ListEntries {
+  private readonly groups = new WeakMap<readonly Job[], NotebookEntry>();
+  private readonly runs = new WeakMap<readonly Job[], Array<RunEntry | SweepEntry>>();
+  private last: { lists: ReadonlyArray<readonly Job[]>; entries: NotebookEntry[] } | null = null;
+
+  constructor(private readonly isLive: (job: Job) => boolean) {}
+
+  /** A notebook's runs and sweeps, newest first. */
+  runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
+    let entries = this.runs.get(jobs);
+    if (!entries) {
+      entries = runEntries(jobs);
+      this.runs.set(jobs, entries);
+    }
+    return entries;
+  }
+
+  /** One group per list (each a notebook's runs, the newest notebook first); the same array while none changed. */
+  notebookGroups(lists: ReadonlyArray<readonly Job[]>): NotebookEntry[] {
+    const last = this.last;
+    if (last && last.lists.length === lists.length && last.lists.every((l, i) => l === lists[i])) {
+      return last.entries;
+    }
+    const entries = lists.map(list => {
+      let group = this.groups.get(list);
+      if (!group) {
+        group = notebookGroup(list, this.isLive);
+        this.groups.set(list, group);
+      }
+      return group;
+    });
+    this.last = { lists, entries };
+    return entries;
+  }
 }

@@ -1,17 +1,80 @@
 /**
- * The jobs the model holds: by id, newest first, and indexed by sweep. An
- * event replaces or inserts its one job in place (a binary search, never a
- * sort of the history); a job seen live that is stored final is reported to
+ * The jobs the model holds: by id, newest first, per notebook, per output and
+ * indexed by sweep. An event replaces or inserts its one job in place (a
+ * binary search, never a sort of the history) and makes a new array only of
+ * the lists it is in, so what is grouped from the other notebooks' lists is
+ * kept as it was. A job seen live that is stored final is reported to
  * `onEnded` at once, before the next job is stored.
  */
 import { compareNewestFirst, isLive, sortJobs, byTaskIndex } from '../contract/rules';
 import type { Job } from '../contract/wire';
+
+const NONE: readonly Job[] = Object.freeze([]);
+
+/** A notebook's group key: a run from another root never shares one with this root's file. */
+export function notebookKey(job: Pick<Job, 'notebook' | 'outsideRoot'>): string {
+  return `${job.outsideRoot ? 'elsewhere' : 'here'}:${job.notebook}`;
+}
+
+/** Jobs newest first per key; a key's array is replaced only when one of its jobs changes. */
+class Buckets {
+  private readonly byKey = new Map<string, readonly Job[]>();
+
+  constructor(private readonly keyOf: (job: Job) => string | undefined) {}
+
+  get(key: string): readonly Job[] {
+    return this.byKey.get(key) ?? NONE;
+  }
+
+  /** Every non-empty list. */
+  lists(): IterableIterator<readonly Job[]> {
+    return this.byKey.values();
+  }
+
+  add(job: Job): void {
+    const key = this.keyOf(job);
+    if (key !== undefined) {
+      const list = [...this.get(key)];
+      list.splice(insertionIndex(list, job), 0, job);
+      this.byKey.set(key, list);
+    }
+  }
+
+  remove(job: Job): void {
+    const key = this.keyOf(job);
+    const list = key === undefined ? NONE : this.get(key).filter(j => j.id !== job.id);
+    if (key !== undefined && list.length) {
+      this.byKey.set(key, list);
+    } else if (key !== undefined) {
+      this.byKey.delete(key);
+    }
+  }
+
+  /** From a newest-first list, all at once. */
+  rebuild(sorted: readonly Job[]): void {
+    const lists = new Map<string, Job[]>();
+    for (const job of sorted) {
+      const key = this.keyOf(job);
+      const list = key === undefined ? undefined : lists.get(key);
+      if (list) {
+        list.push(job);
+      } else if (key !== undefined) {
+        lists.set(key, [job]);
+      }
+    }
+    this.byKey.clear();
+    lists.forEach((list, key) => this.byKey.set(key, list));
+  }
+}
 
 export class JobList {
   private _jobs = new Map<string, Job>();
   private _sorted: Job[] = [];
   /** Task ids per sweep id: a sweep's end is decided without scanning every job. */
   private readonly _sweeps = new Map<string, Set<string>>();
+  private readonly _byNotebook = new Buckets(notebookKey);
+  /** This root's runs by their executed notebook: an open output shows its runs. */
+  private readonly _byOutput = new Buckets(job => (job.outsideRoot ? undefined : job.output));
 
   constructor(private readonly onEnded: (job: Job) => void) {}
 
@@ -22,6 +85,22 @@ export class JobList {
 
   get(id: string): Job | undefined {
     return this._jobs.get(id);
+  }
+
+  /** The runs of a notebook of this root, or of the notebook they wrote, newest first. */
+  runsOf(path: string): readonly Job[] {
+    const ofNotebook = this._byNotebook.get(notebookKey({ notebook: path }));
+    const ofOutput = this._byOutput.get(path);
+    if (ofOutput.length === 0 || ofNotebook.length === 0) {
+      return ofOutput.length ? ofOutput : ofNotebook;
+    }
+    const ids = new Set(ofNotebook.map(j => j.id));
+    return sortJobs([...ofNotebook, ...ofOutput.filter(j => !ids.has(j.id))]);
+  }
+
+  /** Each notebook's runs, newest first; the notebook with the newest run first. */
+  notebookLists(): Array<readonly Job[]> {
+    return [...this._byNotebook.lists()].sort((a, b) => compareNewestFirst(a[0], b[0]));
   }
 
   /** The tasks of a sweep, in task order. */
@@ -44,9 +123,13 @@ export class JobList {
     const sorted = [...this._sorted];
     if (before) {
       sorted.splice(this.indexOf(before), 1);
+      this._byNotebook.remove(before);
+      this._byOutput.remove(before);
     }
     sorted.splice(insertionIndex(sorted, job), 0, job);
     this._sorted = sorted;
+    this._byNotebook.add(job);
+    this._byOutput.add(job);
     this.indexSweep(job);
     if (before && isLive(before) && !isLive(job)) {
       this.onEnded(job);
@@ -80,6 +163,8 @@ export class JobList {
         }
       }
       this._sorted = sortJobs([...this._jobs.values()]);
+      this._byNotebook.rebuild(this._sorted);
+      this._byOutput.rebuild(this._sorted);
       ended.forEach(job => this.onEnded(job));
     } else {
       fresh.forEach(job => this.store(job));
@@ -93,6 +178,8 @@ export class JobList {
       return false;
     }
     this._sorted = this._sorted.filter(j => j.id !== id);
+    this._byNotebook.remove(job);
+    this._byOutput.remove(job);
     this._jobs.delete(id);
     const tasks = job.sweepId ? this._sweeps.get(job.sweepId) : undefined;
     tasks?.delete(id);

@@ -9,7 +9,6 @@
  */
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
-import { isRunOf } from './labels';
 import { isLive } from '../contract/rules';
 import { JobList } from './jobList';
 import type {
@@ -26,6 +25,14 @@ import type {
 } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
+
+/** What the model reads of JupyterLab's notebook tracker: the notebook in front, and its renames. */
+export interface CurrentNotebookSource {
+  readonly currentWidget: {
+    readonly context: { readonly path: string; readonly pathChanged: ISignal<any, string> };
+  } | null;
+  readonly currentChanged: ISignal<any, any>;
+}
 
 /** A profile's start estimate is asked for at most this often: squeue is the scheduler's load. */
 export const ESTIMATE_INTERVAL_MS = 30_000;
@@ -121,7 +128,26 @@ export class JobsModel {
     return this._currentNotebook;
   }
 
-  set currentNotebook(path: string | null) {
+  /**
+   * Follows the notebook in front (JupyterLab's notebook tracker), renames
+   * included: which runs are "this notebook's" is the model's to know.
+   */
+  followCurrentNotebook(tracker: CurrentNotebookSource): void {
+    let watched: CurrentNotebookSource['currentWidget'] = null;
+    const follow = (): void => {
+      const panel = tracker.currentWidget;
+      if (panel !== watched) {
+        watched?.context.pathChanged.disconnect(follow);
+        panel?.context.pathChanged.connect(follow);
+        watched = panel;
+      }
+      this.setCurrentNotebook(panel?.context.path ?? null);
+    };
+    tracker.currentChanged.connect(follow);
+    follow();
+  }
+
+  private setCurrentNotebook(path: string | null): void {
     if (path === this._currentNotebook) {
       return;
     }
@@ -134,13 +160,21 @@ export class JobsModel {
     return this._list.sorted;
   }
 
-  /** The jobs the sidebar shows under the current filter. */
-  get visibleJobs(): Job[] {
+  /**
+   * The jobs the sidebar shows under the current filter: on "This notebook",
+   * the runs of the notebook in front (or of the notebook they wrote); the
+   * same array until one of them changes.
+   */
+  get visibleJobs(): readonly Job[] {
     if (this._filter === 'all' || !this._currentNotebook) {
       return this._list.sorted;
     }
-    const path = this._currentNotebook;
-    return this._list.sorted.filter(j => isRunOf(j, path));
+    return this._list.runsOf(this._currentNotebook);
+  }
+
+  /** Each notebook's runs, newest first, the notebook with the newest run first; a list is replaced only when one of its runs changes. */
+  get notebookLists(): Array<readonly Job[]> {
+    return this._list.notebookLists();
   }
 
   /** Something is queued or running: elapsed times move. */

@@ -8,7 +8,8 @@ import type { JobActions } from './components/JobRow';
 import { JobsPanel } from './components/JobsPanel';
 import type { SweepActions } from './components/SweepGroup';
 import { hpcIcon } from './icons';
-import { type ListEntry, notebookGroups, notebookKey, runEntries } from './jobGroups';
+import { type ListEntry, ListEntries } from './jobGroups';
+import { notebookKey } from './jobList';
 import {
   type KernelSpecMap,
   type KernelSummary,
@@ -16,11 +17,11 @@ import {
   summarizeKernels
 } from './kernelInfo';
 import { baseName } from './labels';
-import type { JobFilter, JobsModel } from './model';
+import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { SIDEBAR_ID } from './tokens';
 import { isLive } from '../contract/rules';
-import type { Job, ProfileStatus } from '../contract/wire';
+import type { ProfileStatus } from '../contract/wire';
 
 const TICK_MS = 1000;
 
@@ -32,19 +33,11 @@ export interface SidebarActions {
   openFolder?(path: string): void;
 }
 
-/** The list's entries and what they were made of: made again only when one of these changes. */
-interface Listed {
-  jobs: Job[];
-  filter: JobFilter;
-  notebook: string | null;
-  entries: ListEntry[];
-}
-
 export class JobsSidebar extends ReactWidget {
   private ticker: number | null = null;
   private creatingKernel = false;
   private watched: NotebookPanel | null = null;
-  private listed: Listed | null = null;
+  private readonly listEntries = new ListEntries(isLive);
   private readonly sweepActions: SweepActions;
 
   constructor(
@@ -129,7 +122,6 @@ export class JobsSidebar extends ReactWidget {
         });
       }
     }
-    this.model.currentNotebook = panel?.context.path ?? null;
     this.update();
   }
 
@@ -167,21 +159,14 @@ export class JobsSidebar extends ReactWidget {
 
   /**
    * "This notebook": its runs and sweeps. "All" (or no notebook open): one
-   * group per notebook. Made again only when the list, the filter or the
-   * notebook changed, not on each tick of the clock.
+   * group per notebook. Made again only for the notebooks whose runs changed,
+   * not on each tick of the clock nor for an event of another notebook.
    */
   private entries(): ListEntry[] {
-    const { jobs, filter, currentNotebook: notebook } = this.model;
-    const last = this.listed;
-    if (last && last.jobs === jobs && last.filter === filter && last.notebook === notebook) {
-      return last.entries;
-    }
-    const entries =
-      filter === 'notebook' && notebook
-        ? runEntries(this.model.visibleJobs)
-        : notebookGroups(jobs, isLive);
-    this.listed = { jobs, filter, notebook, entries };
-    return entries;
+    const { filter, currentNotebook } = this.model;
+    return filter === 'notebook' && currentNotebook
+      ? this.listEntries.runEntries(this.model.visibleJobs)
+      : this.listEntries.notebookGroups(this.model.notebookLists);
   }
 
   /** The notebook's kernel on the hub next to the one its run will use. */

@@ -16,8 +16,6 @@ export interface AccountingRoundDeps {
   executor: Executor;
   /** Through the store; undefined when the record is gone. */
   update: (id: string, patch: Partial<Job>) => Promise<JobRecord | undefined>;
-  /** Tells the browsers of a record that changed. */
-  publish: (record: JobRecord) => void;
   log: (line: string) => void;
 }
 
@@ -82,10 +80,7 @@ export class AccountingRound {
       if (!efficiency) {
         continue;
       }
-      const updated = await this.deps.update(job.id, { efficiency });
-      if (updated) {
-        this.deps.publish(updated);
-      }
+      await this.deps.update(job.id, { efficiency });
     }
   }
 

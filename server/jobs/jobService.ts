@@ -16,10 +16,10 @@ import type {
   SweepAnswer
 } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
-import type { JobEventSink } from './jobEvents';
 import { RunElsewhereError, SchedulerUnreachableError, type Executor } from '../executors/executor';
 import { JobQueries } from './jobQueries';
 import { Launcher } from './launching';
+import type { NotebookValidator } from './notebookValidation';
 import { jobDetails } from './runDetails';
 import { Refusal } from './refusal';
 import type { SchedulerHealthView } from './schedulerHealth';
@@ -30,7 +30,6 @@ export interface JobServiceDeps {
   rootDir: string;
   store: JobStore;
   executor: Executor;
-  events: JobEventSink;
   profiles: Profile[];
   scheduler: SchedulerHealthView;
   /** Asks the scheduler again now (after an outage, before refusing a submission). */
@@ -42,6 +41,8 @@ export interface JobServiceDeps {
    * then does it change records after their submission. Default: always.
    */
   holdsLease?: () => boolean;
+  /** Refuses a notebook nbconvert would refuse, before it waits in a queue. */
+  validator: NotebookValidator;
   baseEnv?: NodeJS.ProcessEnv;
   /** The Python that runs papermill; default $HPC_SUBMIT_PYTHON, else python3. */
   papermillPython?: string;
@@ -65,11 +66,6 @@ export class JobService {
   constructor(private readonly deps: JobServiceDeps) {
     this.queries = new JobQueries(deps);
     this.launcher = new Launcher(deps, this.queries);
-  }
-
-  /** Set by serve.ts once the lease keeper exists. */
-  set holdsLease(check: () => boolean) {
-    this.deps.holdsLease = check;
   }
 
   profile(id: unknown): Profile {
@@ -185,7 +181,6 @@ export class JobService {
         .rm(this.queries.sweepDir(record.sweepId), { recursive: true, force: true })
         .catch(() => undefined);
     }
-    this.deps.events.publish({ type: 'forget', id });
   }
 
   /** A sweep and its tasks in task order (GET /api/sweeps/:id), without the rest of the history. */

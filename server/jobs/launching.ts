@@ -20,7 +20,6 @@ import { renderJobScript, runtimeFile } from '../runtime/jobScript';
 import { RUN_FACTS_FILE, runFactsJson } from '../runtime/runFacts';
 import type { JobQueries } from './jobQueries';
 import type { JobServiceDeps, Submitted } from './jobService';
-import { refuseInvalidNotebook } from './notebookValidation';
 import {
   checkParameters,
   expandTasks,
@@ -63,7 +62,11 @@ export class Launcher {
     const profile = this.queries.profile(request.profile);
     const resources = resolveResources(profile, request.resources);
     const nb = await resolveNotebook(this.deps.rootDir, request.notebook);
-    await refuseInvalidNotebook(profile, nb, jobEnvironment(this.deps.baseEnv ?? process.env));
+    await this.deps.validator.refuseInvalid(
+      profile,
+      nb,
+      jobEnvironment(this.deps.baseEnv ?? process.env)
+    );
     const tasks = await this.tasksOf(request, nb);
     const outputDir = request.sweep ? await sweepOutputDir(this.deps.rootDir, nb) : null;
     await this.requireScheduler();
@@ -89,7 +92,6 @@ export class Launcher {
     this.refuseLiveRun(nb, null);
     const record = tasks ? { ...base, parameters: tasks[0] } : base;
     const job = this.queries.wire(await this.writeAndLaunch(record, profile, nb));
-    this.deps.events.publish({ type: 'job', job });
     this.deps.pollSoon?.();
     return { body: job, created: true };
   }
@@ -276,7 +278,6 @@ export class Launcher {
       launched.push(await store.update(record.id, { schedulerId: schedulerIds[i] }));
     }
     const answer = sweepAnswer(launched, r => this.queries.wire(r));
-    answer.jobs.forEach(job => this.deps.events.publish({ type: 'job', job }));
     this.deps.pollSoon?.();
     return answer;
   }
@@ -373,7 +374,11 @@ export class Launcher {
       );
     }
     const nb = await resolveNotebook(this.deps.rootDir, shown);
-    await refuseInvalidNotebook(profile, nb, jobEnvironment(this.deps.baseEnv ?? process.env));
+    await this.deps.validator.refuseInvalid(
+      profile,
+      nb,
+      jobEnvironment(this.deps.baseEnv ?? process.env)
+    );
     const outputDir = await sweepOutputDir(this.deps.rootDir, nb);
     await this.requireScheduler();
     this.refuseLiveRun(nb, outputDir);

@@ -55,59 +55,61 @@ export function validationCommand(profile: Profile): string[] {
   return launchCommand(profile, ['-c', WORKER]);
 }
 
-/** The workers of this companion: a few environments and directories at once, each idle for 2 min at most. */
-export const validationWorkers = new ValidationWorkers({
-  timeoutMs: 15_000,
-  idleMs: 120_000,
-  max: 4
-});
-
 const stderrLog = (line: string): void => {
   process.stderr.write(`[hpc-submit] ${line}\n`);
 };
 
 /**
- * Throws a 400 with nbformat's own message when the profile's environment
- * finds the notebook invalid; logs and lets it pass when it cannot tell.
+ * The companion's validation: its workers (a few environments and
+ * directories at once, each idle for 2 min at most) and the notebooks they
+ * found valid. Made by serve.ts, which stops it on close.
  */
-export async function refuseInvalidNotebook(
-  profile: Profile,
-  nb: { absolute: string; relative: string; dir: string },
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void = stderrLog
-): Promise<void> {
-  // A notebook found valid is not checked again until it changes (a run
-  // again, a sweep of the same file).
-  const stat = await fs.stat(nb.absolute);
-  const key = `${profile.id}\0${nb.absolute}\0${stat.size}\0${stat.mtimeMs}`;
-  if (foundValid.has(key)) {
-    return;
-  }
-  // In the notebook's directory, as the job runs: the same modules are found first.
-  const verdict = await validationWorkers.check(
-    validationCommand(profile),
-    nb.dir,
-    env,
-    nb.absolute
-  );
-  if ('unanswered' in verdict) {
-    log(
-      `could not validate ${nb.relative} in profile ${profile.id}'s environment ` +
-        `(${verdict.unanswered}); submitting it unchecked`
-    );
-    return;
-  }
-  if (!verdict.valid) {
-    const where = verdict.where ? ` (in ${verdict.where})` : '';
-    throw invalid(
-      `${JSON.stringify(nb.relative)} is not a valid notebook: ${verdict.message}${where}`
-    );
-  }
-  if (foundValid.size >= 1000) {
-    foundValid.clear();
-  }
-  foundValid.add(key);
-}
+export class NotebookValidator {
+  private readonly workers = new ValidationWorkers({ timeoutMs: 15_000, idleMs: 120_000, max: 4 });
+  /** Profile, path, size and mtime of the notebooks found valid. */
+  private readonly foundValid = new Set<string>();
 
-/** Profile, path, size and mtime of the notebooks found valid. */
-const foundValid = new Set<string>();
+  constructor(private readonly log: (line: string) => void = stderrLog) {}
+
+  /**
+   * Refuses (invalid) with nbformat's own message when the profile's
+   * environment finds the notebook invalid; logs and lets it pass when it
+   * cannot tell.
+   */
+  async refuseInvalid(
+    profile: Profile,
+    nb: { absolute: string; relative: string; dir: string },
+    env: NodeJS.ProcessEnv
+  ): Promise<void> {
+    // A notebook found valid is not checked again until it changes (a run
+    // again, a sweep of the same file).
+    const stat = await fs.stat(nb.absolute);
+    const key = `${profile.id}\0${nb.absolute}\0${stat.size}\0${stat.mtimeMs}`;
+    if (this.foundValid.has(key)) {
+      return;
+    }
+    // In the notebook's directory, as the job runs: the same modules are found first.
+    const verdict = await this.workers.check(validationCommand(profile), nb.dir, env, nb.absolute);
+    if ('unanswered' in verdict) {
+      this.log(
+        `could not validate ${nb.relative} in profile ${profile.id}'s environment ` +
+          `(${verdict.unanswered}); submitting it unchecked`
+      );
+      return;
+    }
+    if (!verdict.valid) {
+      const where = verdict.where ? ` (in ${verdict.where})` : '';
+      throw invalid(
+        `${JSON.stringify(nb.relative)} is not a valid notebook: ${verdict.message}${where}`
+      );
+    }
+    if (this.foundValid.size >= 1000) {
+      this.foundValid.clear();
+    }
+    this.foundValid.add(key);
+  }
+
+  stop(): void {
+    this.workers.stopAll();
+  }
+}

@@ -100,7 +100,6 @@ export class Poller {
       store,
       executor,
       update: (id, patch) => this.update(id, patch),
-      publish: record => this.events.publish({ type: 'job', job: this.view(record) }),
       log: line => this.log(line)
     });
   }
@@ -262,7 +261,7 @@ export class Poller {
     }
   }
 
-  /** Applies the job's own report and the scheduler's last word; publishes a change. */
+  /** Applies the job's own report and the scheduler's last word (the store publishes the change). */
   async refresh(id: string, fromScheduler: boolean): Promise<void> {
     // Read now, not before the awaits of the caller: the record may have changed meanwhile.
     const job = this.store.get(id);
@@ -287,10 +286,8 @@ export class Poller {
     if (updated.sweepFacts) {
       this.summariesDue.add(updated.sweepFacts.summaryOf);
     }
-    const wire = this.view(updated);
-    this.events.publish({ type: 'job', job: wire });
     if (isFinal(updated)) {
-      this.onEnded(wire);
+      this.onEnded(this.view(updated));
     }
   }
 

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, promises as fs } from
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Job } from '../../contract/wire';
 import { isFinal, sortJobs, byTaskIndex } from '../../contract/rules';
+import type { JobEventSink } from './jobEvents';
 import { Refusal } from './refusal';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
@@ -148,12 +149,27 @@ export class JobStore {
   private rescans = 0;
   /** job.json's size and mtime as last read or written, per job: what `rescan` compares. */
   private readonly stamps = new Map<string, string>();
+  /**
+   * Created and not yet updated: a launch that may still be taken back
+   * (nothing half-made is listed), so not yet told to the browsers.
+   */
+  private readonly unannounced = new Set<string>();
 
+  /**
+   * `events` hears of every change, from here only: an update, a removal, and
+   * what `rescan` brings in from other companions.
+   */
   constructor(
     readonly stateDir: string,
-    private readonly rootDir: string
+    private readonly rootDir: string,
+    private readonly events: JobEventSink = { publish: () => undefined }
   ) {
     this.jobsDir = join(stateDir, 'jobs');
+  }
+
+  private announce(record: JobRecord): void {
+    this.unannounced.delete(record.id);
+    this.events.publish({ type: 'job', job: toWire(record, this.rootDir) });
   }
 
   /** Rebuilds the index from disk. A corrupt job.json is skipped, not fatal. */
@@ -189,7 +205,8 @@ export class JobStore {
   /**
    * Brings in what other companions over this directory changed: new job
    * directories, forgotten ones, and live records rewritten (a final record
-   * never changes again, so only live ones are looked at). Answers what changed.
+   * never changes again, so only live ones are looked at). Publishes and
+   * answers what changed.
    */
   async rescan(): Promise<{ changed: JobRecord[]; removed: string[] }> {
     const changed: JobRecord[] = [];
@@ -217,6 +234,8 @@ export class JobStore {
         changed.push(record);
       }
     }
+    removed.forEach(id => this.events.publish({ type: 'forget', id }));
+    changed.forEach(record => this.announce(record));
     return { changed, removed };
   }
 
@@ -296,6 +315,7 @@ export class JobStore {
     }
     this.stamps.delete(id);
     this.reserved.delete(id);
+    this.unannounced.delete(id);
     this.sorted = null;
     this.version++;
   }
@@ -306,6 +326,7 @@ export class JobStore {
     } catch (e) {
       throw storageError(e as NodeJS.ErrnoException, this.jobDir(record.id));
     }
+    this.unannounced.add(record.id);
     await this.save(record);
     this.reserved.delete(record.id);
   }
@@ -316,7 +337,7 @@ export class JobStore {
    * record. Records are never changed in place, so a record read earlier is a
    * snapshot, never half-updated. The index holds the new record even when
    * the write fails (the caller hears of it): what is in memory stays the
-   * truth until the next write succeeds.
+   * truth until the next write succeeds, and is what the browsers are told.
    */
   async update(id: string, patch: Partial<JobRecord>): Promise<JobRecord> {
     const current = this.jobs.get(id);
@@ -324,13 +345,21 @@ export class JobStore {
       throw new Error(`no job ${id} in the store`);
     }
     const next = withPatch(current, patch);
-    await this.save(next);
+    try {
+      await this.save(next);
+    } finally {
+      this.announce(next);
+    }
     return next;
   }
 
   async remove(id: string): Promise<void> {
     await fs.rm(this.jobDir(id), { recursive: true, force: true });
+    const told = this.jobs.has(id) && !this.unannounced.has(id) && !this.reserved.has(id);
     this.unreserve(id);
+    if (told) {
+      this.events.publish({ type: 'forget', id });
+    }
   }
 
   private async save(record: JobRecord): Promise<void> {

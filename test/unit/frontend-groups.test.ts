@@ -5,7 +5,7 @@
  * a whole sweep has ended.
  */
 import type { CompanionApi } from '../../src/api';
-import { notebookGroups, runEntries } from '../../src/jobGroups';
+import { ListEntries, runEntries } from '../../src/jobGroups';
 import { parametersLabel, runRowLabel } from '../../src/labels';
 import { sweepName } from '../../src/sweepLabels';
 import { sweepProgress } from '../../contract/rules';
@@ -13,6 +13,7 @@ import { HISTORY_PAGE, JobsModel, type SweepEnd } from '../../src/model';
 import { compareNewestFirst, isLive, sortJobs } from '../../contract/rules';
 import type { Job, JobList } from '../../contract/wire';
 import { companionAnswering, testJob } from '../fixtures/wire';
+import { StandInTracker } from '../fixtures/notebookTracker';
 
 /** Job `i` of a history: a larger i is newer. */
 function run(i: number, over: Partial<Job> = {}): Job {
@@ -68,18 +69,51 @@ describe('groups', () => {
   });
 
   it('"All" groups by notebook, the one with the newest run first, with counts', () => {
-    const jobs = sortJobs([
+    const model = new JobsModel(companionAnswering({}));
+    [
       run(1, { notebook: 'a.ipynb' }),
       run(2, { notebook: 'b.ipynb', state: 'running' }),
       run(3, { notebook: 'a.ipynb' }),
       run(4, { notebook: 'b.ipynb', outsideRoot: true })
-    ]);
-    const groups = notebookGroups(jobs, isLive);
+    ].forEach(job => model.upsert(job));
+    const groups = new ListEntries(isLive).notebookGroups(model.notebookLists);
     expect(groups.map(g => [g.key, g.runs, g.live])).toStrictEqual([
       ['notebook:elsewhere:b.ipynb', 1, 0],
       ['notebook:here:a.ipynb', 2, 0],
       ['notebook:here:b.ipynb', 1, 1]
     ]);
+  });
+
+  it("an event regroups its own notebook only: the others' entries stay the same objects", () => {
+    const model = new JobsModel(companionAnswering({}));
+    const history = Array.from({ length: 300 }, (_, i) =>
+      run(i, { notebook: `nb${i % 30}.ipynb` })
+    );
+    history.forEach(job => model.upsert(job));
+    const entries = new ListEntries(isLive);
+    const before = entries.notebookGroups(model.notebookLists);
+    expect(entries.notebookGroups(model.notebookLists)).toBe(before); // nothing changed: same array
+
+    // nb7's newest run starts running again (a rerun's event): nb7 moves to the top.
+    const changed = { ...history[277], state: 'running' as const };
+    model.apply({ type: 'job', job: changed });
+    const after = entries.notebookGroups(model.notebookLists);
+    expect(after).toHaveLength(30);
+    const byKey = new Map(before.map(g => [g.key, g]));
+    const rebuilt = after.filter(g => byKey.get(g.key) !== g).map(g => g.key);
+    expect(rebuilt).toStrictEqual(['notebook:here:nb7.ipynb']);
+    expect(after.find(g => g.key === 'notebook:here:nb7.ipynb')?.live).toBe(1);
+
+    // "This notebook": an event of another notebook leaves its runs, and their entries, as they were.
+    const tracker = new StandInTracker();
+    model.followCurrentNotebook(tracker);
+    tracker.show('nb3.ipynb');
+    const mine = model.visibleJobs;
+    const mineEntries = entries.runEntries(mine);
+    model.apply({ type: 'job', job: { ...changed, state: 'completed' } });
+    expect(model.visibleJobs).toBe(mine);
+    expect(entries.runEntries(model.visibleJobs)).toBe(mineEntries);
+    expect(mine.map(j => j.notebook)).toStrictEqual(Array(10).fill('nb3.ipynb'));
   });
 
   it('a sweep reads as its counts, its tasks as their values', () => {

@@ -21,6 +21,7 @@ import {
 import { readSettings } from '../../src/settings';
 import type { Job, ProfileStatus } from '../../contract/wire';
 import { companionAnswering, gpuProfile, testJob } from '../fixtures/wire';
+import { StandInTracker } from '../fixtures/notebookTracker';
 
 /** A queued Slurm run of a/b.ipynb. */
 const job = (over: Partial<Job>): Job =>
@@ -113,9 +114,11 @@ test('a run is of the open notebook only when it lies under this root', () => {
 test('the sidebar lists another root’s run under All, not under This notebook', () => {
   const api = companionAnswering({});
   const model = new JobsModel(api);
+  const tracker = new StandInTracker();
+  model.followCurrentNotebook(tracker);
   model.upsert(here);
   model.upsert(elsewhere);
-  model.currentNotebook = 'x.ipynb';
+  tracker.show('x.ipynb');
   expect(model.visibleJobs.map(j => j.id)).toStrictEqual([here.id]);
   expect(model.latestFor('x.ipynb')?.id).toBe(here.id);
   model.filter = 'all';

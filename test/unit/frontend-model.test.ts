@@ -9,6 +9,7 @@ import { JobsModel } from '../../src/model';
 import { sortJobs } from '../../contract/rules';
 import type { Job } from '../../contract/wire';
 import { companionAnswering, testJob } from '../fixtures/wire';
+import { StandInTracker } from '../fixtures/notebookTracker';
 
 function listing(jobs: () => Job[]): CompanionApi {
   return companionAnswering({ jobsPage: async () => ({ jobs: sortJobs(jobs()) }) });
@@ -86,6 +87,8 @@ test('scheduler reachability follows events', () => {
 
 test('the filter shows this notebook’s runs, and an executed notebook’s own run', () => {
   const model = new JobsModel(listing(() => []));
+  const tracker = new StandInTracker();
+  model.followCurrentNotebook(tracker);
   model.upsert(testJob({}));
   model.upsert(
     testJob({ id: 'j2', notebook: 'exp/b.ipynb', output: 'exp/executed/b_executed.ipynb' })
@@ -93,10 +96,15 @@ test('the filter shows this notebook’s runs, and an executed notebook’s own 
   expect(model.filter).toBe('notebook');
   // No notebook open: all.
   expect(model.visibleJobs.length).toBe(2);
-  model.currentNotebook = 'exp/b.ipynb';
+  tracker.show('exp/b.ipynb');
   expect(model.visibleJobs.map(j => j.id)).toStrictEqual(['j2']);
-  model.currentNotebook = 'exp/executed/a_executed.ipynb';
+  tracker.show('exp/executed/a_executed.ipynb');
   expect(model.visibleJobs.map(j => j.id)).toStrictEqual(['j1']);
+  // A rename of the notebook in front changes which runs are its own.
+  tracker.show('exp/b.ipynb');
+  tracker.rename('exp/c.ipynb');
+  expect(model.currentNotebook).toBe('exp/c.ipynb');
+  expect(model.visibleJobs).toHaveLength(0);
   model.filter = 'all';
   expect(model.visibleJobs.length).toBe(2);
 });

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, ServerEvent } from '../../contract/wire';
 import { JobService } from '../../server/jobs/jobService';
-import { validationWorkers } from '../../server/jobs/notebookValidation';
+import { NotebookValidator } from '../../server/jobs/notebookValidation';
 import { Poller } from '../../server/jobs/poller';
 import { Refusal, type RefusalKind } from '../../server/jobs/refusal';
 import { SchedulerHealthHolder } from '../../server/jobs/schedulerHealth';
@@ -42,16 +42,17 @@ interface World {
 }
 
 const made: string[] = [];
+const validator = new NotebookValidator(() => undefined);
 
 /** A fresh root, state directory, store, executor, poller and service, wired as assemble() in serve.ts. */
 function world(): World {
   const rootDir = tempDir('hpc-svc-root-');
   const stateDir = tempDir('hpc-svc-state-');
   made.push(rootDir, stateDir);
-  const store = new JobStore(stateDir, rootDir);
+  const events = new CollectedEvents();
+  const store = new JobStore(stateDir, rootDir, events);
   store.load();
   const executor = new InMemoryExecutor();
-  const events = new CollectedEvents();
   const scheduler = new SchedulerHealthHolder();
   const ended: Job[] = [];
   // Never started: the tests run its rounds themselves, no timers.
@@ -67,9 +68,9 @@ function world(): World {
     rootDir,
     store,
     executor,
-    events,
     profiles: [testProfile()],
     scheduler,
+    validator,
     recheckScheduler: () => poller.recheck(),
     pollSoon: () => {
       w.pollSoonCalls = (w.pollSoonCalls ?? 0) + 1;
@@ -101,7 +102,7 @@ async function expectRefused(p: Promise<unknown>, kind: RefusalKind): Promise<Re
 }
 
 afterAll(() => {
-  validationWorkers.stopAll();
+  validator.stop();
   made.forEach(dir => rmSync(dir, { recursive: true, force: true }));
 });
 
@@ -246,5 +247,29 @@ describe('Poller over an in-memory executor', () => {
     // An ended job is not observed again.
     await w.poller.pollScheduler();
     expect(w.executor.observeCalls).toBe(3);
+  });
+
+  it('tells the browsers of each change from the store alone: nothing of a launch taken back, a forget once', async () => {
+    const w = world();
+    w.executor.submitError = new Error('sbatch: error: Batch job submission failed');
+    await refusalOf(w.service.submit({ notebook: notebook(w, 'refused.ipynb'), profile: 'cpu' }));
+    // The record was made and removed again: never listed, never forgotten aloud.
+    expect(w.events.events).toEqual([]);
+    expect(w.store.list()).toHaveLength(0);
+
+    w.executor.submitError = null;
+    const { body } = await w.service.submit({ notebook: 'refused.ipynb', profile: 'cpu' });
+    const job = body as Job;
+    expect(w.events.events).toEqual([{ type: 'job', job }]);
+    w.executor.setObservation(job.schedulerId as string, {
+      phase: 'ended',
+      endState: 'completed',
+      exitCode: 0
+    });
+    await w.poller.pollScheduler();
+    await w.poller.pollScheduler();
+    await w.service.forget(job.id);
+    expect(w.events.events.at(-1)).toEqual({ type: 'forget', id: job.id });
+    expect(w.events.events.filter(e => e.type === 'forget')).toHaveLength(1);
   });
 });

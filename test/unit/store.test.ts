@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerEvent } from '../../contract/wire';
 import { JobStore, type JobRecord, newJobId, toWire, underRoot } from '../../server/jobs/store';
 
 const record = (id: string, over: Partial<JobRecord> = {}): JobRecord => ({
@@ -58,7 +59,8 @@ describe('JobStore.rescan', () => {
   afterEach(() => rmSync(state, { recursive: true, force: true }));
 
   it("brings in another companion's new, changed and forgotten runs, and not its own writes", async () => {
-    const mine = new JobStore(state, '/home/u');
+    const told: ServerEvent[] = [];
+    const mine = new JobStore(state, '/home/u', { publish: e => told.push(e) });
     const theirs = new JobStore(state, '/home/u/a');
     mine.load();
     theirs.load();
@@ -80,6 +82,12 @@ describe('JobStore.rescan', () => {
     await theirs.remove(id);
     expect(await mine.rescan()).toEqual({ changed: [], removed: [id] });
     expect(mine.get(id)).toBeUndefined();
+    // This store's browsers heard of each, once, in this store's own view (its root).
+    expect(told.map(e => (e.type === 'job' ? [e.job.state, e.job.notebook] : [e.type]))).toEqual([
+      ['queued', 'a/x.ipynb'],
+      ['completed', 'a/x.ipynb'],
+      ['forget']
+    ]);
   });
 
   it('keeps a run this companion is still creating', async () => {
