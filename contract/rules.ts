@@ -41,6 +41,34 @@ export function byTaskIndex(a: Pick<Job, 'taskIndex'>, b: Pick<Job, 'taskIndex'>
   return (a.taskIndex ?? 0) - (b.taskIndex ?? 0);
 }
 
+/** An entry of a list of runs: a run alone, or a sweep with its tasks in task order. */
+export type RunOrSweep<T> = { run: T } | { sweepId: string; tasks: T[] };
+
+/**
+ * A newest-first list as the sidebar and the CLI show it: each run alone,
+ * each sweep once, at the place of its newest task.
+ */
+export function runsAndSweeps<T extends Pick<Job, 'sweepId' | 'taskIndex'>>(
+  jobs: readonly T[]
+): RunOrSweep<T>[] {
+  const entries: RunOrSweep<T>[] = [];
+  const sweeps = new Map<string, T[]>();
+  for (const job of jobs) {
+    const sweepId = job.sweepId;
+    if (sweepId === undefined) {
+      entries.push({ run: job });
+    } else if (sweeps.has(sweepId)) {
+      sweeps.get(sweepId)?.push(job);
+    } else {
+      const tasks = [job];
+      sweeps.set(sweepId, tasks);
+      entries.push({ sweepId, tasks });
+    }
+  }
+  sweeps.forEach(tasks => tasks.sort(byTaskIndex));
+  return entries;
+}
+
 /** "train" of "a/train.ipynb" (or "a/Train.IPYNB"): a sweep's folder and its name in the sidebar. */
 export function notebookStem(path: string): string {
   const name = path.slice(path.lastIndexOf('/') + 1);

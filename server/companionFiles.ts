@@ -13,7 +13,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { CompanionFile } from '../contract/wire';
-import { writeFileAtomic } from './jobs/store';
+import { writeStateFile } from './jobs/storage';
 
 const FOLDER = 'companions';
 
@@ -64,7 +64,7 @@ export async function writeCompanionFile(
 ): Promise<void> {
   await fs.mkdir(join(stateDir, FOLDER), { recursive: true, mode: 0o700 });
   const file: CompanionFile = { ...info, host, pid: process.pid };
-  await writeFileAtomic(fileOf(stateDir, host, process.pid), JSON.stringify(file) + '\n', 0o600);
+  await writeStateFile(fileOf(stateDir, host, process.pid), JSON.stringify(file) + '\n');
 }
 
 /** Called by `serve` when it stops: its own file only, whatever others run beside it. */

@@ -5,7 +5,7 @@
  * its runs change, so an event regroups one notebook, not the history.
  */
 import type { Job } from '../contract/wire';
-import { isRerunnable, newestOfRows, sweepRowOf, byTaskIndex } from '../contract/rules';
+import { isRerunnable, newestOfRows, runsAndSweeps, sweepRowOf } from '../contract/rules';
 import { notebookKey } from './jobList';
 
 export interface RunEntry {
@@ -45,36 +45,22 @@ export type ListEntry = RunEntry | SweepEntry | NotebookEntry;
  * jobs must be newest first (the model keeps them so).
  */
 export function runEntries(jobs: readonly Job[]): Array<RunEntry | SweepEntry> {
-  const entries: Array<RunEntry | SweepEntry> = [];
-  const sweeps = new Map<string, SweepEntry>();
-  for (const job of jobs) {
-    if (!job.sweepId) {
-      entries.push({ kind: 'run', key: `run:${job.id}`, job });
-      continue;
-    }
-    let sweep = sweeps.get(job.sweepId);
-    if (!sweep) {
-      sweep = {
-        kind: 'sweep',
-        key: `sweep:${job.sweepId}`,
-        sweepId: job.sweepId,
-        notebook: job.notebook,
-        tasks: [],
-        taskCount: 0,
-        rerunnable: 0
-      };
-      sweeps.set(job.sweepId, sweep);
-      entries.push(sweep);
-    }
-    sweep.tasks.push(job);
-    sweep.taskCount = Math.max(sweep.taskCount, job.taskCount ?? 0, sweep.tasks.length);
-  }
   const newest = newestOfRows(jobs, job => (job.sweepId ? sweepRowOf(job) : undefined));
-  for (const sweep of sweeps.values()) {
-    sweep.tasks.sort(byTaskIndex);
-    sweep.rerunnable = sweep.tasks.filter(t => isRerunnable(t, newest, sweepRowOf)).length;
-  }
-  return entries;
+  return runsAndSweeps(jobs).map(entry => {
+    if ('run' in entry) {
+      return { kind: 'run', key: `run:${entry.run.id}`, job: entry.run };
+    }
+    const { sweepId, tasks } = entry;
+    return {
+      kind: 'sweep',
+      key: `sweep:${sweepId}`,
+      sweepId,
+      notebook: tasks[0].notebook,
+      tasks,
+      taskCount: Math.max(tasks.length, ...tasks.map(t => t.taskCount ?? 0)),
+      rerunnable: tasks.filter(t => isRerunnable(t, newest, sweepRowOf)).length
+    };
+  });
 }
 
 /** One notebook's runs (newest first) under its header. */

@@ -4,7 +4,15 @@
  */
 import { parseArgs } from 'node:util';
 import { type PairOption, type PairSpelling, takePairOptions } from './parameterArgs';
-import { COMMANDS, type Option, type Options, TOP_LEVEL } from './options';
+import {
+  COMMANDS,
+  type Command,
+  type CommandName,
+  commandNamed,
+  type Option,
+  type Options,
+  TOP_LEVEL
+} from './options';
 
 export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
@@ -19,7 +27,7 @@ export class UsageError extends Error {
 }
 
 export interface Invocation {
-  command: string;
+  command: CommandName | 'version';
   args: string[];
   values: Values;
   /** The two-value options, in order. */
@@ -81,14 +89,14 @@ function tokenize(argv: string[]) {
 }
 
 /** The command of a line the strict parse refused, to name it and its usage in the error. */
-function commandOf(argv: string[]): string | undefined {
+function commandOf(argv: string[]): CommandName | undefined {
   const [first] = parseArgs({
     args: argv,
     options: ALL_OPTIONS,
     strict: false,
     allowPositionals: true
   }).positionals;
-  return first !== undefined && first in COMMANDS ? first : undefined;
+  return commandNamed(first);
 }
 
 /** parseArgs' sentences, shorter and in this CLI's words. */
@@ -110,18 +118,19 @@ function parseErrorMessage({ code, message }: Error & { code?: string }): string
 export function parseCommandLine(argv: string[]): Invocation {
   const { rest, found: pairs } = takePairs(argv);
   const { values, positionals, tokens } = tokenize(rest);
-  const [command, ...args] = positionals;
-  if (command === undefined) {
+  const [word, ...args] = positionals;
+  if (word === undefined) {
     if (!values.help) {
       refuseOptionsOutside(tokens, pairs, TOP_LEVEL);
     }
     const only = values.version && !values.help ? 'version' : 'help';
     return { command: only, args: [], values, pairs };
   }
-  const spec = COMMANDS[command];
-  if (!spec) {
-    throw new UsageError(`unknown command ${command}`);
+  const command = commandNamed(word);
+  if (command === undefined) {
+    throw new UsageError(`unknown command ${word}`);
   }
+  const spec: Command = COMMANDS[command];
   if (values.help) {
     return { command: 'help', args: command === 'help' ? args : [command], values, pairs };
   }

@@ -17,6 +17,7 @@ import {
   listLines,
   tasksOf
 } from './jobLines';
+import type { CommandName } from './options';
 import { type ParameterFields, parameterFields } from './parameterArgs';
 import { underRoot } from '../jobs/store';
 import { doctor, formatFindings } from './doctor';
@@ -53,7 +54,8 @@ interface Handler {
   withCompanion?: (client: Client, inv: Invocation) => Promise<number>;
 }
 
-const HANDLERS: Record<string, Handler> = {
+/** One per command of options.ts: the type refuses a command without its handler. */
+export const HANDLERS: Record<CommandName, Handler> = {
   run: {
     check: inv => {
       notebookUnderGivenRoot(inv);

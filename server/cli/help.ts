@@ -1,6 +1,6 @@
 /** The usage line and the help of hpc-submit and of each command. */
 import { UsageError } from './argv';
-import { COMMANDS, type Options, TOP_LEVEL } from './options';
+import { COMMANDS, type Command, commandNamed, type Options, TOP_LEVEL } from './options';
 
 const STARTS_COMPANION =
   'Talks to the companion, started in the background when none answers: --root-dir, ' +
@@ -63,7 +63,8 @@ export function commandUsage(name: string | undefined): string {
   if (!name) {
     return USAGE;
   }
-  const args = COMMANDS[name].args.map(a => ` ${a}`).join('');
+  const command = commandNamed(name);
+  const args = command ? COMMANDS[command].args.map(a => ` ${a}`).join('') : '';
   return `usage: hpc-submit ${name}${args} [options]`;
 }
 
@@ -99,10 +100,11 @@ export function helpFor(name: string | undefined): string {
   if (name === undefined) {
     return generalHelp();
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const named = commandNamed(name);
+  if (named === undefined) {
     throw new UsageError(`unknown command ${name}`);
   }
+  const command: Command = COMMANDS[named];
   const summary = command.summary[0].toUpperCase() + command.summary.slice(1) + '.';
   return [
     commandUsage(name),

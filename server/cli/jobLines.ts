@@ -2,7 +2,7 @@
  * What the CLI prints of jobs and sweeps, one line each: a sweep is one line
  * in `list`, however many tasks it has. Pure.
  */
-import { byTaskIndex, sweepProgress } from '../../contract/rules';
+import { byTaskIndex, runsAndSweeps, sweepProgress } from '../../contract/rules';
 import type { Job, Parameters, SweepInfo } from '../../contract/wire';
 
 /**
@@ -55,19 +55,11 @@ export function tasksOf(jobs: Job[], sweepId: string): Job[] {
  * newest task is, as one line, followed by its tasks only when asked.
  */
 export function listLines(jobs: Job[], withTasks: boolean): string[] {
-  const lines: string[] = [];
-  const shown = new Set<string>();
-  for (const job of jobs) {
-    if (job.sweepId === undefined) {
-      lines.push(describeJob(job));
-    } else if (!shown.has(job.sweepId)) {
-      shown.add(job.sweepId);
-      const tasks = tasksOf(jobs, job.sweepId);
-      lines.push(describeSweep(tasks));
-      if (withTasks) {
-        lines.push(...tasks.map(t => `  ${describeTask(t)}`));
-      }
+  return runsAndSweeps(jobs).flatMap(entry => {
+    if ('run' in entry) {
+      return [describeJob(entry.run)];
     }
-  }
-  return lines;
+    const tasks = withTasks ? entry.tasks.map(t => `  ${describeTask(t)}`) : [];
+    return [describeSweep(entry.tasks), ...tasks];
+  });
 }

@@ -93,7 +93,7 @@ const PARAMETERS: Options = {
   }
 };
 
-export const COMMANDS: Record<string, Command> = {
+export const COMMANDS = {
   run: {
     args: ['NOTEBOOK'],
     companion: true,
@@ -198,4 +198,13 @@ export const COMMANDS: Record<string, Command> = {
     summary: "show this help, or a command's",
     options: HELP
   }
-};
+} satisfies Record<string, Command>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** The command of that name; undefined for any other word ("toString" included). */
+export function commandNamed(name: string | undefined): CommandName | undefined {
+  return name !== undefined && Object.prototype.hasOwnProperty.call(COMMANDS, name)
+    ? (name as CommandName)
+    : undefined;
+}

@@ -47,7 +47,8 @@ export function takePairOptions(
       rest.push(...argv.slice(i));
       break;
     }
-    const pair = pairs[token];
+    // Own spellings only: "toString" is an argument, not Object's method.
+    const pair = Object.prototype.hasOwnProperty.call(pairs, token) ? pairs[token] : undefined;
     if (pair) {
       if (i + 2 >= argv.length) {
         throw new Error(`${token} needs ${pair.value}`);

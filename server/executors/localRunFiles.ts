@@ -3,8 +3,9 @@
  * <stateDir>/local-executor/<job id>.json, holding what is needed to find the
  * run again after a restart of the companion (see local.ts).
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../atomicWrite';
 import type { LaunchSpec } from './executor';
 
 export interface RunRecord {
@@ -40,10 +41,7 @@ export class RunFiles {
 
   save(id: string, record: RunRecord): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const path = this.pathOf(id);
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileAtomicSync(this.pathOf(id), JSON.stringify(record));
   }
 
   load(id: string): RunRecord | undefined {

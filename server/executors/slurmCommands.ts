@@ -3,7 +3,7 @@
  * as another user through runuser when asked. A command that is missing or
  * hangs means the scheduler does not answer.
  */
-import { execFile } from 'node:child_process';
+import { CommandNotRun, runCommand } from '../runCommand';
 import { SchedulerUnreachableError } from './executor';
 import type { RunResult } from './slurmParse';
 
@@ -23,9 +23,6 @@ export interface SlurmCommandOptions {
   /** Environment of squeue/scancel/sinfo (default: the companion's); sbatch gets the job's. */
   env?: NodeJS.ProcessEnv;
 }
-
-class CommandMissing extends Error {}
-class CommandTimedOut extends Error {}
 
 export const doesNotAnswer = (said: string): string => `Slurm does not answer: ${said}`;
 
@@ -48,7 +45,7 @@ export class SlurmCommands {
     try {
       return await this.run(command, args, env);
     } catch (error) {
-      if (error instanceof CommandMissing || error instanceof CommandTimedOut) {
+      if (error instanceof CommandNotRun) {
         throw unreachable(error.message);
       }
       throw error;
@@ -68,28 +65,10 @@ export class SlurmCommands {
       argv = ['-u', this.opts.runAs, '--', file, ...args];
       file = 'runuser';
     }
-    const options = {
+    return runCommand([file, ...argv], {
       env: env ?? this.opts.env ?? process.env,
-      timeout: timeoutMs,
-      maxBuffer: 16 * 1024 * 1024,
-      encoding: 'utf8' as const
-    };
-    return new Promise((resolve, reject) => {
-      execFile(file, argv, options, (error, stdout, stderr) => {
-        if (!error) {
-          resolve({ stdout, stderr, code: 0 });
-          return;
-        }
-        const e = error as NodeJS.ErrnoException & { killed?: boolean; code?: unknown };
-        if (e.code === 'ENOENT') {
-          reject(new CommandMissing(`${file} is not installed or not on PATH`));
-        } else if (e.killed) {
-          const seconds = Math.round(timeoutMs / 1000);
-          reject(new CommandTimedOut(`${command} did not answer within ${seconds} s`));
-        } else {
-          resolve({ stdout, stderr, code: typeof e.code === 'number' ? e.code : 1 });
-        }
-      });
+      timeoutMs,
+      name: command
     });
   }
 }

@@ -5,14 +5,11 @@
  */
 import { startsNow } from '../../contract/rules';
 import type { EstimateAnswer } from '../../contract/wire';
+import type { CommandResult } from '../runCommand';
 import type { Observation } from './executor';
 
 /** What one Slurm command answered; a non-zero exit is an answer too. */
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+export type RunResult = CommandResult;
 
 /** The state mapping for one squeue line; pure. */
 export function mapSlurmState(state: string, reason?: string): Observation {

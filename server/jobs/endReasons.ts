@@ -81,7 +81,7 @@ export const END_CAUSES: Record<string, string> = {
 
 /** A scheduler's reason code in words; an unfamiliar one as it is. */
 export function reasonFor(cause: string): string {
-  return END_CAUSES[cause] ?? cause;
+  return Object.prototype.hasOwnProperty.call(END_CAUSES, cause) ? END_CAUSES[cause] : cause;
 }
 
 /**

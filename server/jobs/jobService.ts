@@ -23,7 +23,8 @@ import type { NotebookValidator } from './notebookValidation';
 import { jobDetails } from './runDetails';
 import { Refusal } from './refusal';
 import type { SchedulerHealthView } from './schedulerHealth';
-import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore, writeFileAtomic } from './store';
+import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
+import { writeStateFile } from './storage';
 import { notAnswering } from './submitErrors';
 
 export interface JobServiceDeps {
@@ -162,7 +163,7 @@ export class JobService {
     if (this.deps.holdsLease?.() ?? true) {
       return this.deps.store.update(record.id, { cancelRequested: true });
     }
-    await writeFileAtomic(join(this.deps.store.jobDir(record.id), CANCEL_REQUEST_FILE), '');
+    await writeStateFile(join(this.deps.store.jobDir(record.id), CANCEL_REQUEST_FILE), '');
     return record;
   }
 

@@ -5,7 +5,7 @@
  * would fail on the compute node after its wait in the queue; this says so
  * before the click.
  */
-import { execFile } from 'node:child_process';
+import { CommandNotRun, runCommand } from '../runCommand';
 import type { Profile, ProfileProblem, ProfileStatus } from '../../contract/wire';
 import { shellQuote } from '../runtime/shellQuote';
 
@@ -23,30 +23,25 @@ function kernelInstallCommand(profile: Profile): string[] {
 
 const displayCommand = (argv: string[]): string => argv.map(shellQuote).join(' ');
 
+/** What the environment answered; 'ENOENT' when its launcher is missing. */
 interface RunResult {
-  code: number | string;
+  code: number | 'ENOENT' | 'timed out';
   stdout: string;
   stderr: string;
 }
 
-function run(
+async function run(
   argv: string[],
   env: NodeJS.ProcessEnv,
-  timeout = CHECK_TIMEOUT_MS
+  timeoutMs = CHECK_TIMEOUT_MS
 ): Promise<RunResult> {
-  return new Promise(resolve => {
-    execFile(
-      argv[0],
-      argv.slice(1),
-      { env, timeout, maxBuffer: 8 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error
-          ? ((error as NodeJS.ErrnoException).code ?? (error as { code?: number }).code ?? 1)
-          : 0;
-        resolve({ code: code as number | string, stdout: String(stdout), stderr: String(stderr) });
-      }
-    );
-  });
+  try {
+    return await runCommand(argv, { env, timeoutMs, maxBuffer: 8 * 1024 * 1024 });
+  } catch (e) {
+    const why = e instanceof CommandNotRun ? e.why : undefined;
+    const stderr = (e as Error).message;
+    return { code: why === 'missing' ? 'ENOENT' : 'timed out', stdout: '', stderr };
+  }
 }
 
 /** The environment's own last line on a failure, short enough for a message. */

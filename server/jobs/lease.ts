@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from './store';
+import { writeStateFile } from './storage';
 
 export interface Lease {
   companionId: string;
@@ -233,7 +233,7 @@ export class LeaseKeeper {
   private async write(): Promise<void> {
     const heartbeat = `${Date.now()}-${randomBytes(3).toString('hex')}`;
     const lease: Lease = { ...this.identity, heartbeat };
-    await writeFileAtomic(this.path, JSON.stringify(lease) + '\n');
+    await writeStateFile(this.path, JSON.stringify(lease) + '\n');
   }
 
   private async read(): Promise<Lease | null> {

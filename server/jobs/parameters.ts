@@ -5,7 +5,6 @@
  * writes the injected one (server/runtime/parameterize.py, one Python process
  * per call); this file holds the rules of a request and of a sweep's tasks.
  */
-import { execFile } from 'node:child_process';
 import type {
   NotebookParameter,
   ParameterValue,
@@ -14,6 +13,7 @@ import type {
   SweepRequest
 } from '../../contract/wire';
 import { invalid } from './refusal';
+import { runCommand } from '../runCommand';
 import { runtimeFile } from '../runtime/jobScript';
 
 /** What papermill reads of a notebook's cell tagged `parameters`. */
@@ -86,33 +86,29 @@ export async function writeParameterizedNotebooks(
  * on stdout. An answer `{error, input}` is the request's fault (a 400) when
  * `input` is true, the environment's otherwise.
  */
-function callParameterize(
+async function callParameterize(
   python: string,
   command: 'inspect' | 'inject',
   request: object,
   timeout: number
 ): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      python,
-      [runtimeFile('parameterize.py'), command],
-      { timeout, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, PYTHONIOENCODING: 'utf-8' } },
-      (error, stdout, stderr) => {
-        const answer = lastJsonLine(String(stdout));
-        if (answer && typeof answer.error === 'string') {
-          reject(answer.input === true ? invalid(answer.error) : new Error(answer.error));
-        } else if (error || !answer) {
-          const words = String(stderr).trim().split('\n').pop() || error?.message || 'no answer';
-          reject(new Error(`papermill (${python}) failed to ${command}: ${words.slice(0, 300)}`));
-        } else {
-          resolve(answer);
-        }
-      }
-    );
-    // A Python that is missing or exits early breaks the pipe; the callback says why.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(JSON.stringify(request));
+  const words = (said: string): Error =>
+    new Error(`papermill (${python}) failed to ${command}: ${said.slice(0, 300)}`);
+  const result = await runCommand([python, runtimeFile('parameterize.py'), command], {
+    env: { ...process.env, PYTHONIOENCODING: 'utf-8' },
+    timeoutMs: timeout,
+    input: JSON.stringify(request)
+  }).catch((e: unknown) => {
+    throw words((e as Error).message);
   });
+  const answer = lastJsonLine(result.stdout);
+  if (answer && typeof answer.error === 'string') {
+    throw answer.input === true ? invalid(answer.error) : new Error(answer.error);
+  }
+  if (result.code !== 0 || !answer) {
+    throw words(result.stderr.trim().split('\n').pop() || `exit ${result.code}` || 'no answer');
+  }
+  return answer;
 }
 
 function lastJsonLine(stdout: string): Record<string, unknown> | null {

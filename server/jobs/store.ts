@@ -12,7 +12,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Job } from '../../contract/wire';
 import { isFinal, sortJobs, byTaskIndex } from '../../contract/rules';
 import type { JobEventSink } from './jobEvents';
-import { Refusal } from './refusal';
+import { writeRefusal, writeStateFile } from './storage';
 
 /** What job.json holds: the wire Job plus what only the companion needs. */
 export interface JobRecord extends Job {
@@ -94,45 +94,6 @@ function withAbsolutePaths(record: JobRecord, rootDir: string): JobRecord {
     notebookPath: record.notebookPath ?? join(rootDir, record.notebook),
     outputPath: record.outputPath ?? join(rootDir, record.output)
   };
-}
-
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(3).toString('hex')}.tmp`;
-  try {
-    await fs.writeFile(tmp, data, { mode });
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw storageError(e as NodeJS.ErrnoException, path);
-  }
-}
-
-/** A clear sentence for a failed write to the state directory. */
-function storageError(e: NodeJS.ErrnoException, path: string): Refusal {
-  if (e instanceof Refusal) {
-    return e;
-  }
-  switch (e.code) {
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return new Refusal(
-        'storage',
-        `the state directory is full (writing ${path}): free some space or set --state-dir`
-      );
-    case 'EROFS':
-      return new Refusal(
-        'storage',
-        `the state directory is read-only (writing ${path}): set --state-dir to a writable one`
-      );
-    case 'EACCES':
-    case 'EPERM':
-      return new Refusal(
-        'storage',
-        `no permission to write ${path}: check the state directory's owner and mode`
-      );
-    default:
-      return new Refusal('failed', `cannot write ${path}: ${e.code ?? e.message}`);
-  }
 }
 
 export class JobStore {
@@ -324,7 +285,7 @@ export class JobStore {
     try {
       await fs.mkdir(this.jobDir(record.id), { recursive: true, mode: 0o700 });
     } catch (e) {
-      throw storageError(e as NodeJS.ErrnoException, this.jobDir(record.id));
+      throw writeRefusal(e, this.jobDir(record.id));
     }
     this.unannounced.add(record.id);
     await this.save(record);
@@ -365,7 +326,7 @@ export class JobStore {
   private async save(record: JobRecord): Promise<void> {
     this.index(record);
     const file = join(this.jobDir(record.id), 'job.json');
-    await writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
+    await writeStateFile(file, JSON.stringify(record, null, 1) + '\n');
     const stat = await fs.stat(file).catch(() => null);
     if (stat) {
       this.stamps.set(record.id, `${stat.size}:${stat.mtimeMs}`);

@@ -4,9 +4,7 @@
  */
 import { SchedulerUnreachableError } from '../executors/executor';
 import { Refusal } from './refusal';
-
-/** Errors of the file system that mean the state directory cannot take the job's files. */
-const STORAGE_FULL_OR_LOCKED = ['ENOSPC', 'EROFS', 'EACCES', 'EPERM', 'EDQUOT'];
+import { storageRefusal } from './storage';
 
 export const notAnswering = (why: string | undefined): string =>
   `the scheduler is not answering${why ? ` (${why})` : ''}`;
@@ -33,12 +31,8 @@ export function submitError(e: unknown): Refusal {
   if (e instanceof SchedulerUnreachableError) {
     return new Refusal('scheduler-down', `${notAnswering(e.message)}: ${NOTHING_SUBMITTED}`);
   }
-  const err = e as NodeJS.ErrnoException;
-  if (err.code && STORAGE_FULL_OR_LOCKED.includes(err.code)) {
-    return new Refusal(
-      'storage',
-      `cannot write the job's files in the state directory (${err.code}): free space or set --state-dir`
-    );
-  }
-  return new Refusal('scheduler-refused', `the scheduler refused the job: ${err.message}`);
+  return (
+    storageRefusal(e) ??
+    new Refusal('scheduler-refused', `the scheduler refused the job: ${(e as Error).message}`)
+  );
 }

@@ -4,8 +4,7 @@
  * that `pandas.read_csv` gives the table to compare the runs in.
  */
 import { byTaskIndex } from '../../contract/rules';
-import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { writeFileAtomic } from '../atomicWrite';
 import type { Job } from '../../contract/wire';
 import { valueText } from './parameters';
 
@@ -30,14 +29,8 @@ export function renderSummaryCsv(tasks: Job[]): string {
 
 /** Writes the summary whole or not at all: a reader never sees half a table. */
 export async function writeSweepSummary(path: string, tasks: Job[]): Promise<void> {
-  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await fs.writeFile(temp, renderSummaryCsv(tasks));
-    await fs.rename(temp, path);
-  } catch (error) {
-    await fs.rm(temp, { force: true });
-    throw error;
-  }
+  // Beside the notebook, for the researcher: the umask decides who else reads it.
+  await writeFileAtomic(path, renderSummaryCsv(tasks), 0o666);
 }
 
 /** Every parameter name, in the order the tasks first show them. */

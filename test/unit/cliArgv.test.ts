@@ -1,5 +1,8 @@
 /** The hpc-submit command line, parsed without a process: what each line becomes, or why not. */
 import { numberOption, parseCommandLine, UsageError } from '../../server/cli/argv';
+import { HANDLERS } from '../../server/cli/commands';
+import { helpFor } from '../../server/cli/help';
+import { COMMANDS, type CommandName } from '../../server/cli/options';
 
 /** The UsageError a line is refused with; fails the test when it is accepted or fails otherwise. */
 function refusal(argv: string[]): UsageError {
@@ -104,5 +107,22 @@ describe('numberOption', () => {
     expect(port('8080')).toBe(8080);
     expect(() => port('65536')).toThrow('--port must be a whole number 0..65535, not 65536');
     expect(() => port('1.5')).toThrow(UsageError);
+  });
+});
+
+describe('the command table', () => {
+  it('knows only its own commands, not the words every object answers to', () => {
+    for (const word of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(refusal([word]).message).toBe(`unknown command ${word}`);
+      expect(() => helpFor(word)).toThrow(`unknown command ${word}`);
+    }
+  });
+
+  it('says "starts a companion" of exactly the commands whose handler talks to one', () => {
+    for (const name of Object.keys(COMMANDS) as CommandName[]) {
+      const handler = HANDLERS[name];
+      expect([name, COMMANDS[name].companion]).toEqual([name, handler.withCompanion !== undefined]);
+      expect([name, handler.local !== undefined]).toEqual([name, !COMMANDS[name].companion]);
+    }
   });
 });

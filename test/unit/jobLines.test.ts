@@ -7,6 +7,7 @@ import {
   describeTask,
   listLines
 } from '../../server/cli/jobLines';
+import { runEntries } from '../../src/jobGroups';
 
 const SWEEP = '20250101-120000-abc123';
 
@@ -58,6 +59,14 @@ describe('a sweep in list', () => {
     expect(lines).toHaveLength(13);
     expect(lines[1]).toBe(`  ${SWEEP}-0  completed lr=0.1 opt="adam"`);
     expect(lines[12]).toBe(`  ${SWEEP}-11  running   lr=1.2000000000000002 opt="adam"`);
+  });
+
+  it('stands where the sidebar shows it: the same order, from the same rule', () => {
+    const jobs = [newer, ...TASKS, older];
+    const cli = listLines(jobs, false).map(line => line.split(' ')[0]);
+    const sidebar = runEntries(jobs).map(e => (e.kind === 'run' ? e.job.id : e.sweepId));
+    expect(cli).toEqual([newer.id, SWEEP, older.id]);
+    expect(sidebar).toEqual(cli);
   });
 });
 
