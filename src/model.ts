@@ -10,6 +10,7 @@
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
 import { isLive } from '../contract/rules';
+import { StartEstimates } from './estimates';
 import { JobList } from './jobList';
 import type {
   EstimateAnswer,
@@ -34,9 +35,6 @@ export interface CurrentNotebookSource {
   readonly currentChanged: ISignal<any, any>;
 }
 
-/** A profile's start estimate is asked for at most this often: squeue is the scheduler's load. */
-export const ESTIMATE_INTERVAL_MS = 30_000;
-
 /** The history is read this many runs at a time, newest first: start-up never waits for all of it. */
 export const HISTORY_PAGE = 200;
 
@@ -45,12 +43,6 @@ export interface SweepEnd {
   sweepId: string;
   /** Its tasks this browser knows, in task order. */
   tasks: Job[];
-}
-
-/** The last estimate asked for a profile, and when it was asked. */
-interface EstimateEntry {
-  askedAt: number;
-  estimate?: EstimateAnswer;
 }
 
 export class JobsModel {
@@ -69,7 +61,10 @@ export class JobsModel {
   private _filter: JobFilter = 'notebook';
   private _currentNotebook: string | null = null;
   private _disposed = false;
-  private readonly _estimates = new Map<string, EstimateEntry>();
+  private readonly _estimates = new StartEstimates(
+    profile => this.api.estimate(profile),
+    () => this.emit()
+  );
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
   private readonly _sweepEnded = new Signal<this, SweepEnd>(this);
@@ -352,7 +347,7 @@ export class JobsModel {
 
   /** The profile's last start estimate, if one was fetched; never fetches. */
   estimate(profile: string): EstimateAnswer | undefined {
-    return this._estimates.get(profile)?.estimate;
+    return this._estimates.get(profile);
   }
 
   /**
@@ -361,19 +356,7 @@ export class JobsModel {
    * refusal keeps the last answer: the tooltip then shows no fresh guess.
    */
   requestEstimate(profile: string, now = Date.now()): void {
-    const last = this._estimates.get(profile);
-    if (last && now - last.askedAt < ESTIMATE_INTERVAL_MS) {
-      return;
-    }
-    const entry: EstimateEntry = { askedAt: now, estimate: last?.estimate };
-    this._estimates.set(profile, entry);
-    this.api.estimate(profile).then(
-      estimate => {
-        entry.estimate = estimate;
-        this.emit();
-      },
-      () => undefined
-    );
+    this._estimates.request(profile, now);
   }
 
   /** A job from a response or an event; emits jobEnded on a live -> final change. */

@@ -22,7 +22,8 @@ import {
   usageLine,
   usedOfTotal
 } from '../../src/usageLabels';
-import { ESTIMATE_INTERVAL_MS, JobsModel } from '../../src/model';
+import { ESTIMATE_INTERVAL_MS } from '../../src/estimates';
+import { JobsModel } from '../../src/model';
 import { readSettings } from '../../src/settings';
 import type {
   Efficiency,
