@@ -149,12 +149,24 @@ export interface Job {
   summaryRow?: SweepRow;
   /** The values injected into the notebook (papermill's `injected-parameters` cell). */
   parameters?: Parameters;
+  /**
+   * After the end: the values the run recorded (scrapbook's glue, or the
+   * variables the notebook names to record), by name, in the order recorded.
+   */
+  results?: Results;
+  /** After the end: why a value the run tried to record was not kept ("big: 20,002 bytes…"). */
+  resultNotes?: string[];
   /** ISO 8601 times. */
   submittedAt: string;
   startedAt?: string;
   endedAt?: string;
   exitCode?: number;
 }
+
+/** A recorded value: JSON (as a parameter is), with NaN and the infinities as the strings "NaN", "Infinity", "-Infinity". */
+export type ResultValue = ParameterValue;
+
+export type Results = Record<string, ResultValue>;
 
 /** One row of a sweep's summary.csv: the sweep first submitted, and the row (its task index there). */
 export interface SweepRow {

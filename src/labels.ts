@@ -207,7 +207,11 @@ export function runDetailRows(job: Job, run: Partial<RunRecord> | null): DetailR
     ...detailRow('Launcher', r.launcher ? r.launcher.join(' ') || '(none)' : undefined),
     ...detailRow('Python', r.pythonVersion),
     ...detailRow('Git', gitLabel(r)),
-    ...detailRow('Environment', environmentLabel(r.environment))
+    ...detailRow('Environment', environmentLabel(r.environment)),
+    ...Object.entries(job.results ?? {}).flatMap(([name, value]) =>
+      detailRow(`Recorded: ${name}`, typeof value === 'string' ? value : JSON.stringify(value))
+    ),
+    ...detailRow('Not recorded', job.resultNotes?.join('; '))
   ];
 }
 

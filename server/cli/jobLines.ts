@@ -20,7 +20,7 @@ function whereAndWhy(job: Job): string {
   return `${where}${progress}${job.reason ? `  (${job.reason})` : ''}`;
 }
 
-/** `lr=0.1 opt="adam"`: each value as JSON, so a string shows as one. */
+/** `lr=0.1 opt="adam"` (parameters or recorded values): each value as JSON, so a string shows as one. */
 function formatParameters(parameters: Parameters | undefined): string {
   return Object.entries(parameters ?? {})
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
@@ -29,7 +29,8 @@ function formatParameters(parameters: Parameters | undefined): string {
 
 /** A task of a sweep: its state and the values it runs with (the notebook is the sweep's). */
 export function describeTask(job: Job): string {
-  return `${job.id}  ${job.state.padEnd(9)} ${formatParameters(job.parameters)}${whereAndWhy(job)}`;
+  const recorded = job.results ? `  → ${formatParameters(job.results)}` : '';
+  return `${job.id}  ${job.state.padEnd(9)} ${formatParameters(job.parameters)}${whereAndWhy(job)}${recorded}`;
 }
 
 // The order the states other than completed are counted in.

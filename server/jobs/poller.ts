@@ -19,6 +19,7 @@ import { isFinal } from '../../contract/rules';
 import type { JobEventSink } from './jobEvents';
 import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
 import { endCauseInLog } from './endReasons';
+import { readResults } from './results';
 import { type JobStatusFile, readJobStatus, readLogTail, readProgress } from './jobStatus';
 import { reconcile } from './reconcile';
 import type { SchedulerHealthHolder } from './schedulerHealth';
@@ -344,6 +345,8 @@ export class Poller {
       if (efficiency) {
         patch = { ...patch, efficiency };
       }
+      // What the run recorded, read once: a final record never changes again.
+      patch = { ...patch, ...(await readResults(dir)) };
     }
     return patch;
   }

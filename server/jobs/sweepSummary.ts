@@ -5,19 +5,28 @@
  */
 import { byTaskIndex } from '../../contract/rules';
 import { writeFileAtomic } from '../atomicWrite';
-import type { Job } from '../../contract/wire';
+import type { Job, ParameterValue } from '../../contract/wire';
 import { valueText } from './parameters';
 
 /** Pure: the CSV (RFC 4180, CRLF line ends) of a sweep's tasks, in task order. */
 export function renderSummaryCsv(tasks: Job[]): string {
   const ordered = [...tasks].sort(byTaskIndex);
-  const names = parameterNames(ordered);
-  const header = ['task', ...names, 'state', 'reason', 'duration_seconds', 'node', 'output'];
+  const names = namesOf(ordered, task => task.parameters);
+  const recorded = namesOf(ordered, task => task.results);
+  const header = [
+    'task',
+    ...names,
+    ...recorded,
+    'state',
+    'reason',
+    'duration_seconds',
+    'node',
+    'output'
+  ];
   const rows = ordered.map(task => [
     String(task.taskIndex ?? ''),
-    ...names.map(name =>
-      task.parameters && name in task.parameters ? valueText(task.parameters[name]) : ''
-    ),
+    ...names.map(name => cell(task.parameters, name)),
+    ...recorded.map(name => cell(task.results, name)),
     task.state,
     task.reason ?? '',
     durationSeconds(task),
@@ -33,13 +42,20 @@ export async function writeSweepSummary(path: string, tasks: Job[]): Promise<voi
   await writeFileAtomic(path, renderSummaryCsv(tasks), 0o666);
 }
 
-/** Every parameter name, in the order the tasks first show them. */
-function parameterNames(tasks: Job[]): string[] {
+/** Every name of a task's parameters (or results), in the order the tasks first show them. */
+function namesOf(tasks: Job[], of: (task: Job) => object | undefined): string[] {
   const names = new Set<string>();
   for (const task of tasks) {
-    Object.keys(task.parameters ?? {}).forEach(name => names.add(name));
+    Object.keys(of(task) ?? {}).forEach(name => names.add(name));
   }
   return [...names];
+}
+
+/** A parameter's or a result's value as one cell; '' where the task has none of that name. */
+function cell(values: Record<string, ParameterValue> | undefined, name: string): string {
+  return values && Object.prototype.hasOwnProperty.call(values, name)
+    ? valueText(values[name])
+    : '';
 }
 
 function durationSeconds(task: Job): string {

@@ -11,6 +11,12 @@
 #     error (nbconvert issue 626).
 #   - leaves a one-line reason in $HPC_SUBMIT_JOB_DIR/reason.txt for the job
 #     script's end record.
+#   - records the values the run reports (results.json, and the run record):
+#     display outputs of scrapbook's mimetype (what scrapbook.glue writes,
+#     read here without scrapbook), and the variables the notebook names in
+#     metadata.hpc_submit.record, asked of the kernel after the last cell (or
+#     the failing one) through the protocol's user_expressions: no cell, no
+#     output, no execution count. Limits and types in docs/API.md.
 #   - says what produced the output: metadata.kernelspec becomes the kernel the
 #     notebook ran with (opening the output then offers that kernel, not the
 #     source's), and metadata.hpc_submit.run records the job (RunRecord in
@@ -23,9 +29,11 @@
 # Being a subclass, it still takes every ExecutePreprocessor option given on
 # the command line (timeout, kernel_name, enabled via --execute).
 
+import ast
 import calendar
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -46,6 +54,13 @@ RUN_FACTS_FILE = "run.json"
 # The same format as the job script's `date -u +%Y-%m-%dT%H:%M:%SZ`.
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+# What scrapbook.glue(name, value) displays: {"name", "data", "encoder", "version"}.
+SCRAP_MIMETYPE = "application/scrapbook.scrap.json+json"
+# Read by the companion at the run's end (RESULTS_FILE in server/jobs/results.ts).
+RESULTS_FILE = "results.json"
+MAX_RESULT_NAME = 200
+MAX_RESULT_BYTES = 10_000
+MAX_RESULTS = 100
 
 
 def _atomic_write_text(path, text):
@@ -78,6 +93,13 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         self._hpc_saved = False
         self._hpc_nb = nb
         self._hpc_kernelspec = None
+        self._hpc_results = {}
+        self._hpc_notes = []
+        self._hpc_named = _names_to_record(nb, self._hpc_notes)
+        self._hpc_asked = False
+        self._hpc_last_code = max(
+            (i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"), default=-1
+        )
         self._hpc_run = self._hpc_begin_record(resources)
         self._hpc_write_progress()
         previous = {}
@@ -119,12 +141,108 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         self._hpc_current = index
-        result = super().preprocess_cell(cell, resources, index)
+        try:
+            result = super().preprocess_cell(cell, resources, index)
+        except Exception as error:
+            self._hpc_collect_scraps(cell)
+            if type(error).__name__ == "CellExecutionError":
+                self._hpc_ask_named()  # the kernel is alive: it knows what the run had
+            raise
+        self._hpc_collect_scraps(cell)
         if cell.get("cell_type") == "code":
             self._hpc_done += 1
             self._hpc_write_progress()
+        if index == self._hpc_last_code:
+            self._hpc_ask_named()
         self._hpc_current = None
         return result
+
+    # --- recorded values -----------------------------------------------------
+
+    def _hpc_keep(self, name, value):
+        if not isinstance(name, str) or not name or len(name) > MAX_RESULT_NAME:
+            self._hpc_notes.append(f"a value named {str(name)[:40]!r} was not recorded: "
+                                   f"a name is 1 to {MAX_RESULT_NAME} characters")
+            return
+        if name not in self._hpc_results and len(self._hpc_results) >= MAX_RESULTS:
+            self._hpc_notes.append(f"{name}: not recorded, a run records {MAX_RESULTS} values at most")
+            return
+        try:
+            safe = _json_safe(value)
+        except (TypeError, ValueError, RecursionError):
+            self._hpc_notes.append(f"{name}: not recorded, its value is not JSON")
+            return
+        size = len(json.dumps(safe, ensure_ascii=False).encode("utf-8"))
+        if size > MAX_RESULT_BYTES:
+            self._hpc_notes.append(
+                f"{name}: not recorded, its value is {size:,} bytes "
+                f"(a recorded value holds {MAX_RESULT_BYTES:,} at most: save big data to a file)"
+            )
+            return
+        self._hpc_results[name] = safe
+
+    def _hpc_collect_scraps(self, cell):
+        for output in cell.get("outputs") or []:
+            scrap = (output.get("data") or {}).get(SCRAP_MIMETYPE)
+            if isinstance(scrap, str):
+                try:
+                    scrap = json.loads(scrap)
+                except ValueError:
+                    scrap = None
+            if isinstance(scrap, dict) and "name" in scrap:
+                self._hpc_keep(scrap.get("name"), scrap.get("data"))
+
+    def _hpc_ask_named(self):
+        if self._hpc_asked or not self._hpc_named:
+            return
+        self._hpc_asked = True
+        language = (self._hpc_nb.metadata.get("language_info") or {}).get("name")
+        if language != "python":
+            self._hpc_notes.append(
+                f"variables are recorded from Python kernels only (this one runs {language})"
+            )
+            return
+        # json.dumps in the kernel: the value comes back as JSON text, whatever
+        # its type; numpy and torch scalars and small arrays through tolist().
+        expressions = {
+            name: f"__import__('json').dumps({name}, default=lambda o: o.tolist())"
+            for name in self._hpc_named
+        }
+        try:
+            msg_id = self.kc.execute(
+                "", silent=True, store_history=False, user_expressions=expressions
+            )
+            reply = self.wait_for_reply(msg_id)
+            answers = (reply or {}).get("content", {}).get("user_expressions") or {}
+        except Exception as error:  # the values must never cost the run
+            self._hpc_notes.append(f"the kernel was not asked for the variables: {error}")
+            return
+        for name in self._hpc_named:
+            answer = answers.get(name) or {}
+            if answer.get("status") != "ok":
+                why = answer.get("ename") or "no answer"
+                if why == "NameError":
+                    self._hpc_notes.append(f"{name}: not recorded, the run never defined it")
+                else:
+                    self._hpc_notes.append(f"{name}: not recorded, its value is not JSON ({why})")
+                continue
+            try:
+                text = ast.literal_eval((answer.get("data") or {}).get("text/plain", ""))
+                self._hpc_keep(name, json.loads(text))
+            except (ValueError, SyntaxError, TypeError):
+                self._hpc_notes.append(f"{name}: not recorded, its value is not JSON")
+
+    def _hpc_write_results(self):
+        if not self._hpc_job_dir or not (self._hpc_results or self._hpc_notes):
+            return
+        data = {"values": self._hpc_results, "notes": self._hpc_notes}
+        try:
+            _atomic_write_text(
+                os.path.join(self._hpc_job_dir, RESULTS_FILE),
+                json.dumps(data, ensure_ascii=False) + "\n",
+            )
+        except OSError as error:
+            self.log.warning("hpc-submit: cannot write the recorded values: %s", error)
 
     # --- reporting -----------------------------------------------------------
 
@@ -183,6 +301,7 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
 
     def _hpc_end_record(self, state, reason=None):
         """Stamps the notebook with its kernel and the run record, just before it is written."""
+        self._hpc_write_results()
         if self._hpc_run is None:
             return
         try:
@@ -196,6 +315,8 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
                 run["durationSeconds"] = duration
             if reason:
                 run["reason"] = reason
+            if self._hpc_results:
+                run["results"] = dict(self._hpc_results)
             hpc_submit = nb.metadata.get("hpc_submit")
             if not isinstance(hpc_submit, dict):
                 hpc_submit = {}
@@ -267,6 +388,40 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
 
 def _is_missing_kernel(error):
     return type(error).__name__ == "NoSuchKernel"
+
+
+def _names_to_record(nb, notes):
+    """metadata.hpc_submit.record: a list of variable names, or one string "loss, acc"."""
+    wanted = (nb.metadata.get("hpc_submit") or {}).get("record") or []
+    if isinstance(wanted, str):
+        wanted = wanted.split(",")
+    names = []
+    for name in wanted if isinstance(wanted, list) else []:
+        name = name.strip() if isinstance(name, str) else ""
+        if name.isidentifier() and name not in names:
+            names.append(name)
+        elif name:
+            notes.append(f"{name[:40]!r} is not a variable name: not recorded")
+    return names
+
+
+def _json_safe(value, depth=0):
+    """The value as strict JSON: NaN and the infinities as the strings JavaScript prints."""
+    if depth > 20:
+        raise ValueError("nested too deep")
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in value.items()}
+    raise TypeError(type(value).__name__)
 
 
 # --- the run record's facts -----------------------------------------------------

@@ -11,7 +11,7 @@ import {
   stateLabel
 } from '../labels';
 import { sparkline, usageLine } from '../usageLabels';
-import { isLive } from '../../contract/rules';
+import { isLive, resultsLine } from '../../contract/rules';
 import type { Job, Progress, UsageSummary } from '../../contract/wire';
 import { IconButton } from './IconButton';
 import { RowMenu } from './RowMenu';
@@ -86,6 +86,11 @@ function Row(props: JobRowProps): JSX.Element {
         <CellProgress progress={job.progress} />
       )}
       {job.state === 'running' && job.usage && <LiveUsage usage={job.usage} />}
+      {job.results && (
+        <div className="jp-HpcSubmit-results" title={resultsLine(job.results, Infinity)}>
+          {resultsLine(job.results)}
+        </div>
+      )}
     </li>
   );
 }

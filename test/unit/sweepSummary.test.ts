@@ -28,6 +28,29 @@ const task = (taskIndex: number, over: Partial<Job> = {}): Job =>
   });
 
 describe('renderSummaryCsv', () => {
+  it('has one column per recorded value after the parameters; a hostile name stays one cell', () => {
+    const csv = renderSummaryCsv([
+      task(1, { parameters: { seed: 1 }, results: { loss: 0.5, 'a,"b"\nc': 'x' } }),
+      task(0, { parameters: { seed: 0 }, results: { loss: 'NaN', acc: [0.9, 1] } }),
+      task(2, { parameters: { seed: 2 }, state: 'failed' })
+    ]);
+    const [header, ...rows] = csv.split('\r\n');
+    expect(header).toBe(
+      'task,seed,loss,acc,"a,""b""\nc",state,reason,duration_seconds,node,output'
+    );
+    expect(rows[0]).toBe('0,0,NaN,"[0.9,1]",,completed,,,,executed/train/0.ipynb');
+    expect(rows[1]).toBe('1,1,0.5,,x,completed,,,,executed/train/1.ipynb');
+    expect(rows[2]).toBe('2,2,,,,failed,,,,executed/train/2.ipynb');
+  });
+
+  it('a parameter or a value named like an object method is still only what the task has', () => {
+    const csv = renderSummaryCsv([
+      task(0, { parameters: { seed: 0 } }),
+      task(1, { parameters: { seed: 1, toString: 'x' } })
+    ]);
+    expect(csv.split('\r\n')[1]).toBe('0,0,,completed,,,,executed/train/0.ipynb');
+  });
+
   it('has task, one column per parameter, state, reason, duration, node and output, rows in task order', () => {
     const csv = renderSummaryCsv([
       task(2, { parameters: { seed: 2, lr: 0.1 }, state: 'failed', reason: 'exit 1' }),

@@ -1,0 +1,79 @@
+/**
+ * The values a run records: results.json read into the record (and nothing
+ * foreign or oversized), and how the sidebar, Run details and the CLI say them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resultsLine, shortResult } from '../../contract/rules';
+import { describeTask } from '../../server/cli/jobLines';
+import { RESULTS_FILE, parseResults, readResults } from '../../server/jobs/results';
+import { runDetailRows } from '../../src/labels';
+import { testJob } from '../fixtures/wire';
+
+describe('results.json', () => {
+  it('reads values and notes; anything else reads as nothing recorded', () => {
+    expect(
+      parseResults('{"values": {"loss": 0.5, "acc": [0.9, "NaN"]}, "notes": ["big: too big", 3]}')
+    ).toEqual({ results: { loss: 0.5, acc: [0.9, 'NaN'] }, resultNotes: ['big: too big'] });
+    expect(parseResults('{"values": {}, "notes": []}')).toEqual({});
+    expect(parseResults('{"values": [1, 2]}')).toEqual({});
+    expect(parseResults('[1]')).toEqual({});
+    expect(parseResults('{"values": {"loss": 0.5')).toEqual({}); // mid-write
+  });
+
+  it('is read from the job directory; an oversized file is not taken into the record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'results-'));
+    try {
+      expect(await readResults(dir)).toEqual({});
+      writeFileSync(join(dir, RESULTS_FILE), '{"values": {"loss": 1}}');
+      expect(await readResults(dir)).toEqual({ results: { loss: 1 } });
+      writeFileSync(join(dir, RESULTS_FILE), `{"values": {"x": "${'y'.repeat(3_000_000)}"}}`);
+      expect(await readResults(dir)).toEqual({});
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('recorded values in words', () => {
+  it('are short in the sidebar row: 4 significant digits, the first three, then a count', () => {
+    expect(shortResult(0.123456)).toBe('0.1235');
+    expect(shortResult(1234.5678)).toBe('1235');
+    expect(shortResult(42)).toBe('42');
+    expect(shortResult('NaN')).toBe('NaN');
+    expect(shortResult([0.9, 1])).toBe('[0.9,1]');
+    expect(shortResult('x'.repeat(40))).toBe(`${'x'.repeat(23)}…`);
+    expect(resultsLine({ loss: 0.123, acc: 0.94 })).toBe('loss 0.123 · acc 0.94');
+    expect(resultsLine({ a: 1, b: 2, c: 3, d: 4, e: 5 })).toBe('a 1 · b 2 · c 3 · 2 more');
+    expect(resultsLine(undefined)).toBe('');
+  });
+
+  it('are whole in Run details, with what was not recorded and why', () => {
+    const job = testJob({
+      state: 'completed',
+      results: { loss: 0.123456789, tag: 'best' },
+      resultNotes: ['big: not recorded, its value is 20,002 bytes']
+    });
+    const rows = runDetailRows(job, null);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['Recorded: loss', '0.123456789'],
+        ['Recorded: tag', 'best'],
+        ['Not recorded', 'big: not recorded, its value is 20,002 bytes']
+      ])
+    );
+  });
+
+  it("follow a sweep task's values in the CLI", () => {
+    const task = testJob({
+      id: 's-1',
+      state: 'completed',
+      sweepId: 's',
+      taskIndex: 1,
+      parameters: { lr: 0.1 },
+      results: { loss: 0.5 }
+    });
+    expect(describeTask(task)).toBe('s-1  completed lr=0.1  → loss=0.5');
+  });
+});
