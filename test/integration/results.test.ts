@@ -17,7 +17,7 @@ const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
 /** What scrapbook.glue(name, value) displays, written by hand. */
 const glue = (name: string, value: string): string =>
-  `from IPython.display import display\n` +
+  'from IPython.display import display\n' +
   `display({'application/scrapbook.scrap.json+json': {'name': ${JSON.stringify(name)}, 'data': ${value}, 'encoder': 'json', 'version': 1}}, metadata={'scrapbook': {'name': ${JSON.stringify(name)}, 'data': True, 'display': False}}, raw=True)`;
 
 /** A notebook whose metadata names the variables to record. */
