@@ -105,7 +105,10 @@ function parseErrorMessage({ code, message }: Error & { code?: string }): string
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     return `unknown option ${option}`;
   }
-  if (/argument missing|argument is ambiguous/.test(message)) {
+  if (/argument is ambiguous/.test(message)) {
+    return `${option} needs a value; one that begins with a dash is written ${option}=VALUE`;
+  }
+  if (/argument missing/.test(message)) {
     return `${option} needs a value`;
   }
   if (/does not take an argument/.test(message)) {

@@ -18,6 +18,7 @@ import {
   tasksOf
 } from './jobLines';
 import type { CommandName } from './options';
+import { resultsTable, sortedBy, tableCsv, tableJson, tableText } from './resultsTable';
 import { type ParameterFields, parameterFields } from './parameterArgs';
 import { underRoot } from '../jobs/store';
 import { doctor, formatFindings } from './doctor';
@@ -82,6 +83,14 @@ export const HANDLERS: Record<CommandName, Handler> = {
       console.log(JSON.stringify(job, null, 2));
       return 0;
     }
+  },
+  results: {
+    check: inv => {
+      if (inv.values.csv && inv.values.json) {
+        throw new UsageError('results: --csv or --json, not both', 'results');
+      }
+    },
+    withCompanion: printResults
   },
   logs: {
     withCompanion: printLog
@@ -249,7 +258,6 @@ async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   return inv.values.wait ? waitFor(client, job.id) : 0;
 }
 
-/** The tasks of the sweep with this id, in task order; none when it is not a sweep's id. */
 /** The tasks of sweep `id` in task order (GET /api/sweeps/:id); none when `id` is no sweep's. */
 async function sweepTasks(client: Client, id: string): Promise<Job[]> {
   const path = `/api/sweeps/${encodeURIComponent(id)}`;
@@ -261,6 +269,43 @@ async function sweepTasks(client: Client, id: string): Promise<Job[]> {
     throw refusalOf(reply);
   }
   return (JSON.parse(reply.body) as SweepAnswer).jobs;
+}
+
+/** A sweep's tasks, a notebook's runs (NOTEBOOK ends in .ipynb), or the one run of an id. */
+async function runsFor(client: Client, given: string): Promise<Job[]> {
+  if (given.toLowerCase().endsWith('.ipynb')) {
+    const notebook = underRoot(realPath(client.info.rootDir), notebookFile(given));
+    if (notebook === null) {
+      throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
+    }
+    const path = `/api/jobs?notebook=${encodeURIComponent(notebook)}`;
+    return (await client.json<JobList>('GET', path)).jobs;
+  }
+  const tasks = await sweepTasks(client, given);
+  return tasks.length
+    ? tasks
+    : [await client.json<Job>('GET', `/api/jobs/${encodeURIComponent(given)}`)];
+}
+
+async function printResults(client: Client, inv: Invocation): Promise<number> {
+  const runs = await runsFor(client, inv.args[0]);
+  let table = resultsTable(runs);
+  const sort = str(inv.values, 'sort');
+  if (sort !== undefined) {
+    try {
+      table = sortedBy(table, sort);
+    } catch (e) {
+      throw new UsageError(`results: ${(e as Error).message}`, 'results');
+    }
+  }
+  if (inv.values.json) {
+    console.log(tableJson(table));
+  } else if (inv.values.csv) {
+    process.stdout.write(tableCsv(table));
+  } else {
+    console.log(runs.length ? tableText(table) : 'no runs');
+  }
+  return 0;
 }
 
 async function printLog(client: Client, inv: Invocation): Promise<number> {

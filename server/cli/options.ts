@@ -126,6 +126,23 @@ export const COMMANDS = {
     summary: "show one job in full, as JSON; for a sweep's id, its runs with their parameters",
     options: { ...STATE, ...HELP }
   },
+  results: {
+    args: ['ID|NOTEBOOK'],
+    companion: true,
+    summary:
+      "a sweep's runs (or a notebook's) with their parameters and recorded values, as a table",
+    options: {
+      sort: {
+        type: 'string',
+        value: 'COLUMN',
+        help: 'sort by this column, smallest first; --sort=-COLUMN sorts largest first'
+      },
+      csv: { type: 'boolean', help: 'print CSV, as summary.csv is written' },
+      json: { type: 'boolean', help: 'print JSON: one object per run' },
+      ...STATE,
+      ...HELP
+    }
+  },
   logs: {
     args: ['ID'],
     companion: true,

@@ -33,7 +33,7 @@ export function renderSummaryCsv(tasks: Job[]): string {
     task.node ?? '',
     task.output
   ]);
-  return [header, ...rows].map(row => row.map(csvField).join(',') + '\r\n').join('');
+  return [header, ...rows].map(csvRow).join('');
 }
 
 /** Writes the summary whole or not at all: a reader never sees half a table. */
@@ -67,6 +67,11 @@ function durationSeconds(task: Job): string {
 }
 
 /** RFC 4180: a field with a quote, comma or line break is quoted, its quotes doubled. */
+/** One CSV line (RFC 4180, CRLF): a field with a comma, a quote or a line break is quoted. */
+export function csvRow(fields: string[]): string {
+  return fields.map(csvField).join(',') + '\r\n';
+}
+
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

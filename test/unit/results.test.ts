@@ -6,7 +6,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resultsLine, shortResult } from '../../contract/rules';
+import type { Job } from '../../contract/wire';
 import { describeTask } from '../../server/cli/jobLines';
+import {
+  resultsTable,
+  sortedBy,
+  tableCsv,
+  tableJson,
+  tableText
+} from '../../server/cli/resultsTable';
 import { RESULTS_FILE, parseResults, readResults } from '../../server/jobs/results';
 import { runDetailRows } from '../../src/labels';
 import { testJob } from '../fixtures/wire';
@@ -75,5 +83,56 @@ describe('recorded values in words', () => {
       results: { loss: 0.5 }
     });
     expect(describeTask(task)).toBe('s-1  completed lr=0.1  → loss=0.5');
+  });
+});
+
+describe('hpc-submit results: the table', () => {
+  const task = (i: number, results: Job['results'], state: Job['state'] = 'completed'): Job =>
+    testJob({
+      id: `s-${i}`,
+      state,
+      sweepId: 's',
+      taskIndex: i,
+      parameters: { seed: i, opt: i % 2 ? 'adam' : 'sgd' },
+      ...(results ? { results } : {})
+    });
+  const tasks = [
+    task(0, { loss: 0.5, acc: 0.8 }),
+    task(1, { loss: 0.25 }),
+    task(2, { loss: 'NaN', acc: 0.1 }),
+    task(3, undefined, 'failed'),
+    task(4, { loss: 1, note: 'a,"b"\nc' })
+  ];
+
+  it('has the task, each parameter, each recorded value and the state', () => {
+    const table = resultsTable(tasks);
+    expect(table.columns).toEqual(['task', 'seed', 'opt', 'loss', 'acc', 'note', 'state']);
+    expect(table.rows[1].cells).toEqual([1, 1, 'adam', 0.25, undefined, undefined, 'completed']);
+    // Runs of a notebook, not of one sweep, are named by their id.
+    expect(resultsTable([testJob({ id: 'j1' })]).columns[0]).toBe('id');
+  });
+
+  it('sorts by a column either way, the runs without a number last', () => {
+    const order = (spec: string) => sortedBy(resultsTable(tasks), spec).rows.map(r => r.cells[0]);
+    expect(order('loss')).toEqual([1, 0, 4, 2, 3]);
+    expect(order('-loss')).toEqual([4, 0, 1, 2, 3]);
+    expect(order('-acc')).toEqual([0, 2, 1, 3, 4]);
+    expect(() => sortedBy(resultsTable(tasks), 'lr')).toThrow(
+      'no column lr to sort by; the columns are task, seed, opt, loss, acc, note, state'
+    );
+  });
+
+  it('prints as aligned text, as CSV whose hostile value stays one cell, and as JSON', () => {
+    const table = resultsTable(tasks.slice(0, 2));
+    expect(tableText(table).split('\n')).toEqual([
+      'task  seed  opt   loss  acc  state',
+      '0     0     sgd   0.5   0.8  completed',
+      '1     1     adam  0.25       completed'
+    ]);
+    const csv = tableCsv(resultsTable([tasks[4]]));
+    expect(csv).toBe('task,seed,opt,loss,note,state\r\n4,4,sgd,1,"a,""b""\nc",completed\r\n');
+    expect(JSON.parse(tableJson(resultsTable([tasks[1]])))).toEqual([
+      { task: 1, parameters: { seed: 1, opt: 'adam' }, results: { loss: 0.25 }, state: 'completed' }
+    ]);
   });
 });
