@@ -6,8 +6,6 @@ import {
   FINAL_STATES,
   type Job,
   type JobState,
-  type Results,
-  type ResultValue,
   type SchedulerHealth,
   type ServerEvent,
   type SweepRow
@@ -41,23 +39,6 @@ export function sortJobs<T extends Pick<Job, 'submittedAt' | 'id'>>(jobs: readon
 /** Task order within a sweep: its task index, 0 first. */
 export function byTaskIndex(a: Pick<Job, 'taskIndex'>, b: Pick<Job, 'taskIndex'>): number {
   return (a.taskIndex ?? 0) - (b.taskIndex ?? 0);
-}
-
-/** A recorded value in a few characters: numbers to 4 significant digits, strings bare, the rest as JSON. */
-export function shortResult(value: ResultValue): string {
-  if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
-  }
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > 24 ? `${text.slice(0, 23)}…` : text;
-}
-
-/** "loss 0.123 · acc 0.94 · 2 more": the first `max` recorded values of a run, in the order recorded. */
-export function resultsLine(results: Results | undefined, max = 3): string {
-  const entries = Object.entries(results ?? {});
-  const shown = entries.slice(0, max).map(([name, value]) => `${name} ${shortResult(value)}`);
-  const more = entries.length - shown.length;
-  return [...shown, ...(more > 0 ? [`${more} more`] : [])].join(' · ');
 }
 
 /** An entry of a list of runs: a run alone, or a sweep with its tasks in task order. */

@@ -3,12 +3,14 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import React from 'react';
 import { RunDetails } from './components/RunDetails';
 import { jobName, OUTSIDE_ROOT_REASON, runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
+import { ResultsPanel } from './resultsPanel';
 import type { NotebookRunner } from './runner';
 import { CommandIDs, SIDEBAR_ID } from './tokens';
 import { isLive } from '../contract/rules';
@@ -20,12 +22,49 @@ export interface CommandDeps {
   runner: NotebookRunner;
   tracker: INotebookTracker;
   docManager: IDocumentManager | null;
+  /** Draws the Results view's chart; without it the view says so and shows the table. */
+  rendermime: IRenderMimeRegistry | null;
 }
 
 export function registerCommands(deps: CommandDeps): void {
   addNotebookCommands(deps);
   addJobCommands(deps);
   addSidebarCommands(deps);
+  addResultsCommand(deps);
+}
+
+/**
+ * Opens a sweep's Results view (args.sweepId; else the newest sweep of the
+ * current notebook, else the newest of all), or brings its open one forward.
+ */
+function addResultsCommand({ app, model, tracker, rendermime }: CommandDeps): void {
+  const open = new Map<string, ResultsPanel>();
+  app.commands.addCommand(CommandIDs.results, {
+    label: 'Show Results of GPU Sweep',
+    execute: args => {
+      const path = tracker.currentWidget?.context.path;
+      const newest = (jobs: readonly Job[]) => jobs.find(j => j.sweepId)?.sweepId;
+      const sweepId =
+        typeof args.sweepId === 'string'
+          ? args.sweepId
+          : ((path ? newest(model.jobs.filter(j => j.notebook === path)) : undefined) ??
+            newest(model.jobs));
+      if (!sweepId) {
+        Notification.warning('No sweep to show: run a notebook with a sweep first.', {
+          autoClose: 5000
+        });
+        return;
+      }
+      let panel = open.get(sweepId);
+      if (!panel || panel.isDisposed) {
+        panel = new ResultsPanel(model, sweepId, rendermime);
+        open.set(sweepId, panel);
+        panel.disposed.connect(() => open.delete(sweepId));
+        app.shell.add(panel, 'main');
+      }
+      app.shell.activateById(panel.id);
+    }
+  });
 }
 
 /** Run the current notebook; create its profile's kernel. */

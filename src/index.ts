@@ -12,6 +12,7 @@ import { ICommandPalette, IToolbarWidgetRegistry, Notification } from '@jupyterl
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { api } from './api';
 import { askNotificationPermission, notifyIfHidden, notifySweepIfHidden } from './browserNotify';
@@ -53,7 +54,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     IDocumentManager,
     IDefaultFileBrowser,
-    IToolbarWidgetRegistry
+    IToolbarWidgetRegistry,
+    IRenderMimeRegistry
   ],
   activate
 };
@@ -66,13 +68,14 @@ function activate(
   settingRegistry: ISettingRegistry | null,
   docManager: IDocumentManager | null,
   browser: IDefaultFileBrowser | null,
-  toolbarRegistry: IToolbarWidgetRegistry | null
+  toolbarRegistry: IToolbarWidgetRegistry | null,
+  rendermime: IRenderMimeRegistry | null
 ): void {
   const model = new JobsModel(api);
   model.followCurrentNotebook(tracker);
   const settings = watchSettings(settingRegistry, model);
   const runner = new NotebookRunner(model, settings, () => app.shell.activateById(SIDEBAR_ID));
-  registerCommands({ app, model, runner, tracker, docManager });
+  registerCommands({ app, model, runner, tracker, docManager, rendermime });
 
   addSidebar(
     app,
@@ -136,6 +139,7 @@ function sidebarActions(app: JupyterFrontEnd): SidebarActions {
       details: run(CommandIDs.details)
     },
     createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile }),
+    openResults: sweepId => void app.commands.execute(CommandIDs.results, { sweepId }),
     openFolder: path => void app.commands.execute('filebrowser:go-to-path', { path })
   };
 }

@@ -31,6 +31,8 @@ export interface SidebarActions {
   createKernel(profile: string): Promise<void>;
   /** Shows a folder in the file browser (a sweep's outputs); without it the sweep has no such button. */
   openFolder?(path: string): void;
+  /** Opens a sweep's Results view. */
+  openResults(sweepId: string): void;
 }
 
 export class JobsSidebar extends ReactWidget {
@@ -55,6 +57,7 @@ export class JobsSidebar extends ReactWidget {
     this.sweepActions = {
       cancelAll: id => void refusalShown(model.cancelSweep(id)),
       rerunFailed: id => void refusalShown(model.rerunFailed(id)),
+      openResults: buttons.openResults,
       ...(buttons.openFolder ? { openFolder: buttons.openFolder } : {})
     };
     model.changed.connect(this.onChange, this);

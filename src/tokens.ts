@@ -18,6 +18,7 @@ export namespace CommandIDs {
   export const details = 'hpc-submit:run-details';
   export const createKernel = 'hpc-submit:create-kernel';
   export const refresh = 'hpc-submit:refresh';
+  export const results = 'hpc-submit:results';
 }
 
 /** Toolbar item names declared in schema/settings/plugin.json. */

@@ -18,7 +18,8 @@ import {
   tasksOf
 } from './jobLines';
 import type { CommandName } from './options';
-import { resultsTable, sortedBy, tableCsv, tableJson, tableText } from './resultsTable';
+import { resultsTable, sortedBy } from '../../contract/results';
+import { tableCsv, tableJson, tableText } from './resultsTable';
 import { type ParameterFields, parameterFields } from './parameterArgs';
 import { underRoot } from '../jobs/store';
 import { doctor, formatFindings } from './doctor';

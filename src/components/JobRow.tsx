@@ -11,7 +11,8 @@ import {
   stateLabel
 } from '../labels';
 import { sparkline, usageLine } from '../usageLabels';
-import { isLive, resultsLine } from '../../contract/rules';
+import { isLive } from '../../contract/rules';
+import { resultsLine } from '../../contract/results';
 import type { Job, Progress, UsageSummary } from '../../contract/wire';
 import { IconButton } from './IconButton';
 import { RowMenu } from './RowMenu';

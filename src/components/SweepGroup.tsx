@@ -1,4 +1,4 @@
-import { folderIcon, refreshIcon, stopIcon } from '@jupyterlab/ui-components';
+import { folderIcon, refreshIcon, stopIcon, tableRowsIcon } from '@jupyterlab/ui-components';
 import React, { useState } from 'react';
 import type { SweepEntry } from '../jobGroups';
 import { OUTSIDE_ROOT_REASON } from '../labels';
@@ -16,6 +16,8 @@ export interface SweepActions {
   rerunFailed(sweepId: string): void;
   /** Shows the tasks' output folder in the file browser; absent where there is no file browser. */
   openFolder?(path: string): void;
+  /** The sweep's parameters and recorded values as a table and a chart, in the main area. */
+  openResults(sweepId: string): void;
 }
 
 /** Tasks shown at once when a sweep is opened; "Show more" adds as many. */
@@ -71,6 +73,11 @@ export function SweepGroup(props: {
               onClick={() => sweepActions.rerunFailed(sweep.sweepId)}
             />
           )}
+          <IconButton
+            icon={tableRowsIcon}
+            title="Show results"
+            onClick={() => sweepActions.openResults(sweep.sweepId)}
+          />
           {sweepActions.openFolder && (
             <IconButton
               icon={folderIcon}

@@ -5,18 +5,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resultsLine, shortResult } from '../../contract/rules';
+import {
+  bestRow,
+  resultsLine,
+  resultsTable,
+  shortResult,
+  smallerIsBetter,
+  sortedBy
+} from '../../contract/results';
 import type { Job } from '../../contract/wire';
 import { describeTask } from '../../server/cli/jobLines';
-import {
-  resultsTable,
-  sortedBy,
-  tableCsv,
-  tableJson,
-  tableText
-} from '../../server/cli/resultsTable';
+import { tableCsv, tableJson, tableText } from '../../server/cli/resultsTable';
 import { RESULTS_FILE, parseResults, readResults } from '../../server/jobs/results';
 import { runDetailRows } from '../../src/labels';
+import { chartOptions, chartSpec, defaultChoice } from '../../src/resultsChart';
 import { testJob } from '../fixtures/wire';
 
 describe('results.json', () => {
@@ -122,6 +124,15 @@ describe('hpc-submit results: the table', () => {
     );
   });
 
+  it("marks each value's best: the smallest loss, the largest accuracy", () => {
+    const table = resultsTable(tasks);
+    expect(smallerIsBetter('val_loss')).toBe(true);
+    expect(smallerIsBetter('accuracy')).toBe(false);
+    expect(bestRow(table, 'loss')).toBe(1);
+    expect(bestRow(table, 'acc')).toBe(0);
+    expect(bestRow(table, 'note')).toBeUndefined();
+  });
+
   it('prints as aligned text, as CSV whose hostile value stays one cell, and as JSON', () => {
     const table = resultsTable(tasks.slice(0, 2));
     expect(tableText(table).split('\n')).toEqual([
@@ -134,5 +145,48 @@ describe('hpc-submit results: the table', () => {
     expect(JSON.parse(tableJson(resultsTable([tasks[1]])))).toEqual([
       { task: 1, parameters: { seed: 1, opt: 'adam' }, results: { loss: 0.25 }, state: 'completed' }
     ]);
+  });
+});
+
+describe('the Results chart', () => {
+  const run = (i: number, parameters: Job['parameters'], results: Job['results']): Job =>
+    testJob({ id: `s-${i}`, sweepId: 's', taskIndex: i, state: 'completed', parameters, results });
+
+  it('draws the first recorded number against the first swept parameter, by the second', () => {
+    const table = resultsTable([
+      run(0, { lr: 0.1, seed: 0, fixed: 1 }, { loss: 0.5, tag: 'x' }),
+      run(1, { lr: 0.01, seed: 0, fixed: 1 }, { loss: 0.25, tag: 'y' }),
+      run(2, { lr: 0.1, seed: 1, fixed: 1 }, { loss: 'NaN', tag: 'z' }),
+      run(3, { lr: 0.01, seed: 1, fixed: 1 }, undefined)
+    ]);
+    expect(chartOptions(table)).toEqual({ ys: ['loss'], xs: ['lr', 'seed'] });
+    const choice = defaultChoice(table);
+    expect(choice).toEqual({ y: 'loss', x: 'lr', color: 'seed' });
+    const spec = chartSpec(table, choice!) as {
+      data: { values: unknown[] };
+      mark: { type: string };
+      encoding: { x: { type: string } };
+    };
+    // One datum per run with a number: NaN and a run without the value are not drawn.
+    expect(spec.data.values).toEqual([
+      { run: 0, x: 0.1, y: 0.5, color: 0 },
+      { run: 1, x: 0.01, y: 0.25, color: 0 }
+    ]);
+    expect(spec.mark.type).toBe('line');
+    expect(spec.encoding.x.type).toBe('quantitative');
+  });
+
+  it('draws points against a parameter that is not a number, and nothing without a choice', () => {
+    const table = resultsTable([
+      run(0, { opt: 'adam' }, { acc: 0.9 }),
+      run(1, { opt: 'sgd' }, { acc: 0.8 })
+    ]);
+    const spec = chartSpec(table, defaultChoice(table)!) as {
+      mark: { type: string };
+      encoding: { x: { type: string } };
+    };
+    expect(spec.mark.type).toBe('point');
+    expect(spec.encoding.x.type).toBe('nominal');
+    expect(defaultChoice(resultsTable([run(0, { opt: 'adam' }, { acc: 0.9 })]))).toBeUndefined();
   });
 });

@@ -4,7 +4,6 @@
  * button and picker, and the "Run with parameters…" dialog, in the light
  * and the dark theme. No serious or critical violation is accepted.
  */
-import AxeBuilder from '@axe-core/playwright';
 import { expect, galata, type IJupyterLabPageFixture } from '@jupyterlab/galata';
 import type { Locator } from '@playwright/test';
 import {
@@ -12,6 +11,7 @@ import {
   openNotebook,
   putNotebook,
   rowButton,
+  seriousViolations,
   submitNotebook,
   test,
   toolbarOf
@@ -43,23 +43,6 @@ const PARAMETRIZED = JSON.stringify({
   nbformat: 4,
   nbformat_minor: 5
 });
-
-/** The serious and critical violations inside `selectors`, one line each. */
-async function seriousViolations(
-  page: IJupyterLabPageFixture,
-  selectors: string[]
-): Promise<string[]> {
-  let builder = new AxeBuilder({ page });
-  for (const selector of selectors) {
-    builder = builder.include(selector);
-  }
-  const { violations } = await builder.analyze();
-  return violations
-    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`
-    );
-}
 
 async function checkSidebarAndToolbar(page: IJupyterLabPageFixture, row: Locator): Promise<void> {
   expect(

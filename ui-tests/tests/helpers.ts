@@ -3,6 +3,7 @@
  * extension's DOM (its contract with src/), submitting, and reading jobs
  * back from the companion through the Jupyter server.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
@@ -275,4 +276,45 @@ export async function cancelFromRow(page: Page, row: Locator): Promise<void> {
     .then(() => accept.click())
     .catch(() => undefined);
   await expect(row).not.toHaveAttribute('data-state', 'running', { timeout: 30_000 });
+}
+
+/** The serious and critical violations inside `selectors`, one line each. */
+export async function seriousViolations(
+  page: IJupyterLabPageFixture,
+  selectors: string[]
+): Promise<string[]> {
+  let builder = new AxeBuilder({ page });
+  for (const selector of selectors) {
+    builder = builder.include(selector);
+  }
+  const { violations } = await builder.analyze();
+  return violations
+    .filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`
+    );
+}
+
+/** A sweep submitted through the companion, as the parameters dialog sends it; answers its SweepAnswer. */
+export async function submitSweep(
+  page: IJupyterLabPageFixture,
+  notebook: string,
+  profile: string,
+  sweep: { parameters: Record<string, unknown[]>; maxParallel?: number }
+): Promise<{ sweep: any; jobs: any[] }> {
+  const answer = await page.evaluate(
+    async ({ notebook, profile, sweep }) => {
+      const base = document.body.dataset.baseUrl ?? '/';
+      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
+      const res = await fetch(`${base}hpc-submit/api/jobs`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
+        body: JSON.stringify({ notebook, profile, sweep, idempotencyKey: `sweep-${Date.now()}` })
+      });
+      return { status: res.status, body: await res.json() };
+    },
+    { notebook, profile, sweep }
+  );
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return answer.body;
 }

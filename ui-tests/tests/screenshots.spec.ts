@@ -1,7 +1,7 @@
 /**
  * The README's pictures: the toolbar and the sidebar with a finished job, in
  * JupyterLab's light and dark themes, a running GPU run's row with its
- * live figures, and a sweep in the sidebar, written to docs/. Only
+ * live figures, a sweep in the sidebar and a sweep's Results view, written to docs/. Only
  * scripts/screenshots.sh runs this (playwright.config.ts leaves it out of the
  * suite), so a test run never rewrites tracked files.
  */
@@ -19,6 +19,7 @@ import {
   putSleeper,
   submitFromToolbar,
   submitNotebook,
+  submitSweep,
   toolbarOf,
   test
 } from './helpers';
@@ -130,4 +131,24 @@ test('screenshot of a sweep in the sidebar', async ({ page, request, tmpPath }) 
   }
   await page.mouse.move(0, 0);
   await sidebar.screenshot({ path: docs('sweep-light.png') });
+});
+
+test("screenshot of a sweep's Results view", async ({ page, request, tmpPath }) => {
+  test.setTimeout(240_000);
+  const nb = await putNotebook(request, tmpPath, 'records_loss.ipynb');
+  const panel = await openNotebook(page, nb);
+  await profilePicker(panel).selectOption('cpu');
+  const sidebar = await openSidebar(page);
+  const { sweep } = await submitSweep(page, nb, 'cpu', {
+    parameters: { lr: [0.1, 0.07, 0.04, 0.01], seed: [0, 1] },
+    maxParallel: 8
+  });
+  const group = sidebar.locator(`li[data-sweep-id="${sweep.id}"]`);
+  await expect(group).toContainText('8 of 8 completed', { timeout: 120_000 });
+  await group.locator('[title="Show results"]').first().click();
+  const view = page.locator(`#jp-hpc-submit-results-${sweep.id}`);
+  await view.locator('.jp-HpcSubmit-resultsTable').getByRole('button', { name: 'loss' }).click();
+  await expect(view.locator('.jp-HpcSubmit-chart [aria-roledescription="point"]')).toHaveCount(8);
+  await page.mouse.move(0, 0);
+  await view.screenshot({ path: docs('results-light.png') });
 });

@@ -1,0 +1,85 @@
+/**
+ * The Results view's chart as a Vega-Lite spec, for the Vega renderer
+ * JupyterLab ships (application/vnd.vegalite.v5+json through rendermime): a
+ * recorded value against a swept parameter, one line per value of a second
+ * parameter when there is one, points where the parameter is not a number.
+ * Pure.
+ */
+import type { ResultsTable } from '../contract/results';
+import type { ResultValue } from '../contract/wire';
+
+export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
+
+/** What is drawn: a recorded value (y) against a parameter (x), by another (color). */
+export interface ChartChoice {
+  y: string;
+  x: string;
+  color?: string;
+}
+
+function column(table: ResultsTable, name: string): ResultValue[] {
+  const at = table.columns.indexOf(name);
+  return table.rows.map(({ cells }) => cells[at] ?? null);
+}
+
+const distinct = (values: ResultValue[]): number =>
+  new Set(values.map(v => JSON.stringify(v))).size;
+
+/** The recorded values that have a number, and the parameters that vary: what may be chosen. */
+export function chartOptions(table: ResultsTable): { ys: string[]; xs: string[] } {
+  return {
+    ys: table.results.filter(name => column(table, name).some(v => typeof v === 'number')),
+    xs: table.parameters.filter(name => distinct(column(table, name)) > 1)
+  };
+}
+
+/** The first value against the first swept parameter, by the second; undefined when nothing can be drawn. */
+export function defaultChoice(table: ResultsTable): ChartChoice | undefined {
+  const { ys, xs } = chartOptions(table);
+  if (ys.length === 0 || xs.length === 0) {
+    return undefined;
+  }
+  return { y: ys[0], x: xs[0], ...(xs[1] ? { color: xs[1] } : {}) };
+}
+
+/** A parameter's value as the chart shows it: a number stays one, anything else is its text. */
+const plotted = (v: ResultValue): number | string =>
+  typeof v === 'number' ? v : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** The spec: one datum per run with a number to draw. */
+export function chartSpec(table: ResultsTable, choice: ChartChoice): Record<string, unknown> {
+  const [xs, ys] = [column(table, choice.x), column(table, choice.y)];
+  const colors = choice.color ? column(table, choice.color) : [];
+  const values = table.rows.flatMap(({ cells }, i) =>
+    typeof ys[i] === 'number'
+      ? [
+          {
+            run: cells[0],
+            x: plotted(xs[i]),
+            y: ys[i],
+            ...(choice.color ? { color: plotted(colors[i]) } : {})
+          }
+        ]
+      : []
+  );
+  const numericX = values.length > 0 && values.every(v => typeof v.x === 'number');
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    description: `${choice.y} against ${choice.x}${choice.color ? ` by ${choice.color}` : ''}`,
+    width: 360,
+    height: 220,
+    data: { values },
+    mark: numericX ? { type: 'line', point: true } : { type: 'point', filled: true, size: 60 },
+    encoding: {
+      x: { field: 'x', type: numericX ? 'quantitative' : 'nominal', title: choice.x },
+      y: { field: 'y', type: 'quantitative', title: choice.y, scale: { zero: false } },
+      ...(choice.color ? { color: { field: 'color', type: 'nominal', title: choice.color } } : {}),
+      tooltip: [
+        { field: 'run', title: table.columns[0] },
+        { field: 'x', title: choice.x },
+        { field: 'y', title: choice.y },
+        ...(choice.color ? [{ field: 'color', title: choice.color }] : [])
+      ]
+    }
+  };
+}

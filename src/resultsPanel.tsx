@@ -1,0 +1,193 @@
+/**
+ * The Results view of a sweep, in the main area: a chart of a recorded value
+ * against a swept parameter (JupyterLab's own Vega-Lite renderer, through
+ * rendermime, in the theme's colours) over a table of every run's parameters
+ * and values, sorted by a click, each value's best marked. It follows the
+ * model: a task that ends shows at once, and the chart is drawn again only
+ * when what it draws changed.
+ */
+import { MimeModel, type IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import { Panel, Widget } from '@lumino/widgets';
+import React from 'react';
+import { ChartControls, ResultsTableView, type TableSort } from './components/ResultsView';
+import type { JobsModel } from './model';
+import {
+  type ChartChoice,
+  VEGALITE_MIME,
+  chartOptions,
+  chartSpec,
+  defaultChoice
+} from './resultsChart';
+import { sweepName } from './sweepLabels';
+import { type ResultsTable, bestRow, resultsTable, sortedBy } from '../contract/results';
+import { sweepProgress } from '../contract/rules';
+import type { Job } from '../contract/wire';
+
+/** A ReactWidget that renders what its owner says, again on each update(). */
+class View extends ReactWidget {
+  constructor(private readonly draw: () => JSX.Element) {
+    super();
+  }
+  protected render(): JSX.Element {
+    return this.draw();
+  }
+}
+
+export class ResultsPanel extends Panel {
+  private tasks: Job[] = [];
+  private table: ResultsTable = resultsTable([]);
+  private sort: TableSort | null = null;
+  private choice: ChartChoice | undefined;
+  private showAll = false;
+  private drawn = '';
+  private renderer: IRenderMime.IRenderer | null = null;
+  private readonly head = new View(() => this.renderHead());
+  private readonly chart = new Panel();
+  /** What the chart area says when it draws nothing. */
+  private readonly chartNote = new Widget();
+  private readonly rows = new View(() => this.renderTable());
+  private readonly themeWatch = new MutationObserver(() => this.redrawChart(true));
+
+  constructor(
+    private readonly model: JobsModel,
+    readonly sweepId: string,
+    private readonly rendermime: IRenderMimeRegistry | null
+  ) {
+    super();
+    this.id = `jp-hpc-submit-results-${sweepId}`;
+    this.addClass('jp-HpcSubmit-resultsPanel');
+    this.title.closable = true;
+    this.chart.addClass('jp-HpcSubmit-chart');
+    this.chart.addWidget(this.chartNote);
+    this.addWidget(this.head);
+    this.addWidget(this.chart);
+    this.addWidget(this.rows);
+    model.changed.connect(this.follow, this);
+    // The Vega theme is chosen when the chart is drawn: a theme change draws it again.
+    this.themeWatch.observe(document.body, { attributeFilter: ['data-jp-theme-light'] });
+    this.follow();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.changed.disconnect(this.follow, this);
+    this.themeWatch.disconnect();
+    this.renderer?.dispose();
+    super.dispose();
+  }
+
+  /** The sweep's tasks as the model has them; nothing is redone when none of them changed. */
+  private follow(): void {
+    const tasks = this.model.sweepTasks(this.sweepId);
+    if (tasks.length === this.tasks.length && tasks.every((t, i) => t === this.tasks[i])) {
+      return;
+    }
+    this.tasks = tasks;
+    const name = sweepName(tasks[0]?.notebook ?? this.sweepId);
+    this.title.label = `Results: ${name}`;
+    this.title.caption = `${name} (${this.sweepId}): ${sweepProgress(tasks, tasks[0]?.taskCount)}`;
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const table = resultsTable(this.tasks);
+    this.table = this.sort
+      ? sortedBy(table, `${this.sort.descending ? '-' : ''}${this.sort.column}`)
+      : table;
+    const { ys, xs } = chartOptions(this.table);
+    if (!this.choice || !ys.includes(this.choice.y) || !xs.includes(this.choice.x)) {
+      this.choice = defaultChoice(this.table);
+    }
+    this.head.update();
+    this.rows.update();
+    this.redrawChart(false);
+  }
+
+  private redrawChart(always: boolean): void {
+    const choice = this.choice;
+    const spec = choice ? chartSpec(this.table, choice) : null;
+    const text = JSON.stringify(spec);
+    if (!always && text === this.drawn) {
+      return;
+    }
+    this.drawn = text;
+    this.renderer?.dispose();
+    this.renderer = null;
+    this.chartNote.node.textContent = '';
+    if (!spec) {
+      this.chartNote.node.textContent =
+        'A chart needs a recorded number and a parameter that varies across the runs.';
+      return;
+    }
+    // Asked with the mime type alone: whether a renderer is registered for it.
+    if (!this.rendermime?.preferredMimeType({ [VEGALITE_MIME]: {} })) {
+      this.chartNote.node.textContent =
+        "The chart needs JupyterLab's Vega renderer (@jupyterlab/vega5-extension), which is disabled here.";
+      return;
+    }
+    const renderer = this.rendermime.createRenderer(VEGALITE_MIME);
+    this.renderer = renderer;
+    this.chart.addWidget(renderer);
+    void renderer.renderModel(
+      new MimeModel({
+        data: { [VEGALITE_MIME]: spec as never },
+        // SVG, so that each run is a mark a test and a screen reader can find; no export menu.
+        metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg', actions: false } } }
+      })
+    );
+  }
+
+  private renderHead(): JSX.Element {
+    const { ys, xs } = chartOptions(this.table);
+    const name = sweepName(this.tasks[0]?.notebook ?? this.sweepId);
+    return (
+      <div className="jp-HpcSubmit-resultsHead">
+        <h2>{name}</h2>
+        <p>{sweepProgress(this.tasks, this.tasks[0]?.taskCount)}</p>
+        {this.choice && (
+          <ChartControls
+            ys={ys}
+            xs={xs}
+            choice={this.choice}
+            onChoice={choice => {
+              this.choice = choice;
+              this.head.update();
+              this.redrawChart(false);
+            }}
+          />
+        )}
+      </div>
+    );
+  }
+
+  private renderTable(): JSX.Element {
+    const best = new Map<string, number>();
+    for (const name of this.table.results) {
+      const row = bestRow(this.table, name);
+      if (row !== undefined) {
+        best.set(name, row);
+      }
+    }
+    return (
+      <ResultsTableView
+        table={this.table}
+        sort={this.sort}
+        best={best}
+        showAll={this.showAll}
+        onSort={column => {
+          const descending = this.sort?.column === column && !this.sort.descending;
+          this.sort = { column, descending };
+          this.rebuild();
+        }}
+        onShowAll={() => {
+          this.showAll = true;
+          this.rows.update();
+        }}
+      />
+    );
+  }
+}
