@@ -435,4 +435,9 @@ export interface NotebookSubmitMetadata {
   /** The last values of "Run with parameters…": fixed values and the sweep, if any. */
   parameters?: Parameters;
   sweep?: SweepRequest;
+  /**
+   * Variables to record after the run (docs/API.md, "Recorded values"); read
+   * by the job itself from the notebook it runs (nbconvert_config.py).
+   */
+  record?: string[];
 }

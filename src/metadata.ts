@@ -32,7 +32,19 @@ export function readSubmitMetadata(value: unknown): NotebookSubmitMetadata {
   if (sweep) {
     out.sweep = sweep;
   }
+  const record = readRecord(v.record);
+  if (record.length) {
+    out.record = record;
+  }
   return out;
+}
+
+/** The names to record: a list, or one string "loss, acc", as the job reads them. */
+function readRecord(value: unknown): string[] {
+  const names = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
+  return names
+    .filter((n): n is string => typeof n === 'string' && n.trim() !== '')
+    .map(n => n.trim());
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -98,21 +110,26 @@ export function saveChoice(notebook: MetadataHolder, profile: string): boolean {
 
 /**
  * Saves the values of a run with parameters, to fill "Run with parameters…"
- * in next time: the fixed values, and the sweep or none. Keeps the profile
- * and resources. Returns whether it wrote.
+ * in next time: the fixed values, the sweep or none, and the variables to
+ * record (which the run itself reads). Keeps the profile and resources.
+ * Returns whether it wrote.
  */
 export function saveRunValues(
   notebook: MetadataHolder,
   parameters: Parameters,
-  sweep: SweepRequest | undefined
+  sweep: SweepRequest | undefined,
+  record: string[] = []
 ): boolean {
   const before = loadChoice(notebook);
-  const next: NotebookSubmitMetadata = { ...before, parameters, sweep };
+  const next: NotebookSubmitMetadata = { ...before, parameters, sweep, record };
   if (Object.keys(parameters).length === 0) {
     delete next.parameters;
   }
   if (!sweep) {
     delete next.sweep;
+  }
+  if (record.length === 0) {
+    delete next.record;
   }
   if (JSON.stringify(next) === JSON.stringify(before)) {
     return false;

@@ -38,12 +38,14 @@ export interface ParametersFormState {
   mode: SweepMode;
   /** As typed. */
   maxParallel: string;
+  /** The variables to record after the run, as typed: "loss, accuracy". */
+  record: string;
 }
 
 /** What the form asks for: one run with these values, or one run per combination. */
 export type Submission =
-  | { kind: 'single'; parameters: Parameters }
-  | { kind: 'sweep'; parameters: Parameters; sweep: SweepRequest; runs: number };
+  | { kind: 'single'; parameters: Parameters; record: string[] }
+  | { kind: 'sweep'; parameters: Parameters; sweep: SweepRequest; runs: number; record: string[] };
 
 /** The form as the notebook's last run with parameters left it (its metadata), else empty. */
 export function initialForm(
@@ -62,7 +64,8 @@ export function initialForm(
   return {
     fields,
     mode: meta.sweep?.mode ?? 'product',
-    maxParallel: String(meta.sweep?.maxParallel ?? defaultMaxParallel)
+    maxParallel: String(meta.sweep?.maxParallel ?? defaultMaxParallel),
+    record: (meta.record ?? []).join(', ')
   };
 }
 
@@ -85,6 +88,10 @@ export function sweptCount(state: ParametersFormState): number {
 
 /** The submission the form asks for, or the first reason it cannot be sent, naming the parameter. */
 export function readForm(state: ParametersFormState): Parsed<Submission> {
+  const record = readRecordNames(state.record);
+  if (!record.ok) {
+    return record;
+  }
   const parameters: Parameters = {};
   const swept: Record<string, ParameterValue[]> = {};
   for (const field of state.fields) {
@@ -104,7 +111,7 @@ export function readForm(state: ParametersFormState): Parsed<Submission> {
     }
   }
   if (Object.keys(swept).length === 0) {
-    return { ok: true, value: { kind: 'single', parameters } };
+    return { ok: true, value: { kind: 'single', parameters, record: record.value } };
   }
   const runs = runCount(swept, state.mode);
   const maxParallel = readMaxParallel(state.maxParallel);
@@ -119,7 +126,26 @@ export function readForm(state: ParametersFormState): Parsed<Submission> {
     mode: state.mode,
     maxParallel: maxParallel.value
   };
-  return { ok: true, value: { kind: 'sweep', parameters, sweep, runs: runs.value } };
+  return {
+    ok: true,
+    value: { kind: 'sweep', parameters, sweep, runs: runs.value, record: record.value }
+  };
+}
+
+/** Python's identifiers (letters, digits, underscores; not first a digit): what the run can ask the kernel for. */
+const VARIABLE_NAME = /^[\p{L}_][\p{L}\p{N}_]*$/u;
+
+/** "loss, accuracy" as the names to record, or the first that is not a variable's name. */
+export function readRecordNames(text: string): Parsed<string[]> {
+  const names = text
+    .split(',')
+    .map(n => n.trim())
+    .filter(Boolean);
+  const wrong = names.find(n => !VARIABLE_NAME.test(n));
+  if (wrong !== undefined) {
+    return { ok: false, error: `record: ${wrong} is not a variable name` };
+  }
+  return { ok: true, value: [...new Set(names)] };
 }
 
 /** How many runs the swept values make: every combination, or the i-th value of each. */

@@ -126,7 +126,8 @@ export class NotebookRunner {
       saveRunValues(
         panel.model,
         submission.parameters,
-        submission.kind === 'sweep' ? submission.sweep : undefined
+        submission.kind === 'sweep' ? submission.sweep : undefined,
+        submission.record
       );
     }
     await this.saveToDisk(panel);

@@ -67,6 +67,23 @@ export function ParametersForm(props: {
           />
         </label>
       )}
+      <label className="jp-HpcSubmit-record">
+        Record after the run{' '}
+        <input
+          className="jp-mod-styled"
+          type="text"
+          placeholder="loss, accuracy"
+          aria-describedby="jp-HpcSubmit-recordHelp"
+          value={state.record}
+          onChange={e => {
+            const record = e.target.value;
+            onChange(s => ({ ...s, record }));
+          }}
+        />
+      </label>
+      <div id="jp-HpcSubmit-recordHelp" className="jp-HpcSubmit-paramHelp">
+        Variables whose values each run keeps, for its row, Run details and the sweep&apos;s results
+      </div>
       <p
         className={`jp-HpcSubmit-paramSummary${props.summaryIsError ? ' jp-HpcSubmit-invalid' : ''}`}
         role="status"

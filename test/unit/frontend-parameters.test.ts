@@ -18,6 +18,7 @@ import {
   initialForm,
   type ParametersFormState,
   readForm,
+  readRecordNames,
   runCount,
   runsSentence,
   type Submission,
@@ -56,6 +57,7 @@ function form(
     })),
     mode: 'product',
     maxParallel: '4',
+    record: '',
     ...rest
   };
 }
@@ -158,16 +160,29 @@ describe('the values of a sweep', () => {
 });
 
 describe('the runs a form asks for', () => {
+  test('names the variables to record, once each, and refuses what is not a variable name', () => {
+    expect(submission(form({}, [], { record: ' loss, acc ,loss,' })).record).toStrictEqual([
+      'loss',
+      'acc'
+    ]);
+    expect(readRecordNames('loss, val-acc')).toStrictEqual({
+      ok: false,
+      error: 'record: val-acc is not a variable name'
+    });
+    expect(readRecordNames('')).toStrictEqual({ ok: true, value: [] });
+  });
+
   test('an untouched form is one run with the notebook defaults', () => {
     const single = submission(form({}));
-    expect(single).toStrictEqual({ kind: 'single', parameters: {} });
+    expect(single).toStrictEqual({ kind: 'single', parameters: {}, record: [] });
     expect(runsSentence(single, 'GPU node')).toBe('1 run on GPU node');
   });
 
   test('overrides are the parameters of one run; a list value stays one value', () => {
     expect(submission(form({ lr: '0.1', target: 'ozra', seed: '[1, 2]' }))).toStrictEqual({
       kind: 'single',
-      parameters: { seed: [1, 2], lr: 0.1, target: 'ozra' }
+      parameters: { seed: [1, 2], lr: 0.1, target: 'ozra' },
+      record: []
     });
   });
 
@@ -178,7 +193,8 @@ describe('the runs a form asks for', () => {
       kind: 'sweep',
       parameters: { target: 'ozra' },
       sweep: { parameters: { seed: [1, 2, 3], lr: [0.1, 0.01] }, mode: 'product', maxParallel: 4 },
-      runs: 6
+      runs: 6,
+      record: []
     });
     expect(runsSentence(sweep, 'GPU node')).toBe('6 runs, at most 4 at once, on GPU node');
   });
@@ -271,6 +287,17 @@ describe('the values a notebook keeps', () => {
     expect(initialForm([SEED, LR, TARGET], loadChoice(nb))).toStrictEqual(form({ lr: '0.5' }));
   });
 
+  test('the variables to record are kept for the run to read, and fill the form next time', () => {
+    const nb = new NotebookModel();
+    expect(saveRunValues(nb, {}, undefined, ['loss', 'acc'])).toBe(true);
+    expect(nb.getMetadata('hpc_submit')).toStrictEqual({ record: ['loss', 'acc'] });
+    expect(initialForm([SEED], loadChoice(nb)).record).toBe('loss, acc');
+    // The job also reads one string, as a user may write it by hand.
+    expect(readSubmitMetadata({ record: 'loss, acc' }).record).toStrictEqual(['loss', 'acc']);
+    expect(saveRunValues(nb, {}, undefined, [])).toBe(true);
+    expect(nb.getMetadata('hpc_submit')).toStrictEqual({});
+  });
+
   test('a notebook without saved values starts empty, with 4 at once', () => {
     expect(initialForm([SEED, LR], {})).toStrictEqual({
       fields: [
@@ -278,7 +305,8 @@ describe('the values a notebook keeps', () => {
         { parameter: LR, text: '', sweep: false }
       ],
       mode: 'product',
-      maxParallel: '4'
+      maxParallel: '4',
+      record: ''
     });
     // The "max at once" setting gives a new sweep its start value.
     expect(initialForm([SEED], {}, 2).maxParallel).toBe('2');
@@ -372,7 +400,8 @@ describe('the dialog', () => {
       kind: 'sweep',
       parameters: {},
       sweep: { parameters: { seed: [1, 2, 3] }, mode: 'product', maxParallel: 4 },
-      runs: 3
+      runs: 3,
+      record: []
     });
   });
 

@@ -71,6 +71,8 @@ test('a sweep over seed runs three times, shows in the sidebar, and writes execu
   await dialog.getByLabel('Sweep seed over several values').check();
   await dialog.getByLabel('seed', { exact: true }).fill('1,2,3');
   await expect(summary).toHaveText('3 runs, at most 4 at once, on CPU node');
+  // Each run records its seed: the value its kernel had, asked after the last cell.
+  await dialog.getByLabel('Record after the run').fill('seed');
 
   const created = page.waitForResponse(
     r =>
@@ -96,6 +98,9 @@ test('a sweep over seed runs three times, shows in the sidebar, and writes execu
   }
   for (const job of answer.jobs) {
     await expectRowState(jobRow(page, job.id), 'completed', 90_000);
+    await expect(jobRow(page, job.id).locator('.jp-HpcSubmit-results')).toHaveText(
+      `seed ${job.parameters.seed}`
+    );
   }
 
   // The outputs and the sweep's summary, in the file browser.
@@ -114,9 +119,11 @@ test('a sweep over seed runs three times, shows in the sidebar, and writes execu
     mode: 'product',
     maxParallel: 4
   });
+  expect(saved.metadata.hpc_submit.record).toStrictEqual(['seed']);
   const again = await openParametersDialog(page, panel);
   await expect(again.getByLabel('seed', { exact: true })).toHaveValue('1, 2, 3');
   await expect(again.getByLabel('Sweep seed over several values')).toBeChecked();
+  await expect(again.getByLabel('Record after the run')).toHaveValue('seed');
   await again.locator('.jp-mod-reject').click();
 });
 
