@@ -54,8 +54,11 @@ RUN_FACTS_FILE = "run.json"
 # The same format as the job script's `date -u +%Y-%m-%dT%H:%M:%SZ`.
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
-# What scrapbook.glue(name, value) displays: {"name", "data", "encoder", "version"}.
-SCRAP_MIMETYPE = "application/scrapbook.scrap.json+json"
+# What scrapbook.glue(name, value) displays: {"name", "data", "encoder", "version"},
+# under a mimetype per encoder; "json" and "text" (its default for a string)
+# hold JSON. The others (pandas' "arrow", "display") are noted, not recorded.
+SCRAP_PREFIX = "application/scrapbook.scrap."
+SCRAP_JSON_ENCODERS = ("json", "text")
 # Read by the companion at the run's end (RESULTS_FILE in server/jobs/results.ts).
 RESULTS_FILE = "results.json"
 MAX_RESULT_NAME = 200
@@ -183,14 +186,24 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
 
     def _hpc_collect_scraps(self, cell):
         for output in cell.get("outputs") or []:
-            scrap = (output.get("data") or {}).get(SCRAP_MIMETYPE)
-            if isinstance(scrap, str):
-                try:
-                    scrap = json.loads(scrap)
-                except ValueError:
-                    scrap = None
-            if isinstance(scrap, dict) and "name" in scrap:
-                self._hpc_keep(scrap.get("name"), scrap.get("data"))
+            for mimetype, scrap in (output.get("data") or {}).items():
+                if not mimetype.startswith(SCRAP_PREFIX) or not mimetype.endswith("+json"):
+                    continue
+                encoder = mimetype[len(SCRAP_PREFIX) : -len("+json")]
+                if isinstance(scrap, str):
+                    try:
+                        scrap = json.loads(scrap)
+                    except ValueError:
+                        scrap = None
+                if not isinstance(scrap, dict) or "name" not in scrap:
+                    continue
+                if encoder in SCRAP_JSON_ENCODERS:
+                    self._hpc_keep(scrap.get("name"), scrap.get("data"))
+                else:
+                    self._hpc_notes.append(
+                        f"{str(scrap.get('name'))[:40]}: not recorded, scrapbook's {encoder} "
+                        "encoder is not JSON (glue it with encoder='json')"
+                    )
 
     def _hpc_ask_named(self):
         if self._hpc_asked or not self._hpc_named:

@@ -4,14 +4,17 @@
  * of scrapbook's mimetype (written here by hand, as scrapbook.glue writes
  * them) and from the variables the notebook names in metadata.hpc_submit.record,
  * asked of the kernel after the last cell; a failing run keeps what it had.
+ * The real scrapbook (PyPI) glues in one test, and one run goes through real Slurm.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, SweepAnswer } from '../../contract/wire';
 import { type Companion, startCompanion, until } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
+import { describeUnless } from '../fixtures/skip';
+import { companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
 
 const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
@@ -96,6 +99,25 @@ describe('recorded values with the local executor', () => {
     );
   });
 
+  it('records what the real scrapbook glues: JSON and text, and says why not of a DataFrame', async () => {
+    const job = await run(
+      'glued.ipynb',
+      recordingNotebook(
+        [
+          'import scrapbook as sb\nimport pandas as pd',
+          "sb.glue('loss', 0.5)\nsb.glue('label', 'run a')\nsb.glue('curve', [3, 2, 1], encoder='json')",
+          "sb.glue('frame', pd.DataFrame({'x': [1]}), encoder='pandas')"
+        ],
+        []
+      )
+    );
+    assert.equal(job.state, 'completed', JSON.stringify(job));
+    assert.deepEqual(job.results, { loss: 0.5, label: 'run a', curve: [3, 2, 1] });
+    assert.deepEqual(job.resultNotes, [
+      "frame: not recorded, scrapbook's pandas encoder is not JSON (glue it with encoder='json')"
+    ]);
+  });
+
   it('a failing run records what it had up to the failing cell', async () => {
     const job = await run(
       'fails.ipynb',
@@ -143,3 +165,40 @@ describe('recorded values with the local executor', () => {
     assert.match(second, /^1,2,0\.5,completed,/);
   });
 });
+
+describeUnless(slurmUsable())(
+  'recorded values on real Slurm, through the companion as hpcuser',
+  () => {
+    it('a Slurm run records its named variables and glued values', async () => {
+      const dir = tempDir('hpc-results-slurm-');
+      chmodSync(dir, 0o755);
+      mkdirSync(join(dir, 'root'));
+      writeFileSync(
+        join(dir, 'root', 'on-slurm.ipynb'),
+        recordingNotebook([glue('epochs', '2'), 'loss = 0.75'], ['loss'])
+      );
+      writeTestProfiles(join(dir, 'profiles.json'), {
+        resources: { partition: 'cpu', cpus: 1, memory: '1G', time: '00:05:00' }
+      });
+      const c = await companionAsSlurmUser(dir);
+      try {
+        const res = await c.api('POST', 'api/jobs', { notebook: 'on-slurm.ipynb', profile: 'cpu' });
+        assert.equal(res.status, 201, res.text);
+        const job = await until(
+          'the run to end',
+          async () => {
+            const j = (await c.api('GET', `api/jobs/${res.json.id}`)).json;
+            return FINAL.includes(j.state) ? j : null;
+          },
+          120_000
+        );
+        assert.equal(job.state, 'completed', JSON.stringify(job));
+        assert.equal(job.executor, 'slurm');
+        assert.deepEqual(job.results, { epochs: 2, loss: 0.75 });
+      } finally {
+        await c.stop();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+);
