@@ -26,13 +26,13 @@ interface Lab {
 }
 
 /** The id form of the companion (YYYYMMDD-HHMMSS-xxxxxx) from a running number. */
-function jobId(i: number): string {
+export function jobId(i: number): string {
   const t = new Date(Date.UTC(2025, 0, 1) + i * 60_000);
   const stamp = t.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${stamp}-${i.toString(36).padStart(6, '0')}`;
 }
 
-function endedRun(id: string, i: number, nb: string): Record<string, unknown> {
+export function endedRun(id: string, i: number, nb: string): Record<string, unknown> {
   const submittedAt = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
   return {
     id,
@@ -78,7 +78,18 @@ function writeHistory(state: string, root: string): void {
   }
 }
 
-async function startLab(port: number, opts: { disabled: boolean; state?: string }): Promise<Lab> {
+/**
+ * A JupyterLab on `port` with a companion of its own; with `state`, over the
+ * history `history` writes there (default: the sidebar's 10,000 runs).
+ */
+export async function startLab(
+  port: number,
+  opts: {
+    disabled: boolean;
+    state?: string;
+    history?: (state: string, root: string) => void;
+  }
+): Promise<Lab> {
   const dir = tempTree('bench-sidebar-');
   const config = join(dir, 'config');
   const root = join(dir, 'root');
@@ -94,7 +105,7 @@ async function startLab(port: number, opts: { disabled: boolean; state?: string 
   mkdirSync(join(state, 'jobs'), { recursive: true });
   // Without a state of its own the history is empty: the load comparison measures the extension.
   if (opts.state !== undefined) {
-    writeHistory(state, root);
+    (opts.history ?? writeHistory)(state, root);
   }
   const profiles = join(dir, 'profiles.json');
   writeProfiles(profiles);
@@ -136,7 +147,7 @@ async function startLab(port: number, opts: { disabled: boolean; state?: string 
   throw new Error('JupyterLab did not start');
 }
 
-async function openLab(browser: Browser, port: number): Promise<{ page: Page; ms: number }> {
+export async function openLab(browser: Browser, port: number): Promise<{ page: Page; ms: number }> {
   const page = await (await browser.newContext()).newPage();
   const t = performance.now();
   await page.goto(`http://127.0.0.1:${port}/lab`);
@@ -207,7 +218,7 @@ export interface SidebarFigures {
 }
 
 /** Records the page's long tasks from its first script on. */
-const OBSERVE_LONG_TASKS = `
+export const OBSERVE_LONG_TASKS = `
   window.__longTasks = [];
   new PerformanceObserver(list => {
     for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration });
@@ -282,7 +293,20 @@ async function oneJobEvent(
 
 /** The sidebar over 10,000 runs, and JupyterLab's load with and without the extension. */
 export async function sidebarBench(): Promise<{ sidebar: SidebarFigures; loads: LabLoads }> {
-  const browser = await chromium.launch({
+  const browser = await launchChromium();
+  try {
+    const state = join(tempTree('bench-sidebar-state-'), 'state');
+    const sidebar = await sidebarFigures(browser, state);
+    const loads = await labLoads(browser);
+    return { sidebar, loads };
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Debian's Chromium, headless, with nothing of its own running in the background. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
       '--no-sandbox',
@@ -293,14 +317,6 @@ export async function sidebarBench(): Promise<{ sidebar: SidebarFigures; loads: 
       '--no-first-run'
     ]
   });
-  try {
-    const state = join(tempTree('bench-sidebar-state-'), 'state');
-    const sidebar = await sidebarFigures(browser, state);
-    const loads = await labLoads(browser);
-    return { sidebar, loads };
-  } finally {
-    await browser.close();
-  }
 }
 
 /** `+3.1%` of `value` against `base`. */

@@ -41,6 +41,8 @@ export interface CompanionApi {
   cancelSweep(sweepId: string): Promise<JobList>;
   /** A new sweep of the failed (and timed-out, cancelled) tasks only. */
   rerunFailed(sweepId: string): Promise<SweepAnswer>;
+  /** A sweep and all its tasks, in task order, however far back in the history. */
+  sweep(sweepId: string): Promise<SweepAnswer>;
   /** One page of the history, newest first; `next` asks for the following page. */
   jobsPage(limit: number, cursor?: string): Promise<JobList>;
   log(jobId: string, offset: number): Promise<LogChunk>;
@@ -81,6 +83,7 @@ export const api: CompanionApi = {
   cancelSweep: sweepId => requestCompanion<JobList>(`api/sweeps/${id(sweepId)}/cancel`, POST),
   rerunFailed: sweepId =>
     requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}/rerun-failed`, POST),
+  sweep: sweepId => requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}`),
   jobsPage: (limit, cursor) =>
     requestCompanion<JobList>(
       `api/jobs?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`

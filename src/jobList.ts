@@ -136,6 +136,28 @@ export class JobList {
     }
   }
 
+  /** Many jobs at once (a page, a whole sweep): one sort when most are new, else each in place. */
+  storeAll(jobs: readonly Job[]): void {
+    const fresh = jobs.filter(j => this._jobs.get(j.id) !== j);
+    if (fresh.length <= this._sorted.length / 4) {
+      fresh.forEach(job => this.store(job));
+      return;
+    }
+    const ended: Job[] = [];
+    for (const job of fresh) {
+      const before = this._jobs.get(job.id);
+      this._jobs.set(job.id, job);
+      this.indexSweep(job);
+      if (before && isLive(before) && !isLive(job)) {
+        ended.push(job);
+      }
+    }
+    this._sorted = sortJobs([...this._jobs.values()]);
+    this._byNotebook.rebuild(this._sorted);
+    this._byOutput.rebuild(this._sorted);
+    ended.forEach(job => this.onEnded(job));
+  }
+
   /**
    * The newest runs as the companion has them now: the loaded runs as new as
    * its oldest one (all of them, when the page is the whole list) and missing
@@ -150,25 +172,7 @@ export class JobList {
         this.drop(job.id);
       }
     }
-    const fresh = jobs.filter(j => this._jobs.get(j.id) !== j);
-    if (fresh.length > this._sorted.length / 4) {
-      // Most of the list is new (the start): one sort beats many inserts.
-      const ended: Job[] = [];
-      for (const job of fresh) {
-        const before = this._jobs.get(job.id);
-        this._jobs.set(job.id, job);
-        this.indexSweep(job);
-        if (before && isLive(before) && !isLive(job)) {
-          ended.push(job);
-        }
-      }
-      this._sorted = sortJobs([...this._jobs.values()]);
-      this._byNotebook.rebuild(this._sorted);
-      this._byOutput.rebuild(this._sorted);
-      ended.forEach(job => this.onEnded(job));
-    } else {
-      fresh.forEach(job => this.store(job));
-    }
+    this.storeAll(jobs);
   }
 
   /** Out of the list and the sweep index; returns whether it was there. */

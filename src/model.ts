@@ -302,6 +302,16 @@ export class JobsModel {
     jobs.forEach(job => this.upsert(job));
   }
 
+  /**
+   * Every task of a sweep, however far back in the history (the history is
+   * read a page at a time): what the Results view shows.
+   */
+  async loadSweep(sweepId: string): Promise<void> {
+    const { jobs } = await this.api.sweep(sweepId);
+    this._list.storeAll(jobs);
+    this.emit();
+  }
+
   /** Runs the sweep's failed tasks again, as a new sweep. */
   async rerunFailed(sweepId: string): Promise<SweepAnswer> {
     const answer = await this.api.rerunFailed(sweepId);

@@ -65,6 +65,10 @@ export class ResultsPanel extends Panel {
     this.addWidget(this.chart);
     this.addWidget(this.rows);
     model.changed.connect(this.follow, this);
+    // The history is read a page at a time: the view asks for every task of its sweep.
+    model.loadSweep(sweepId).catch((e: Error) => {
+      this.chartNote.node.textContent = `The sweep's tasks could not be read: ${e.message}`;
+    });
     // The Vega theme is chosen when the chart is drawn: a theme change draws it again.
     this.themeWatch.observe(document.body, { attributeFilter: ['data-jp-theme-light'] });
     this.follow();

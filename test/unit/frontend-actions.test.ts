@@ -45,6 +45,7 @@ class FakeCompanion implements CompanionApi {
   parameters = notImplemented;
   cancelSweep = notImplemented;
   rerunFailed = notImplemented;
+  sweep = notImplemented;
 
   async health() {
     return { ok: true, version: '0.1.0', executor: 'local' as const, schedulerReachable: true };

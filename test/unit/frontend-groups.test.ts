@@ -218,3 +218,19 @@ describe('a sweep ends', () => {
     expect(model.sweepTasks('s').map(t => t.id)).toStrictEqual(['s-0', 's-2']);
   });
 });
+
+test('a whole sweep read at once joins the history with one sort, its tasks all known', async () => {
+  const tasks = Array.from({ length: 1000 }, (_, i) => task('big', i, 'completed', 1000));
+  const model = new JobsModel(
+    companionAnswering({
+      sweep: async () => ({ sweep: {} as never, jobs: tasks }),
+      jobsPage: async () => ({ jobs: tasks.slice(0, HISTORY_PAGE) })
+    })
+  );
+  await model.refreshJobs();
+  expect(model.sweepTasks('big')).toHaveLength(HISTORY_PAGE);
+  await model.loadSweep('big');
+  expect(model.sweepTasks('big')).toHaveLength(1000);
+  expect(model.jobs).toHaveLength(1000);
+  expect(model.notebookLists).toHaveLength(1);
+});
