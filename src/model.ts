@@ -10,6 +10,7 @@
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
 import { isLive } from '../contract/rules';
+import { type CurrentNotebookSource, followCurrentNotebook } from './currentNotebook';
 import { StartEstimates } from './estimates';
 import { JobList } from './jobList';
 import type {
@@ -26,14 +27,6 @@ import type {
 } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
-
-/** What the model reads of JupyterLab's notebook tracker: the notebook in front, and its renames. */
-export interface CurrentNotebookSource {
-  readonly currentWidget: {
-    readonly context: { readonly path: string; readonly pathChanged: ISignal<any, string> };
-  } | null;
-  readonly currentChanged: ISignal<any, any>;
-}
 
 /** The history is read this many runs at a time, newest first: start-up never waits for all of it. */
 export const HISTORY_PAGE = 200;
@@ -128,18 +121,7 @@ export class JobsModel {
    * included: which runs are "this notebook's" is the model's to know.
    */
   followCurrentNotebook(tracker: CurrentNotebookSource): void {
-    let watched: CurrentNotebookSource['currentWidget'] = null;
-    const follow = (): void => {
-      const panel = tracker.currentWidget;
-      if (panel !== watched) {
-        watched?.context.pathChanged.disconnect(follow);
-        panel?.context.pathChanged.connect(follow);
-        watched = panel;
-      }
-      this.setCurrentNotebook(panel?.context.path ?? null);
-    };
-    tracker.currentChanged.connect(follow);
-    follow();
+    followCurrentNotebook(tracker, path => this.setCurrentNotebook(path));
   }
 
   private setCurrentNotebook(path: string | null): void {
