@@ -165,7 +165,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     version: VERSION
   });
   opts.onListening?.(url);
-  await writeWhileHoldingLease(lease, store, executor, parts.poller);
+  await writeWhileHoldingLease(lease, parts.poller);
   const rescan = followOtherCompanions(store);
 
   return {
@@ -189,14 +189,9 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
  * updates records after submission: the poller runs while this companion
  * holds it, after taking over the runs of this host that lost their companion.
  */
-async function writeWhileHoldingLease(
-  lease: LeaseKeeper,
-  store: JobStore,
-  executor: Executor,
-  poller: Poller
-): Promise<void> {
+async function writeWhileHoldingLease(lease: LeaseKeeper, poller: Poller): Promise<void> {
   const write = async () => {
-    await adoptRuns(store, executor);
+    await poller.adopt();
     poller.start();
   };
   lease.onChange(role => (role === 'owner' ? void write() : poller.stop()));
@@ -310,14 +305,6 @@ function listen(app: Express, opts: ServeOptions): Promise<Server> {
         : app.listen(where.port, where.host, () => ok(s));
     s.once('error', fail);
   });
-}
-
-/** Runs still going from before a restart are found again; queued local runs start. */
-async function adoptRuns(store: JobStore, executor: Executor): Promise<void> {
-  const live = store.live().filter(j => j.schedulerId && j.executor === executor.name);
-  if (executor.adopt && live.length) {
-    await executor.adopt(live.map(j => j.schedulerId as string));
-  }
 }
 
 function listenTarget(opts: ServeOptions): string | { port: number; host: string } {

@@ -139,6 +139,24 @@ export class Poller {
     }, 1000);
   }
 
+  /** How long until the next scheduler query: the interval, doubled per round the scheduler does not answer. */
+  get pollDelayMs(): number {
+    return this.delayMs;
+  }
+
+  /**
+   * The runs still going from before a restart, found again (the local
+   * executor takes over their processes and starts its queued runs); called
+   * once when this companion takes the lease, before the first poll.
+   */
+  async adopt(): Promise<void> {
+    const executor = this.executor;
+    const live = this.store.live().filter(j => j.schedulerId && j.executor === executor.name);
+    if (executor.adopt && live.length) {
+      await executor.adopt(live.map(j => j.schedulerId as string));
+    }
+  }
+
   /** One scheduler query for all live jobs, then their files. */
   async pollScheduler(): Promise<void> {
     if (this.running) {

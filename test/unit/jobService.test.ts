@@ -4,7 +4,7 @@
  * the service reads), over the InMemoryExecutor test double instead of a
  * scheduler. Notebook validation runs for real in the test Python's worker.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, ServerEvent } from '../../contract/wire';
 import { JobService } from '../../server/jobs/jobService';
@@ -45,7 +45,7 @@ const made: string[] = [];
 const validator = new NotebookValidator(() => undefined);
 
 /** A fresh root, state directory, store, executor, poller and service, wired as assemble() in serve.ts. */
-function world(): World {
+function world(intervalMs = 60_000): World {
   const rootDir = tempDir('hpc-svc-root-');
   const stateDir = tempDir('hpc-svc-state-');
   made.push(rootDir, stateDir);
@@ -57,7 +57,7 @@ function world(): World {
   const ended: Job[] = [];
   // Never started: the tests run its rounds themselves, no timers.
   const poller = new Poller(store, executor, events, scheduler, {
-    intervalMs: 60_000,
+    intervalMs,
     view: record => toWire(record, rootDir),
     onEnded: job => ended.push(job)
   });
@@ -83,6 +83,13 @@ function world(): World {
 function notebook(w: World, name: string): string {
   writeNotebook(join(w.rootDir, name), ['x = 1']);
   return name;
+}
+
+/** A run of a new notebook `name`, submitted through the service: the job and its scheduler id. */
+async function submitted(w: World, name: string): Promise<{ job: Job; sid: string }> {
+  const { body } = await w.service.submit({ notebook: notebook(w, name), profile: 'cpu' });
+  const job = body as Job;
+  return { job, sid: job.schedulerId as string };
 }
 
 /** The Refusal a promise rejects with (fails the test when it resolves or throws something else). */
@@ -216,12 +223,7 @@ describe('JobService over an in-memory executor', () => {
 describe('Poller over an in-memory executor', () => {
   it('ends a job the scheduler reports ended/completed, after holding it one round', async () => {
     const w = world();
-    const { body } = await w.service.submit({
-      notebook: notebook(w, 'done.ipynb'),
-      profile: 'cpu'
-    });
-    const job = body as Job;
-    const schedulerId = job.schedulerId as string;
+    const { job, sid: schedulerId } = await submitted(w, 'done.ipynb');
 
     // Default observation: pending. One batched observe per round; the job stays queued.
     await w.poller.pollScheduler();
@@ -271,5 +273,106 @@ describe('Poller over an in-memory executor', () => {
     await w.service.forget(job.id);
     expect(w.events.events.at(-1)).toEqual({ type: 'forget', id: job.id });
     expect(w.events.events.filter(e => e.type === 'forget')).toHaveLength(1);
+  });
+
+  it('backs off while the scheduler does not answer, says so once, and catches up when it answers', async () => {
+    const w = world(15_000);
+    const { body } = await w.service.submit({ notebook: notebook(w, 'out.ipynb'), profile: 'cpu' });
+    const job = body as Job;
+    expect(w.poller.pollDelayMs).toBe(15_000);
+    w.executor.unreachable = true;
+    const delays: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      await w.poller.pollScheduler();
+      delays.push(w.poller.pollDelayMs);
+    }
+    // Doubled each round, up to the most (2 min by default, never under the interval).
+    expect(delays).toStrictEqual([30_000, 60_000, 120_000, 120_000]);
+    const down = w.events.events.filter(e => e.type === 'scheduler');
+    expect(down).toHaveLength(1);
+    expect(down[0]).toMatchObject({ reachable: false });
+    // Nothing is marked failed while the scheduler is away.
+    expect(w.store.get(job.id)?.state).toBe('queued');
+
+    w.executor.unreachable = false;
+    w.executor.setObservation(job.schedulerId as string, { phase: 'running', node: 'n1' });
+    await w.poller.pollScheduler();
+    expect(w.poller.pollDelayMs).toBe(15_000);
+    expect(w.events.events.filter(e => e.type === 'scheduler').at(-1)).toMatchObject({
+      reachable: true
+    });
+    expect(w.store.get(job.id)).toMatchObject({ state: 'running', node: 'n1' });
+  });
+
+  it("reads an ended run's accounting once it is settled, asking again while it is not", async () => {
+    const w = world();
+    const { job, sid } = await submitted(w, 'acct.ipynb');
+    // The job's own start record, as job.sh writes it on the node.
+    const startedAt = new Date(Date.now() - 120_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    writeFileSync(
+      join(w.store.jobDir(job.id), 'status.json'),
+      JSON.stringify({ phase: 'started', host: 'n1', gpus: [], startedAt })
+    );
+    w.executor.setObservation(sid, { phase: 'running', node: 'n1' });
+    await w.poller.pollScheduler();
+    expect(w.store.get(job.id)?.startedAt).toBe(startedAt);
+    w.executor.setObservation(sid, { phase: 'ended', endState: 'completed', exitCode: 0 });
+    await w.poller.pollScheduler(); // held one round for the job's own end record
+    await w.poller.pollScheduler(); // ended; its accounting is asked in this round
+    expect(w.store.get(job.id)?.state).toBe('completed');
+    expect(w.executor.accountingAsked).toStrictEqual([[sid]]);
+
+    // Still running in the database's eyes: asked again next round.
+    const record = {
+      state: 'COMPLETED',
+      exitCode: '0:0',
+      elapsedSeconds: 120,
+      totalCpuSeconds: 60,
+      allocCpus: 1,
+      maxRssBytes: 2 ** 30,
+      hasBatchStep: true
+    };
+    w.executor.accountingRecords.set(sid, { ...record, final: false });
+    await w.poller.pollScheduler();
+    expect(w.executor.accountingAsked).toHaveLength(2);
+    expect(w.store.get(job.id)?.efficiency?.source).toBe('samples');
+
+    w.executor.accountingRecords.set(sid, { ...record, final: true });
+    await w.poller.pollScheduler();
+    expect(w.executor.accountingAsked).toHaveLength(3);
+    expect(w.store.get(job.id)?.efficiency).toMatchObject({
+      source: 'samples+sacct',
+      wallSeconds: 120,
+      peakRssBytes: 2 ** 30
+    });
+    // Settled: not asked again.
+    await w.poller.pollScheduler();
+    expect(w.executor.accountingAsked).toHaveLength(3);
+  });
+
+  it('after a restart, a new store and poller adopt the live runs and follow them to their end', async () => {
+    const w = world();
+    const { job, sid } = await submitted(w, 'long.ipynb');
+
+    // The companion restarts: everything but the state directory and the scheduler is new.
+    const store = new JobStore(w.stateDir, w.rootDir);
+    expect(store.load()).toStrictEqual({ loaded: 1, skipped: [] });
+    const ended: Job[] = [];
+    const poller = new Poller(store, w.executor, w.events, new SchedulerHealthHolder(), {
+      intervalMs: 60_000,
+      view: record => toWire(record, w.rootDir),
+      onEnded: j => ended.push(j)
+    });
+    await poller.adopt();
+    expect(w.executor.adopted).toStrictEqual([[sid]]);
+
+    w.executor.setObservation(sid, { phase: 'ended', endState: 'completed', exitCode: 0 });
+    await poller.pollScheduler();
+    await poller.pollScheduler();
+    expect(store.get(job.id)?.state).toBe('completed');
+    expect(ended.map(j => j.id)).toStrictEqual([job.id]);
+    // An ended run is not adopted again.
+    await poller.adopt();
+    expect(w.executor.adopted).toHaveLength(1);
   });
 });
