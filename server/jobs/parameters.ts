@@ -106,7 +106,9 @@ async function callParameterize(
     throw answer.input === true ? invalid(answer.error) : new Error(answer.error);
   }
   if (result.code !== 0 || !answer) {
-    throw words(result.stderr.trim().split('\n').pop() || `exit ${result.code}` || 'no answer');
+    // Its own last words; else its exit code; else (exit 0, nothing on stdout) that it gave no answer.
+    const said = result.stderr.trim().split('\n').pop();
+    throw words(said || (result.code !== 0 ? `exit ${result.code}` : 'no answer'));
   }
   return answer;
 }
@@ -343,7 +345,7 @@ export function taskOutputName(
 }
 
 /** Strings as they are, any other value as its JSON text. */
-export const valueText = (value: ParameterValue | undefined): string =>
+const valueText = (value: ParameterValue | undefined): string =>
   typeof value === 'string' ? value : JSON.stringify(value ?? null);
 
 const safeText = (text: string): string => text.replace(/[^A-Za-z0-9._=+-]/g, '_');

@@ -5,33 +5,35 @@
  */
 import { byTaskIndex } from '../../contract/rules';
 import { writeFileAtomic } from '../atomicWrite';
-import type { Job, ParameterValue } from '../../contract/wire';
-import { valueText } from './parameters';
+import { cellText, resultsTable } from '../../contract/results';
+import type { Job } from '../../contract/wire';
 
-/** Pure: the CSV (RFC 4180, CRLF line ends) of a sweep's tasks, in task order. */
+/**
+ * Pure: the CSV (RFC 4180, CRLF line ends) of a sweep's tasks, in task order:
+ * the columns of parameters and recorded values as `hpc-submit results` and
+ * the Results view make them (contract/results.ts), then the outcome.
+ */
 export function renderSummaryCsv(tasks: Job[]): string {
-  const ordered = [...tasks].sort(byTaskIndex);
-  const names = namesOf(ordered, task => task.parameters);
-  const recorded = namesOf(ordered, task => task.results);
+  const table = resultsTable([...tasks].sort(byTaskIndex));
+  const values = table.parameters.length + table.results.length;
   const header = [
     'task',
-    ...names,
-    ...recorded,
+    ...table.parameters,
+    ...table.results,
     'state',
     'reason',
     'duration_seconds',
     'node',
     'output'
   ];
-  const rows = ordered.map(task => [
-    String(task.taskIndex ?? ''),
-    ...names.map(name => cell(task.parameters, name)),
-    ...recorded.map(name => cell(task.results, name)),
-    task.state,
-    task.reason ?? '',
-    durationSeconds(task),
-    task.node ?? '',
-    task.output
+  const rows = table.rows.map(({ job, cells }) => [
+    String(job.taskIndex ?? ''),
+    ...cells.slice(1, 1 + values).map(cellText),
+    job.state,
+    job.reason ?? '',
+    durationSeconds(job),
+    job.node ?? '',
+    job.output
   ]);
   return [header, ...rows].map(csvRow).join('');
 }
@@ -42,22 +44,6 @@ export async function writeSweepSummary(path: string, tasks: Job[]): Promise<voi
   await writeFileAtomic(path, renderSummaryCsv(tasks), 0o666);
 }
 
-/** Every name of a task's parameters (or results), in the order the tasks first show them. */
-function namesOf(tasks: Job[], of: (task: Job) => object | undefined): string[] {
-  const names = new Set<string>();
-  for (const task of tasks) {
-    Object.keys(of(task) ?? {}).forEach(name => names.add(name));
-  }
-  return [...names];
-}
-
-/** A parameter's or a result's value as one cell; '' where the task has none of that name. */
-function cell(values: Record<string, ParameterValue> | undefined, name: string): string {
-  return values && Object.prototype.hasOwnProperty.call(values, name)
-    ? valueText(values[name])
-    : '';
-}
-
 function durationSeconds(task: Job): string {
   if (!task.startedAt || !task.endedAt) {
     return '';
@@ -66,7 +52,6 @@ function durationSeconds(task: Job): string {
   return Number.isFinite(ms) ? String(ms / 1000) : '';
 }
 
-/** RFC 4180: a field with a quote, comma or line break is quoted, its quotes doubled. */
 /** One CSV line (RFC 4180, CRLF): a field with a comma, a quote or a line break is quoted. */
 export function csvRow(fields: string[]): string {
   return fields.map(csvField).join(',') + '\r\n';
