@@ -9,11 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobDetails } from '../../contract/wire';
-import { type Companion, startCompanion, until } from '../fixtures/companion';
+import { type Companion, jobEnded, startCompanion } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
-
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
 describe('run details with the local executor', () => {
   let dir: string, root: string;
@@ -53,13 +51,7 @@ describe('run details with the local executor', () => {
     assert.equal(res.status, 201, res.text);
     return res.json;
   };
-  const ended = (id: string): Promise<Job> =>
-    until(
-      `job ${id} to end`,
-      async () =>
-        (j => (FINAL.includes(j.state) ? j : null))((await c.api('GET', `api/jobs/${id}`)).json),
-      90_000
-    );
+  const ended = (id: string): Promise<Job> => jobEnded(c, id);
 
   it('shows the submission facts while a run has no record, then the executed notebook’s', async () => {
     const first = await submit();

@@ -10,13 +10,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, SweepAnswer } from '../../contract/wire';
-import { type Companion, startCompanion, until } from '../fixtures/companion';
+import { type Companion, jobEnded, startCompanion, until } from '../fixtures/companion';
 import { notebookJson, tempDir } from '../fixtures/jobRuntime';
 import { writeTestProfiles } from '../fixtures/profiles';
 import { describeUnless } from '../fixtures/skip';
 import { companionAsSlurmUser, slurmUsable } from '../fixtures/slurm';
-
-const FINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 
 /** What scrapbook.glue(name, value) displays, written by hand. */
 const glue = (name: string, value: string): string =>
@@ -54,13 +52,7 @@ describe('recorded values with the local executor', () => {
     }
   });
 
-  const ended = (id: string): Promise<Job> =>
-    until(
-      `job ${id} to end`,
-      async () =>
-        (j => (FINAL.includes(j.state) ? j : null))((await c.api('GET', `api/jobs/${id}`)).json),
-      90_000
-    );
+  const ended = (id: string): Promise<Job> => jobEnded(c, id);
 
   const run = async (name: string, notebook: string): Promise<Job> => {
     writeFileSync(join(root, name), notebook);
@@ -184,14 +176,7 @@ describeUnless(slurmUsable())(
       try {
         const res = await c.api('POST', 'api/jobs', { notebook: 'on-slurm.ipynb', profile: 'cpu' });
         assert.equal(res.status, 201, res.text);
-        const job = await until(
-          'the run to end',
-          async () => {
-            const j = (await c.api('GET', `api/jobs/${res.json.id}`)).json;
-            return FINAL.includes(j.state) ? j : null;
-          },
-          120_000
-        );
+        const job = await jobEnded(c, res.json.id, 120_000);
         assert.equal(job.state, 'completed', JSON.stringify(job));
         assert.equal(job.executor, 'slurm');
         assert.deepEqual(job.results, { epochs: 2, loss: 0.75 });

@@ -14,7 +14,7 @@ import type { Resources } from '../../contract/wire';
 import { readJobStatus, readProgress, type JobStatusEnded } from '../../server/jobs/jobStatus';
 import { outputNameFor } from '../../server/runtime/jobScript';
 import { RUN_FACTS_FILE, runFactsJson, type RunRecord } from '../../server/runtime/runFacts';
-import { until } from '../fixtures/companion';
+import { jobEnded } from '../fixtures/companion';
 import {
   PYTHON,
   TEST_KERNEL,
@@ -269,20 +269,13 @@ describeUnless(slurmUsable())(
       try {
         const res = await c.api('POST', 'api/jobs', { notebook: 'on-slurm.ipynb', profile: 'cpu' });
         assert.equal(res.status, 201, res.text);
-        const job = await until(
-          'the run to end',
-          async () => {
-            const j = (await c.api('GET', `api/jobs/${res.json.id}`)).json;
-            return ['completed', 'failed', 'cancelled', 'timeout'].includes(j.state) ? j : null;
-          },
-          120_000
-        );
+        const job = await jobEnded(c, res.json.id, 120_000);
         assert.equal(job.state, 'completed', JSON.stringify(job));
         const nb = JSON.parse(
           readFileSync(join(dir, 'root', job.output), 'utf8')
         ) as ExecutedNotebook;
         const run = nb.metadata.hpc_submit.run;
-        assert.match(job.schedulerId, /^\d+$/);
+        assert.match(job.schedulerId ?? '', /^\d+$/);
         assert.equal(run.schedulerId, job.schedulerId, 'the Slurm job id');
         assert.equal(run.node, job.node);
         assert.equal(run.node, hostname(), "the test cluster's one node is this machine");
