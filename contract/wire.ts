@@ -287,8 +287,19 @@ export interface JobDetails {
   runSource: 'notebook' | 'submission' | null;
   /** Why `run` is missing or only the submission's facts, in words. */
   note?: string;
+  /**
+   * This run's executed notebook, where one holds its run record: the output
+   * (written like `job.output`) while no later run replaced it, else the copy
+   * kept in its job directory (an absolute path, `kept` set). Compare diffs these.
+   */
+  executed: ExecutedNotebook | null;
   /** The run's own status.json; null before the job started. */
   status: RunStatus | null;
+}
+
+export interface ExecutedNotebook {
+  path: string;
+  kept: boolean;
 }
 
 /** A parameter's value: any JSON value papermill's translator can write. */

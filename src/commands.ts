@@ -10,7 +10,7 @@ import { jobName, OUTSIDE_ROOT_REASON, runLabel } from './labels';
 import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
-import { ResultsPanel } from './resultsPanel';
+import { addPanelCommands } from './panelCommands';
 import type { NotebookRunner } from './runner';
 import { CommandIDs, SIDEBAR_ID } from './tokens';
 import { isLive } from '../contract/rules';
@@ -30,41 +30,7 @@ export function registerCommands(deps: CommandDeps): void {
   addNotebookCommands(deps);
   addJobCommands(deps);
   addSidebarCommands(deps);
-  addResultsCommand(deps);
-}
-
-/**
- * Opens a sweep's Results view (args.sweepId; else the newest sweep of the
- * current notebook, else the newest of all), or brings its open one forward.
- */
-function addResultsCommand({ app, model, tracker, rendermime }: CommandDeps): void {
-  const open = new Map<string, ResultsPanel>();
-  app.commands.addCommand(CommandIDs.results, {
-    label: 'Show Results of GPU Sweep',
-    execute: args => {
-      const path = tracker.currentWidget?.context.path;
-      const newest = (jobs: readonly Job[]) => jobs.find(j => j.sweepId)?.sweepId;
-      const sweepId =
-        typeof args.sweepId === 'string'
-          ? args.sweepId
-          : ((path ? newest(model.jobs.filter(j => j.notebook === path)) : undefined) ??
-            newest(model.jobs));
-      if (!sweepId) {
-        Notification.warning('No sweep to show: run a notebook with a sweep first.', {
-          autoClose: 5000
-        });
-        return;
-      }
-      let panel = open.get(sweepId);
-      if (!panel || panel.isDisposed) {
-        panel = new ResultsPanel(model, sweepId, rendermime);
-        open.set(sweepId, panel);
-        panel.disposed.connect(() => open.delete(sweepId));
-        app.shell.add(panel, 'main');
-      }
-      app.shell.activateById(panel.id);
-    }
-  });
+  addPanelCommands(deps);
 }
 
 /** Run the current notebook; create its profile's kernel. */

@@ -136,7 +136,8 @@ function sidebarActions(app: JupyterFrontEnd): SidebarActions {
       cancel: run(CommandIDs.cancel),
       rerun: run(CommandIDs.rerun),
       forget: run(CommandIDs.forget),
-      details: run(CommandIDs.details)
+      details: run(CommandIDs.details),
+      compare: run(CommandIDs.compare)
     },
     createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile }),
     openResults: sweepId => void app.commands.execute(CommandIDs.results, { sweepId }),

@@ -125,7 +125,7 @@ function localDate(t: Date): string {
 }
 
 /** Local "2026-11-24 14:32:05": a run's start and end in the details. */
-function localDateTime(iso: string | undefined): string | undefined {
+export function localDateTime(iso: string | undefined): string | undefined {
   const t = iso ? new Date(iso) : undefined;
   if (!t || Number.isNaN(t.getTime())) {
     return undefined;
@@ -280,6 +280,11 @@ export function parametersLabel(parameters: Parameters | undefined): string {
   return Object.entries(parameters ?? {})
     .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(', ');
+}
+
+/** A sweep's task by its values: "lr=0.1, seed=0", else "task 3" (counted from 1). */
+export function taskName(job: Pick<Job, 'parameters' | 'taskIndex'>): string {
+  return parametersLabel(job.parameters) || `task ${(job.taskIndex ?? 0) + 1}`;
 }
 
 /** What a screen reader says of a run's row: "train.ipynb, Completed, 0:30". */

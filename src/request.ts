@@ -81,3 +81,36 @@ export async function requestCompanion<T>(
   const type = headers.get('Content-Type') ?? '';
   return (type.includes('application/json') && text ? JSON.parse(text) : text) as T;
 }
+
+/**
+ * A page of the Jupyter server itself (not the companion), as a frame loads
+ * it: under the base URL, with the token where JupyterLab would put one.
+ */
+export function serverPageUrl(
+  path: string,
+  query: Record<string, string>,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): string {
+  const params = new URLSearchParams(query);
+  if (settings.appendToken && settings.token) {
+    params.set('token', settings.token);
+  }
+  return `${URLExt.join(settings.baseUrl, path)}?${params.toString()}`;
+}
+
+/** Whether the Jupyter server serves `path` (another extension's page): false on 404 or no answer. */
+export async function serverServes(
+  path: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<boolean> {
+  try {
+    const response = await ServerConnection.makeRequest(
+      URLExt.join(settings.baseUrl, path),
+      { method: 'GET' },
+      settings
+    );
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

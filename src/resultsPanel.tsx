@@ -8,11 +8,11 @@
  */
 import { MimeModel, type IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { ReactWidget } from '@jupyterlab/ui-components';
 import { Panel, Widget } from '@lumino/widgets';
 import React from 'react';
 import { ChartControls, ResultsTableView, type TableSort } from './components/ResultsView';
 import type { JobsModel } from './model';
+import { RenderedView as View } from './renderedView';
 import {
   type ChartChoice,
   VEGALITE_MIME,
@@ -25,22 +25,14 @@ import { type ResultsTable, bestRow, resultsTable, sortedBy } from '../contract/
 import { sweepProgress } from '../contract/rules';
 import type { Job } from '../contract/wire';
 
-/** A ReactWidget that renders what its owner says, again on each update(). */
-class View extends ReactWidget {
-  constructor(private readonly draw: () => JSX.Element) {
-    super();
-  }
-  protected render(): JSX.Element {
-    return this.draw();
-  }
-}
-
 export class ResultsPanel extends Panel {
   private tasks: Job[] = [];
   private table: ResultsTable = resultsTable([]);
   private sort: TableSort | null = null;
   private choice: ChartChoice | undefined;
   private showAll = false;
+  /** The runs picked for Compare, in the order picked. */
+  private picked: string[] = [];
   private drawn = '';
   private renderer: IRenderMime.IRenderer | null = null;
   private readonly head = new View(() => this.renderHead());
@@ -53,7 +45,8 @@ export class ResultsPanel extends Panel {
   constructor(
     private readonly model: JobsModel,
     readonly sweepId: string,
-    private readonly rendermime: IRenderMimeRegistry | null
+    private readonly rendermime: IRenderMimeRegistry | null,
+    private readonly compare: (a: string, b: string) => void
   ) {
     super();
     this.id = `jp-hpc-submit-results-${sweepId}`;
@@ -152,6 +145,16 @@ export class ResultsPanel extends Panel {
       <div className="jp-HpcSubmit-resultsHead">
         <h2>{name}</h2>
         <p>{sweepProgress(this.tasks, this.tasks[0]?.taskCount)}</p>
+        <button
+          type="button"
+          className="jp-HpcSubmit-compareButton jp-Button jp-mod-styled jp-mod-accept"
+          disabled={this.picked.length !== 2}
+          onClick={() => this.compare(this.picked[0], this.picked[1])}
+        >
+          {this.picked.length === 2
+            ? 'Compare the two picked runs'
+            : `Compare: pick ${2 - this.picked.length} more run${this.picked.length === 1 ? '' : 's'} in the table`}
+        </button>
         {this.choice && (
           <ChartControls
             ys={ys}
@@ -189,6 +192,14 @@ export class ResultsPanel extends Panel {
         }}
         onShowAll={() => {
           this.showAll = true;
+          this.rows.update();
+        }}
+        picked={this.picked}
+        onPick={(jobId, picked) => {
+          this.picked = picked
+            ? [...this.picked, jobId].slice(-2)
+            : this.picked.filter(id => id !== jobId);
+          this.head.update();
           this.rows.update();
         }}
       />

@@ -19,6 +19,7 @@ export namespace CommandIDs {
   export const createKernel = 'hpc-submit:create-kernel';
   export const refresh = 'hpc-submit:refresh';
   export const results = 'hpc-submit:results';
+  export const compare = 'hpc-submit:compare';
 }
 
 /** Toolbar item names declared in schema/settings/plugin.json. */

@@ -1,7 +1,8 @@
 /**
- * "Run details" of one job: its run record, read from the executed notebook
- * where that holds this run's, else from what the companion knew at
- * submission, and its status.json.
+ * "Run details" of one job: its run record, read from its executed notebook
+ * (the output file while it holds this run's, else the copy kept when a
+ * later run replaced it), else from what the companion knew at submission,
+ * and its status.json.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,6 +10,12 @@ import type { Job, JobDetails, RunRecord } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import { readJobStatus } from './jobStatus';
 import { RUN_FACTS_FILE } from '../runtime/runFacts';
+
+/**
+ * The copy of a run's executed notebook that the run replacing it keeps in
+ * this run's job directory (KEPT_NOTEBOOK_FILE in nbconvert_config.py).
+ */
+export const KEPT_NOTEBOOK_FILE = 'executed.ipynb';
 
 /** An executed notebook larger than this is not parsed for its run record: it would stall the companion. */
 const NOTEBOOK_PARSE_LIMIT = 50 * 1024 * 1024;
@@ -22,15 +29,22 @@ export async function jobDetails(
   outputPath: string,
   jobDir: string
 ): Promise<JobDetails> {
-  const [fromNotebook, status] = await Promise.all([
-    notebookRunRecord(outputPath, job.id),
+  const keptPath = join(jobDir, KEPT_NOTEBOOK_FILE);
+  const [kept, status] = await Promise.all([
+    notebookRunRecord(keptPath, job.id),
     readJobStatus(jobDir)
   ]);
+  if ('run' in kept) {
+    const executed = { path: keptPath, kept: true };
+    return { job, run: kept.run, runSource: 'notebook', executed, status };
+  }
+  const fromNotebook = await notebookRunRecord(outputPath, job.id);
   if ('run' in fromNotebook) {
-    return { job, run: fromNotebook.run, runSource: 'notebook', status };
+    const executed = { path: job.output, kept: false };
+    return { job, run: fromNotebook.run, runSource: 'notebook', executed, status };
   }
   if (fromNotebook.tooLarge) {
-    return { job, run: null, runSource: null, note: fromNotebook.note, status };
+    return { job, run: null, runSource: null, note: fromNotebook.note, executed: null, status };
   }
   const facts = await submissionFacts(jobDir);
   const note =
@@ -39,8 +53,8 @@ export async function jobDetails(
       ? 'the executed notebook holds no run record of this run'
       : 'the run record is written into the executed notebook when the run ends');
   return facts
-    ? { job, run: facts, runSource: 'submission', note, status }
-    : { job, run: null, runSource: null, note, status };
+    ? { job, run: facts, runSource: 'submission', note, executed: null, status }
+    : { job, run: null, runSource: null, note, executed: null, status };
 }
 
 type NotebookRecord = { run: RunRecord } | { note?: string; tooLarge?: boolean };

@@ -17,6 +17,10 @@
 #     metadata.hpc_submit.record, asked of the kernel after the last cell (or
 #     the failing one) through the protocol's user_expressions: no cell, no
 #     output, no execution count. Limits and types in docs/API.md.
+#   - keeps the executed notebook this run is about to replace: every run of a
+#     notebook writes the same output file, so before the first cell the one
+#     there is copied into the job directory of the run that wrote it (named by
+#     its run record), as executed.ipynb, where Compare and Run details find it.
 #   - says what produced the output: metadata.kernelspec becomes the kernel the
 #     notebook ran with (opening the output then offers that kernel, not the
 #     source's), and metadata.hpc_submit.run records the job (RunRecord in
@@ -64,6 +68,12 @@ RESULTS_FILE = "results.json"
 MAX_RESULT_NAME = 200
 MAX_RESULT_BYTES = 10_000
 MAX_RESULTS = 100
+# The copy of an executed notebook kept for the run that wrote it (KEPT_NOTEBOOK_FILE
+# in server/jobs/runDetails.ts); one larger than this is not copied.
+KEPT_NOTEBOOK_FILE = "executed.ipynb"
+MAX_KEPT_BYTES = 50 * 1024 * 1024
+# A job id (JOB_ID in server/jobs/store.ts): the record names a folder, so nothing else is trusted.
+JOB_ID = re.compile(r"\d{8}-\d{6}-[a-z0-9]{6}(-(0|[1-9]\d{0,5}))?")
 
 
 def _atomic_write_text(path, text):
@@ -103,6 +113,7 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         self._hpc_last_code = max(
             (i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"), default=-1
         )
+        self._hpc_keep_replaced_output()
         self._hpc_run = self._hpc_begin_record(resources)
         self._hpc_write_progress()
         previous = {}
@@ -280,6 +291,41 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         except OSError as error:
             self.log.warning("hpc-submit: cannot write the failure reason: %s", error)
         return reason
+
+    def _hpc_keep_replaced_output(self):
+        """A copy of the output about to be overwritten, in the job directory of the run that wrote it."""
+        output, job_dir = self._hpc_output, self._hpc_job_dir
+        if not output or not job_dir:
+            return
+        try:
+            size = os.stat(output).st_size
+        except OSError:
+            return  # no earlier output: nothing to keep
+        try:
+            if size > MAX_KEPT_BYTES:
+                self.log.info("hpc-submit: %s is %d bytes: no copy kept for Compare", output, size)
+                return
+            with open(output, encoding="utf-8") as f:
+                run = ((json.load(f).get("metadata") or {}).get("hpc_submit") or {}).get("run") or {}
+            owner = run.get("jobId") if isinstance(run, dict) else None
+            if not isinstance(owner, str) or not JOB_ID.fullmatch(owner):
+                return  # not written by a run of ours (or its record was edited away)
+            owner_dir = os.path.join(os.path.dirname(os.path.abspath(job_dir)), owner)
+            kept = os.path.join(owner_dir, KEPT_NOTEBOOK_FILE)
+            if owner == os.path.basename(os.path.abspath(job_dir)) or not os.path.isdir(owner_dir):
+                return  # this run's own, or a run that was forgotten
+            if os.path.exists(kept):
+                return
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=owner_dir)
+            os.close(fd)
+            try:
+                shutil.copyfile(output, tmp)
+                os.replace(tmp, kept)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except Exception as error:  # keeping the old copy must never cost the run
+            self.log.warning("hpc-submit: cannot keep the earlier executed notebook: %s", error)
 
     def _hpc_begin_record(self, resources):
         """What is known before the first cell runs (the work tree before any output is written)."""

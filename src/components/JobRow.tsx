@@ -6,9 +6,9 @@ import {
   hostLabel,
   jobName,
   OUTSIDE_ROOT_REASON,
-  parametersLabel,
   runRowLabel,
-  stateLabel
+  stateLabel,
+  taskName
 } from '../labels';
 import { sparkline, usageLine } from '../usageLabels';
 import { isLive } from '../../contract/rules';
@@ -24,6 +24,8 @@ export interface JobActions {
   rerun(job: Job): void;
   forget(job: Job): void;
   details(job: Job): void;
+  /** Compare with the run of its notebook before it. */
+  compare(job: Job): void;
 }
 
 export interface JobRowProps {
@@ -72,6 +74,14 @@ function Row(props: JobRowProps): JSX.Element {
           onClose={() => setMenuOpen(false)}
           items={[
             { label: 'Run details', onSelect: () => props.actions.details(job) },
+            ...(props.task || job.outsideRoot
+              ? []
+              : [
+                  {
+                    label: 'Compare with the run before',
+                    onSelect: () => props.actions.compare(job)
+                  }
+                ]),
             ...(isLive(job) ? [] : [{ label: 'Forget', onSelect: () => props.actions.forget(job) }])
           ]}
         />
@@ -103,10 +113,6 @@ function Row(props: JobRowProps): JSX.Element {
 export const JobRow = memo(Row);
 
 /** "lr=0.01, depth=3", or "task 4" without values. */
-function taskName(job: Job): string {
-  return parametersLabel(job.parameters) || `task ${(job.taskIndex ?? 0) + 1}`;
-}
-
 /** Its state (and why), its profile, the node it ran on and the host of a local run. */
 function JobMeta(props: { job: Job; profileLabel?: string }): JSX.Element {
   const { job } = props;

@@ -1,5 +1,6 @@
 import React from 'react';
 import { type ResultsTable, cellText, smallerIsBetter } from '../../contract/results';
+import { taskName } from '../labels';
 import type { ChartChoice } from '../resultsChart';
 
 /** How the table is sorted: a column, and which way. */
@@ -80,10 +81,13 @@ export function ResultsTableView(props: {
   sort: TableSort | null;
   best: ReadonlyMap<string, number>;
   showAll: boolean;
+  /** The runs picked for Compare: two at most, the other boxes then disabled. */
+  picked: readonly string[];
   onSort(column: string): void;
   onShowAll(): void;
+  onPick(jobId: string, picked: boolean): void;
 }): JSX.Element {
-  const { table, sort, best } = props;
+  const { table, sort, best, picked } = props;
   const rows = props.showAll ? table.rows : table.rows.slice(0, ROW_PAGE);
   const results = new Set(table.results);
   return (
@@ -91,6 +95,9 @@ export function ResultsTableView(props: {
       <table className="jp-HpcSubmit-resultsTable">
         <thead>
           <tr>
+            <th scope="col" className="jp-HpcSubmit-pickColumn">
+              Compare
+            </th>
             {table.columns.map(column => (
               <th
                 key={column}
@@ -115,6 +122,15 @@ export function ResultsTableView(props: {
         <tbody>
           {rows.map(({ job, cells }, i) => (
             <tr key={job.id} data-job-id={job.id} data-state={job.state}>
+              <td className="jp-HpcSubmit-pickColumn">
+                <input
+                  type="checkbox"
+                  aria-label={`Compare ${taskName(job)}`}
+                  checked={picked.includes(job.id)}
+                  disabled={picked.length >= 2 && !picked.includes(job.id)}
+                  onChange={e => props.onPick(job.id, e.target.checked)}
+                />
+              </td>
               {cells.map((cell, c) => {
                 const column = table.columns[c];
                 const isBest = results.has(column) && best.get(column) === i;

@@ -3,10 +3,11 @@
  * companion with the local executor and the real nbconvert. While a run has
  * no run record of its own, what the companion knew at submission (run.json)
  * stands in, never the record of an earlier run of the same notebook, whose
- * executed notebook lies at the same path.
+ * executed notebook lies at the same path. A run that replaces an earlier
+ * run's executed notebook keeps a copy of it in that run's job directory.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobDetails } from '../../contract/wire';
 import { type Companion, jobEnded, startCompanion } from '../fixtures/companion';
@@ -80,27 +81,49 @@ describe('run details with the local executor', () => {
     assert.equal(after.status?.outcome, 'completed');
     assert.equal(after.status?.exitCode, 0);
     assert.equal(after.job.state, 'completed');
+    assert.deepEqual(after.executed, { path: first.output, kept: false });
+    const firstOutput = readFileSync(join(root, first.output), 'utf8');
 
     // A second run of the notebook: the executed notebook still holds the first run's record.
     const second = await submit();
     const meanwhile = await details(second.id);
     assert.equal(meanwhile.runSource, 'submission');
     assert.equal(meanwhile.run?.jobId, second.id);
-    // The first run's details no longer find its record in the notebook, only its facts.
+    assert.equal(meanwhile.executed, null, 'no executed notebook of its own yet');
+    // The second run replaced the output, and kept the first run's copy in the first run's directory.
     await ended(second.id);
     const firstAgain = await details(first.id);
-    assert.equal(firstAgain.runSource, 'submission');
-    assert.match(firstAgain.note ?? '', /holds no run record of this run/);
+    assert.equal(firstAgain.runSource, 'notebook');
+    assert.equal(firstAgain.run?.jobId, first.id);
+    const keptPath = join(dir, 'state', 'jobs', first.id, 'executed.ipynb');
+    assert.deepEqual(firstAgain.executed, { path: keptPath, kept: true });
+    assert.equal(readFileSync(keptPath, 'utf8'), firstOutput, 'a copy of what the first run wrote');
     const secondDone = await details(second.id);
     assert.equal(secondDone.runSource, 'notebook');
     assert.equal(secondDone.run?.jobId, second.id);
+    assert.deepEqual(secondDone.executed, { path: second.output, kept: false });
+    assert.equal(existsSync(join(dir, 'state', 'jobs', second.id, 'executed.ipynb')), false);
+
+    // A record whose job id names another folder is not followed: nothing is written outside.
+    const output = join(root, second.output);
+    const forged = JSON.parse(readFileSync(output, 'utf8'));
+    forged.metadata.hpc_submit.run.jobId = '../../escaped';
+    writeFileSync(output, JSON.stringify(forged));
+    const third = await submit();
+    assert.equal((await ended(third.id)).state, 'completed');
+    assert.equal(existsSync(join(dir, 'escaped')), false);
+    assert.equal(existsSync(join(dir, 'state', 'escaped')), false);
+    assert.deepEqual(
+      readdirSync(join(dir, 'state', 'jobs', second.id)).includes('executed.ipynb'),
+      false
+    );
 
     // An executed notebook over 50 MB is not parsed.
     writeFileSync(
-      join(root, second.output),
+      join(root, third.output),
       JSON.stringify({ cells: [], metadata: {}, pad: 'x'.repeat(51 * 1024 * 1024) })
     );
-    const huge = await details(second.id);
+    const huge = await details(third.id);
     assert.equal(huge.run, null);
     assert.equal(huge.runSource, null);
     assert.match(huge.note ?? '', /is 51 MB, more than 50 MB: its run record is not read/);

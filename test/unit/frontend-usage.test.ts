@@ -220,7 +220,13 @@ function estimating(answer: () => Promise<EstimateAnswer>): {
 } {
   const asked: string[] = [];
   const api = companionAnswering({
-    details: async id => ({ job: testJob({ id }), run: RUN, runSource: 'notebook', status: null }),
+    details: async id => ({
+      job: testJob({ id }),
+      run: RUN,
+      runSource: 'notebook',
+      executed: null,
+      status: null
+    }),
     estimate: profile => {
       asked.push(profile);
       return answer();
