@@ -13,7 +13,9 @@ import { NBDIME_MISSING, nbdimeAvailable, nbdimeDiffUrl } from './nbdime';
 import { RenderedView } from './renderedView';
 import type { Job, JobDetails } from '../contract/wire';
 
-export const comparePanelId = (a: string, b: string): string => `jp-hpc-submit-compare-${a}-${b}`;
+/** One panel per pair, whichever way round it was asked. */
+export const comparePanelId = (a: string, b: string): string =>
+  `jp-hpc-submit-compare-${[a, b].sort().join('-')}`;
 
 export class ComparePanel extends Panel {
   private details: [JobDetails, JobDetails] | null = null;
@@ -67,7 +69,12 @@ export class ComparePanel extends Panel {
     if (this.isDisposed) {
       return;
     }
-    both.sort((x, y) => x.job.submittedAt.localeCompare(y.job.submittedAt));
+    // Older first; a sweep's tasks, submitted together, by their place in it.
+    both.sort(
+      (x, y) =>
+        x.job.submittedAt.localeCompare(y.job.submittedAt) ||
+        (x.job.taskIndex ?? 0) - (y.job.taskIndex ?? 0)
+    );
     this.details = both;
     this.rows = compareDetails(both[0], both[1]);
     this.error = '';

@@ -17,10 +17,10 @@ export function nbdimeDiffUrl(base: string, remote: string): string {
   return serverPageUrl(DIFFTOOL, { base, remote });
 }
 
-/** Asked once per page: the server's extensions do not change while it runs. */
-let present: Promise<boolean> | undefined;
+/** Once found, found for the page: a server does not lose an extension while it runs. */
+let found = false;
 
-export function nbdimeAvailable(): Promise<boolean> {
-  present ??= serverServes(DIFFTOOL);
-  return present;
+export async function nbdimeAvailable(): Promise<boolean> {
+  found ||= await serverServes(DIFFTOOL);
+  return found;
 }

@@ -22,6 +22,10 @@ class OpenPanels {
 
   show(id: string, make: () => Widget): void {
     let panel = this.panels.get(id);
+    // A closed tab is detached, not disposed: it is made again, so it reads its runs afresh.
+    if (panel && !panel.isAttached) {
+      panel.dispose();
+    }
     if (!panel || panel.isDisposed) {
       panel = make();
       this.panels.set(id, panel);

@@ -1,2 +1,3 @@
 import './base.css';
 import './parameters.css';
+import './results.css';

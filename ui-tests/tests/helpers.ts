@@ -281,11 +281,15 @@ export async function cancelFromRow(page: Page, row: Locator): Promise<void> {
 /** The serious and critical violations inside `selectors`, one line each. */
 export async function seriousViolations(
   page: IJupyterLabPageFixture,
-  selectors: string[]
+  selectors: string[],
+  exclude: string[] = []
 ): Promise<string[]> {
   let builder = new AxeBuilder({ page });
   for (const selector of selectors) {
     builder = builder.include(selector);
+  }
+  for (const selector of exclude) {
+    builder = builder.exclude(selector);
   }
   const { violations } = await builder.analyze();
   return violations
@@ -295,26 +299,31 @@ export async function seriousViolations(
     );
 }
 
+/** POST /api/jobs from the page, as the toolbar and the parameters dialog send it; answers the created body. */
+export async function postJobs(
+  page: IJupyterLabPageFixture,
+  body: Record<string, unknown>
+): Promise<any> {
+  const answer = await page.evaluate(async body => {
+    const base = document.body.dataset.baseUrl ?? '/';
+    const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
+    const res = await fetch(`${base}hpc-submit/api/jobs`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
+      body: JSON.stringify({ idempotencyKey: `ui-${Date.now()}-${Math.random()}`, ...body })
+    });
+    return { status: res.status, body: await res.json() };
+  }, body);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+  return answer.body;
+}
+
 /** A sweep submitted through the companion, as the parameters dialog sends it; answers its SweepAnswer. */
-export async function submitSweep(
+export function submitSweep(
   page: IJupyterLabPageFixture,
   notebook: string,
   profile: string,
   sweep: { parameters: Record<string, unknown[]>; maxParallel?: number }
 ): Promise<{ sweep: any; jobs: any[] }> {
-  const answer = await page.evaluate(
-    async ({ notebook, profile, sweep }) => {
-      const base = document.body.dataset.baseUrl ?? '/';
-      const xsrf = document.cookie.match(/_xsrf=([^;]+)/)?.[1] ?? '';
-      const res = await fetch(`${base}hpc-submit/api/jobs`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-XSRFToken': xsrf },
-        body: JSON.stringify({ notebook, profile, sweep, idempotencyKey: `sweep-${Date.now()}` })
-      });
-      return { status: res.status, body: await res.json() };
-    },
-    { notebook, profile, sweep }
-  );
-  expect(answer.status, JSON.stringify(answer.body)).toBe(201);
-  return answer.body;
+  return postJobs(page, { notebook, profile, sweep });
 }

@@ -55,6 +55,7 @@ test('a sweep of six runs shows its values, and its Results view a sorted table 
   const table = view.locator('.jp-HpcSubmit-resultsTable');
   await expect(table.locator('tbody tr')).toHaveCount(6);
   await expect(table.locator('thead th')).toHaveText([
+    'Compare',
     'task',
     'lr',
     'seed',
@@ -65,12 +66,12 @@ test('a sweep of six runs shows its values, and its Results view a sorted table 
 
   // Sorted by loss with a click, smallest first; the best loss and the best accuracy marked.
   await table.getByRole('button', { name: 'loss' }).click();
-  await expect(table.locator('thead th').nth(3)).toHaveAttribute('aria-sort', 'ascending');
+  await expect(table.locator('thead th').nth(4)).toHaveAttribute('aria-sort', 'ascending');
   await expect(table.locator('tbody tr').first()).toHaveAttribute('data-job-id', jobs[4].id);
   await expect(table.locator('td.jp-HpcSubmit-best')).toHaveCount(2);
   await expect(table.locator('tbody tr').first().locator('td.jp-HpcSubmit-best')).toHaveCount(2);
   await table.getByRole('button', { name: 'loss' }).click();
-  await expect(table.locator('thead th').nth(3)).toHaveAttribute('aria-sort', 'descending');
+  await expect(table.locator('thead th').nth(4)).toHaveAttribute('aria-sort', 'descending');
   await expect(table.locator('tbody tr').last()).toHaveAttribute('data-job-id', jobs[4].id);
 
   // The chart: Vega-Lite's SVG, one point per run, loss against lr, one line per seed.
@@ -92,4 +93,19 @@ test('a sweep of six runs shows its values, and its Results view a sorted table 
   await expect(chart.first()).toBeVisible();
   expect(await seriousViolations(page, [`#jp-hpc-submit-results-${sweep.id}`])).toStrictEqual([]);
   await page.theme.setLightTheme();
+
+  // Two tasks picked in the table: Compare shows them side by side, their lr differing.
+  const compare = view.getByRole('button', { name: /^Compare/ });
+  await expect(compare).toBeDisabled();
+  await table.getByRole('checkbox', { name: 'Compare lr=0.01, seed=0' }).check();
+  await table.getByRole('checkbox', { name: 'Compare lr=0.1, seed=0' }).check();
+  await expect(table.getByRole('checkbox', { name: 'Compare lr=0.05, seed=1' })).toBeDisabled();
+  await expect(compare).toHaveText('Compare the two picked runs');
+  await compare.click();
+  const side = page.locator(`#jp-hpc-submit-compare-${jobs[0].id}-${jobs[4].id}`);
+  await expect(side).toBeVisible();
+  await expect(side.locator('thead th')).toHaveText(
+    ['lr=0.1, seed=0', 'lr=0.01, seed=0'].map(t => new RegExp(`^${t.replace(/[.]/g, '\\.')}`))
+  );
+  await expect(side.locator('iframe')).toBeVisible();
 });
