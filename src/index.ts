@@ -16,6 +16,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { api } from './api';
 import { askNotificationPermission, notifyIfHidden, notifySweepIfHidden } from './browserNotify';
+import { preloadChartWhenNeeded } from './chartPreload';
 import { openOutput, registerCommands } from './commands';
 import { JobEventStream } from './eventStream';
 import { endedMessage } from './labels';
@@ -92,6 +93,7 @@ function activate(
   const ends: EndDeps = { app, docManager, browser, settings };
   model.jobEnded.connect((_, job) => onJobEnded(ends, job));
   model.sweepEnded.connect((_, end) => onSweepEnded(ends, end));
+  preloadChartWhenNeeded(model, rendermime);
   void model.refresh();
   new JobEventStream(model).connect();
 }

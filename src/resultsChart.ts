@@ -10,6 +10,25 @@ import type { ResultValue } from '../contract/wire';
 
 export const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
 
+/**
+ * JupyterLab's Vega renderer draws each chart a second time, as a PNG for a
+ * notebook to save, unless its data has one already: the Results view saves
+ * nothing, so it hands over a 1x1 one. Half the cost of every redraw.
+ */
+const NO_PNG =
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+/** The mime bundle for rendermime's Vega renderer: the spec, drawn as `drawer` says, no export menu. */
+export function chartBundle(
+  spec: Record<string, unknown>,
+  drawer: 'svg' | 'canvas'
+): { data: Record<string, never>; metadata: Record<string, never> } {
+  return {
+    data: { [VEGALITE_MIME]: spec as never, 'image/png': NO_PNG as never },
+    metadata: { [VEGALITE_MIME]: { embed_options: { renderer: drawer, actions: false } } as never }
+  };
+}
+
 /** What is drawn: a recorded value (y) against a parameter (x), by another (color). */
 export interface ChartChoice {
   y: string;

@@ -16,6 +16,7 @@ import { RenderedView as View } from './renderedView';
 import {
   type ChartChoice,
   VEGALITE_MIME,
+  chartBundle,
   chartOptions,
   chartSpec,
   defaultChoice
@@ -24,6 +25,9 @@ import { sweepName } from './sweepLabels';
 import { type ResultsTable, bestRow, resultsTable, sortedBy } from '../contract/results';
 import { sweepProgress } from '../contract/rules';
 import type { Job } from '../contract/wire';
+
+/** Above this many runs the chart is drawn on a canvas (the table lists every run). */
+const SVG_POINTS_AT_MOST = 300;
 
 export class ResultsPanel extends Panel {
   private tasks: Job[] = [];
@@ -35,6 +39,7 @@ export class ResultsPanel extends Panel {
   private picked: string[] = [];
   private drawn = '';
   private renderer: IRenderMime.IRenderer | null = null;
+  private chartFrame = 0;
   private readonly head = new View(() => this.renderHead());
   private readonly chart = new Panel();
   /** What the chart area says when it draws nothing. */
@@ -73,6 +78,7 @@ export class ResultsPanel extends Panel {
     }
     this.model.changed.disconnect(this.follow, this);
     this.themeWatch.disconnect();
+    cancelAnimationFrame(this.chartFrame);
     this.renderer?.dispose();
     super.dispose();
   }
@@ -101,7 +107,22 @@ export class ResultsPanel extends Panel {
     }
     this.head.update();
     this.rows.update();
-    this.redrawChart(false);
+    this.scheduleChart();
+  }
+
+  /**
+   * The chart is drawn in a frame of its own, after the table's: each stays
+   * a short task, and tasks that end together are drawn once.
+   */
+  private scheduleChart(): void {
+    if (this.chartFrame === 0) {
+      this.chartFrame = requestAnimationFrame(() => {
+        this.chartFrame = 0;
+        if (!this.isDisposed) {
+          this.redrawChart(false);
+        }
+      });
+    }
   }
 
   private redrawChart(always: boolean): void {
@@ -129,13 +150,27 @@ export class ResultsPanel extends Panel {
     const renderer = this.rendermime.createRenderer(VEGALITE_MIME);
     this.renderer = renderer;
     this.chart.addWidget(renderer);
-    void renderer.renderModel(
-      new MimeModel({
-        data: { [VEGALITE_MIME]: spec as never },
-        // SVG, so that each run is a mark a test and a screen reader can find; no export menu.
-        metadata: { [VEGALITE_MIME]: { embed_options: { renderer: 'svg', actions: false } } }
-      })
-    );
+    const points = (spec.data as { values: unknown[] }).values.length;
+    // SVG, so that each run is a mark a test and a screen reader can find; a canvas
+    // above a few hundred, where making a node per mark costs more than the marks say.
+    const drawer = points > SVG_POINTS_AT_MOST ? 'canvas' : 'svg';
+    delete this.chart.node.dataset.points;
+    if (drawer === 'canvas') {
+      this.chart.node.setAttribute('role', 'figure');
+      this.chart.node.setAttribute(
+        'aria-label',
+        `${String(spec.description)}: ${points} runs, drawn on a canvas; the table below lists each run`
+      );
+    } else {
+      this.chart.node.removeAttribute('role');
+      this.chart.node.removeAttribute('aria-label');
+    }
+    void renderer.renderModel(new MimeModel(chartBundle(spec, drawer))).then(() => {
+      if (this.renderer === renderer) {
+        // Says the chart is drawn and of how many runs, for a canvas as for SVG.
+        this.chart.node.dataset.points = String(points);
+      }
+    });
   }
 
   private renderHead(): JSX.Element {
