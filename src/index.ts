@@ -25,13 +25,14 @@ import { JobsModel, type SweepEnd } from './model';
 import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
 import { JobsSidebar, type SidebarActions } from './sidebar';
-import { ProfilePickerItem, RunButtonItem } from './toolbar';
+import { ProfilePickerItem, RecordItem, RunButtonItem } from './toolbar';
 import {
   CommandIDs,
   PALETTE_CATEGORY,
   PLUGIN_ID,
   SIDEBAR_ID,
   TOOLBAR_PICKER,
+  TOOLBAR_RECORD,
   TOOLBAR_RUN
 } from './tokens';
 import type { Job } from '../contract/wire';
@@ -167,6 +168,11 @@ function addToolbarItems(
     'Notebook',
     TOOLBAR_RUN,
     panel => new RunButtonItem(panel, model, runner)
+  );
+  registry.addFactory<NotebookPanel>(
+    'Notebook',
+    TOOLBAR_RECORD,
+    panel => new RecordItem(panel, model, runner)
   );
 }
 

@@ -282,6 +282,11 @@ export function parametersLabel(parameters: Parameters | undefined): string {
     .join(', ');
 }
 
+/** The toolbar's record entry: "record: loss, accuracy", or "Record…" when nothing is named. */
+export function recordLabel(names: string[]): string {
+  return names.length ? `record: ${names.join(', ')}` : 'Record…';
+}
+
 /** A sweep's task by its values: "lr=0.1, seed=0", else "task 3" (counted from 1). */
 export function taskName(job: Pick<Job, 'parameters' | 'taskIndex'>): string {
   return parametersLabel(job.parameters) || `task ${(job.taskIndex ?? 0) + 1}`;

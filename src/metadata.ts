@@ -120,16 +120,27 @@ export function saveRunValues(
   sweep: SweepRequest | undefined,
   record: string[] = []
 ): boolean {
+  return saveChanges(notebook, {
+    parameters: Object.keys(parameters).length ? parameters : undefined,
+    sweep,
+    record
+  });
+}
+
+/** Saves the variables the notebook's runs record (none: the key goes); returns whether it wrote. */
+export function saveRecord(notebook: MetadataHolder, record: string[]): boolean {
+  return saveChanges(notebook, { record });
+}
+
+/** The stored choice with `changes` over it (undefined or no names: the key goes); writes only a change. */
+function saveChanges(notebook: MetadataHolder, changes: Partial<NotebookSubmitMetadata>): boolean {
   const before = loadChoice(notebook);
-  const next: NotebookSubmitMetadata = { ...before, parameters, sweep, record };
-  if (Object.keys(parameters).length === 0) {
-    delete next.parameters;
-  }
-  if (!sweep) {
-    delete next.sweep;
-  }
-  if (record.length === 0) {
-    delete next.record;
+  const next: NotebookSubmitMetadata = { ...before, ...changes };
+  for (const key of Object.keys(changes) as Array<keyof NotebookSubmitMetadata>) {
+    const value = next[key];
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+      delete next[key];
+    }
   }
   if (JSON.stringify(next) === JSON.stringify(before)) {
     return false;

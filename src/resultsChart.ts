@@ -65,6 +65,19 @@ export function defaultChoice(table: ResultsTable): ChartChoice | undefined {
 const plotted = (v: ResultValue): number | string =>
   typeof v === 'number' ? v : typeof v === 'string' ? v : JSON.stringify(v);
 
+/** The name of the chart's one data set: the runs drawn. */
+export const CHART_DATA = 'runs';
+
+/** The runs a spec draws. */
+export function chartValues(spec: Record<string, unknown>): unknown[] {
+  return (spec.datasets as Record<string, unknown[]>)[CHART_DATA];
+}
+
+/** What a spec draws but its runs: two specs of one shape differ in their data alone. */
+export function chartShape(spec: Record<string, unknown>): string {
+  return JSON.stringify({ ...spec, datasets: undefined });
+}
+
 /** The spec: one datum per run with a number to draw. */
 export function chartSpec(table: ResultsTable, choice: ChartChoice): Record<string, unknown> {
   const [xs, ys] = [column(table, choice.x), column(table, choice.y)];
@@ -87,7 +100,9 @@ export function chartSpec(table: ResultsTable, choice: ChartChoice): Record<stri
     description: `${choice.y} against ${choice.x}${choice.color ? ` by ${choice.color}` : ''}`,
     width: 360,
     height: 220,
-    data: { values },
+    // Named, so that a task's end changes the drawn view's data, not the whole chart.
+    data: { name: CHART_DATA },
+    datasets: { [CHART_DATA]: values },
     mark: numericX ? { type: 'line', point: true } : { type: 'point', filled: true, size: 60 },
     encoding: {
       x: { field: 'x', type: numericX ? 'quantitative' : 'nominal', title: choice.x },

@@ -6,28 +6,18 @@
  * model: a task that ends shows at once, and the chart is drawn again only
  * when what it draws changed.
  */
-import { MimeModel, type IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { Panel, Widget } from '@lumino/widgets';
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { Panel } from '@lumino/widgets';
 import React from 'react';
 import { ChartControls, ResultsTableView, type TableSort } from './components/ResultsView';
 import type { JobsModel } from './model';
 import { RenderedView as View } from './renderedView';
-import {
-  type ChartChoice,
-  VEGALITE_MIME,
-  chartBundle,
-  chartOptions,
-  chartSpec,
-  defaultChoice
-} from './resultsChart';
+import { ChartView } from './chartView';
+import { type ChartChoice, chartOptions, chartSpec, defaultChoice } from './resultsChart';
 import { sweepName } from './sweepLabels';
 import { type ResultsTable, bestRow, resultsTable, sortedBy } from '../contract/results';
 import { sweepProgress } from '../contract/rules';
 import type { Job } from '../contract/wire';
-
-/** Above this many runs the chart is drawn on a canvas (the table lists every run). */
-const SVG_POINTS_AT_MOST = 300;
 
 export class ResultsPanel extends Panel {
   private tasks: Job[] = [];
@@ -37,36 +27,39 @@ export class ResultsPanel extends Panel {
   private showAll = false;
   /** The runs picked for Compare, in the order picked. */
   private picked: string[] = [];
-  private drawn = '';
-  private renderer: IRenderMime.IRenderer | null = null;
   private chartFrame = 0;
+  /** Set once every task of the sweep has been read (GET /api/sweeps/:id). */
+  private allRead = false;
   private readonly head = new View(() => this.renderHead());
-  private readonly chart = new Panel();
-  /** What the chart area says when it draws nothing. */
-  private readonly chartNote = new Widget();
+  private readonly chart: ChartView;
   private readonly rows = new View(() => this.renderTable());
   private readonly themeWatch = new MutationObserver(() => this.redrawChart(true));
 
   constructor(
     private readonly model: JobsModel,
     readonly sweepId: string,
-    private readonly rendermime: IRenderMimeRegistry | null,
+    rendermime: IRenderMimeRegistry | null,
     private readonly compare: (a: string, b: string) => void
   ) {
     super();
     this.id = `jp-hpc-submit-results-${sweepId}`;
     this.addClass('jp-HpcSubmit-resultsPanel');
     this.title.closable = true;
-    this.chart.addClass('jp-HpcSubmit-chart');
-    this.chart.addWidget(this.chartNote);
+    this.chart = new ChartView(rendermime);
     this.addWidget(this.head);
     this.addWidget(this.chart);
     this.addWidget(this.rows);
     model.changed.connect(this.follow, this);
     // The history is read a page at a time: the view asks for every task of its sweep.
-    model.loadSweep(sweepId).catch((e: Error) => {
-      this.chartNote.node.textContent = `The sweep's tasks could not be read: ${e.message}`;
-    });
+    model
+      .loadSweep(sweepId)
+      .then(() => {
+        this.allRead = true;
+        this.scheduleChart();
+      })
+      .catch((e: Error) => {
+        this.chart.say(`The sweep's tasks could not be read: ${e.message}`);
+      });
     // The Vega theme is chosen when the chart is drawn: a theme change draws it again.
     this.themeWatch.observe(document.body, { attributeFilter: ['data-jp-theme-light'] });
     this.follow();
@@ -79,7 +72,6 @@ export class ResultsPanel extends Panel {
     this.model.changed.disconnect(this.follow, this);
     this.themeWatch.disconnect();
     cancelAnimationFrame(this.chartFrame);
-    this.renderer?.dispose();
     super.dispose();
   }
 
@@ -115,6 +107,12 @@ export class ResultsPanel extends Panel {
    * a short task, and tasks that end together are drawn once.
    */
   private scheduleChart(): void {
+    // Until the whole sweep is read the chart waits: drawn from a page of it, it would be drawn twice.
+    const partial = this.tasks.length < (this.tasks[0]?.taskCount ?? 0);
+    if (!this.allRead && partial) {
+      this.chart.say("Reading the sweep's tasks…");
+      return;
+    }
     if (this.chartFrame === 0) {
       this.chartFrame = requestAnimationFrame(() => {
         this.chartFrame = 0;
@@ -126,51 +124,7 @@ export class ResultsPanel extends Panel {
   }
 
   private redrawChart(always: boolean): void {
-    const choice = this.choice;
-    const spec = choice ? chartSpec(this.table, choice) : null;
-    const text = JSON.stringify(spec);
-    if (!always && text === this.drawn) {
-      return;
-    }
-    this.drawn = text;
-    this.renderer?.dispose();
-    this.renderer = null;
-    this.chartNote.node.textContent = '';
-    if (!spec) {
-      this.chartNote.node.textContent =
-        'A chart needs a recorded number and a parameter that varies across the runs.';
-      return;
-    }
-    // Asked with the mime type alone: whether a renderer is registered for it.
-    if (!this.rendermime?.preferredMimeType({ [VEGALITE_MIME]: {} })) {
-      this.chartNote.node.textContent =
-        "The chart needs JupyterLab's Vega renderer (@jupyterlab/vega5-extension), which is disabled here.";
-      return;
-    }
-    const renderer = this.rendermime.createRenderer(VEGALITE_MIME);
-    this.renderer = renderer;
-    this.chart.addWidget(renderer);
-    const points = (spec.data as { values: unknown[] }).values.length;
-    // SVG, so that each run is a mark a test and a screen reader can find; a canvas
-    // above a few hundred, where making a node per mark costs more than the marks say.
-    const drawer = points > SVG_POINTS_AT_MOST ? 'canvas' : 'svg';
-    delete this.chart.node.dataset.points;
-    if (drawer === 'canvas') {
-      this.chart.node.setAttribute('role', 'figure');
-      this.chart.node.setAttribute(
-        'aria-label',
-        `${String(spec.description)}: ${points} runs, drawn on a canvas; the table below lists each run`
-      );
-    } else {
-      this.chart.node.removeAttribute('role');
-      this.chart.node.removeAttribute('aria-label');
-    }
-    void renderer.renderModel(new MimeModel(chartBundle(spec, drawer))).then(() => {
-      if (this.renderer === renderer) {
-        // Says the chart is drawn and of how many runs, for a canvas as for SVG.
-        this.chart.node.dataset.points = String(points);
-      }
-    });
+    this.chart.draw(this.choice ? chartSpec(this.table, this.choice) : null, always);
   }
 
   private renderHead(): JSX.Element {

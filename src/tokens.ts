@@ -25,3 +25,4 @@ export namespace CommandIDs {
 /** Toolbar item names declared in schema/settings/plugin.json. */
 export const TOOLBAR_PICKER = 'hpc-submit-profile';
 export const TOOLBAR_RUN = 'hpc-submit-run';
+export const TOOLBAR_RECORD = 'hpc-submit-record';

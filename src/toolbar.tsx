@@ -1,10 +1,13 @@
-/** The notebook toolbar items: the hardware picker and the run button, one per notebook. */
+/** The notebook toolbar items: the hardware picker, the run button and what runs record, one per notebook. */
+import { InputDialog, Notification } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { ReactWidget, ToolbarButtonComponent } from '@jupyterlab/ui-components';
 import React from 'react';
 import { ProfilePicker } from './components/ProfilePicker';
 import { hpcIcon } from './icons';
-import { estimateLabel, runLabel } from './labels';
+import { estimateLabel, recordLabel, runLabel } from './labels';
+import { loadChoice, saveRecord } from './metadata';
+import { readRecordNames } from './parametersPlan';
 import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { CommandIDs } from './tokens';
@@ -84,6 +87,55 @@ export class RunButtonItem extends NotebookBoundWidget {
         label={label}
         tooltip={when ? `${what}\n${when}` : what}
         onClick={() => void this.runner.run(this.panel)}
+      />
+    );
+  }
+}
+
+/**
+ * "record: loss, accuracy": the variables each run of this notebook asks the
+ * kernel for after its last cell; a click changes them. A name that is not
+ * a variable's is refused, and nothing is saved.
+ */
+export class RecordItem extends NotebookBoundWidget {
+  constructor(panel: NotebookPanel, model: JobsModel, runner: NotebookRunner) {
+    super(panel, model, runner);
+    this.addClass('jp-HpcSubmit-recordItem');
+  }
+
+  private names(): string[] {
+    return this.panel.model ? (loadChoice(this.panel.model).record ?? []) : [];
+  }
+
+  private async edit(): Promise<void> {
+    const answer = await InputDialog.getText({
+      title: 'Record after each run',
+      label: 'Variables to record, separated by commas (empty: none)',
+      text: this.names().join(', '),
+      placeholder: 'loss, accuracy'
+    });
+    if (!answer.button.accept || answer.value === null || !this.panel.model) {
+      return;
+    }
+    const names = readRecordNames(answer.value);
+    if (!names.ok) {
+      Notification.error(`Nothing changed: ${names.error}`, { autoClose: 8000 });
+      return;
+    }
+    saveRecord(this.panel.model, names.value);
+  }
+
+  protected render(): JSX.Element {
+    const names = this.names();
+    return (
+      <ToolbarButtonComponent
+        label={recordLabel(names)}
+        tooltip={
+          names.length
+            ? `Each run records ${names.join(', ')} after its last cell (click to change)`
+            : 'Name variables for each run to record after its last cell'
+        }
+        onClick={() => void this.edit()}
       />
     );
   }

@@ -7,7 +7,8 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { NotebookModel } from '@jupyterlab/notebook';
 import { isFulfilled, sleep } from '@jupyterlab/testing/lib/common';
-import { loadChoice, readSubmitMetadata, saveRunValues } from '../../src/metadata';
+import { loadChoice, readSubmitMetadata, saveRecord, saveRunValues } from '../../src/metadata';
+import { recordLabel } from '../../src/labels';
 import {
   formatSweepValues,
   formatValue,
@@ -285,6 +286,22 @@ describe('the values a notebook keeps', () => {
     expect(saveRunValues(nb, { lr: 0.5 }, undefined)).toBe(true);
     expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'cpu', parameters: { lr: 0.5 } });
     expect(initialForm([SEED, LR, TARGET], loadChoice(nb))).toStrictEqual(form({ lr: '0.5' }));
+  });
+
+  test("the toolbar's record entry saves the names alone, keeping the rest", () => {
+    const nb = new NotebookModel();
+    nb.setMetadata('hpc_submit', { profile: 'cpu', parameters: { lr: 0.1 } });
+    expect(recordLabel(loadChoice(nb).record ?? [])).toBe('Record…');
+    expect(saveRecord(nb, ['loss', 'accuracy'])).toBe(true);
+    expect(nb.getMetadata('hpc_submit')).toStrictEqual({
+      profile: 'cpu',
+      parameters: { lr: 0.1 },
+      record: ['loss', 'accuracy']
+    });
+    expect(recordLabel(loadChoice(nb).record ?? [])).toBe('record: loss, accuracy');
+    expect(saveRecord(nb, ['loss', 'accuracy'])).toBe(false);
+    expect(saveRecord(nb, [])).toBe(true);
+    expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'cpu', parameters: { lr: 0.1 } });
   });
 
   test('the variables to record are kept for the run to read, and fill the form next time', () => {

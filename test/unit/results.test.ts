@@ -18,7 +18,13 @@ import { describeTask } from '../../server/cli/jobLines';
 import { tableCsv, tableJson, tableText } from '../../server/cli/resultsTable';
 import { RESULTS_FILE, parseResults, readResults } from '../../server/jobs/results';
 import { runDetailRows } from '../../src/labels';
-import { chartOptions, chartSpec, defaultChoice } from '../../src/resultsChart';
+import {
+  chartOptions,
+  chartShape,
+  chartSpec,
+  chartValues,
+  defaultChoice
+} from '../../src/resultsChart';
 import { testJob } from '../fixtures/wire';
 
 describe('results.json', () => {
@@ -163,17 +169,28 @@ describe('the Results chart', () => {
     const choice = defaultChoice(table);
     expect(choice).toEqual({ y: 'loss', x: 'lr', color: 'seed' });
     const spec = chartSpec(table, choice!) as {
-      data: { values: unknown[] };
       mark: { type: string };
       encoding: { x: { type: string } };
     };
     // One datum per run with a number: NaN and a run without the value are not drawn.
-    expect(spec.data.values).toEqual([
+    expect(chartValues(spec)).toEqual([
       { run: 0, x: 0.1, y: 0.5, color: 0 },
       { run: 1, x: 0.01, y: 0.25, color: 0 }
     ]);
     expect(spec.mark.type).toBe('line');
     expect(spec.encoding.x.type).toBe('quantitative');
+    // A task's end changes the data alone: the same shape, so the drawn view takes the new runs.
+    const more = resultsTable([
+      run(0, { lr: 0.1, seed: 0, fixed: 1 }, { loss: 0.5 }),
+      run(1, { lr: 0.01, seed: 0, fixed: 1 }, { loss: 0.25 }),
+      run(3, { lr: 0.01, seed: 1, fixed: 1 }, { loss: 0.2 })
+    ]);
+    const next = chartSpec(more, choice!);
+    expect(chartShape(next)).toBe(chartShape(spec));
+    expect(chartValues(next)).toHaveLength(3);
+    expect(chartShape(chartSpec(more, { ...choice!, y: 'loss', color: undefined }))).not.toBe(
+      chartShape(spec)
+    );
   });
 
   it('draws points against a parameter that is not a number, and nothing without a choice', () => {

@@ -4,7 +4,15 @@
  * notebook's metadata, so the notebook remembers it.
  */
 import { expect } from '@jupyterlab/galata';
-import { openNotebook, profilePicker, putNotebook, readNotebook, runButton, test } from './helpers';
+import {
+  openNotebook,
+  profilePicker,
+  putNotebook,
+  readNotebook,
+  runButton,
+  test,
+  toolbarOf
+} from './helpers';
 
 test('the extension is loaded from the installed package', async ({ page }) => {
   const plugins = await page.evaluate(() => {
@@ -54,4 +62,35 @@ test('toolbar has the run button and the picker; the choice is saved in the note
   panel = await openNotebook(page, nb);
   await expect(profilePicker(panel)).toHaveValue('cpu');
   await expect(runButton(panel)).toHaveText(/Run on CPU node/);
+});
+
+test("the toolbar's record entry names the variables each run records, refusing a bad name", async ({
+  page,
+  request,
+  tmpPath
+}) => {
+  const nb = await putNotebook(request, tmpPath, 'ok.ipynb', 'record.ipynb');
+  const panel = await openNotebook(page, nb);
+  const entry = toolbarOf(panel).locator('.jp-HpcSubmit-recordItem');
+  await expect(entry).toHaveText('Record…');
+
+  // A name that is not a variable's: said, and nothing saved.
+  await entry.click();
+  const dialog = page.locator('.jp-Dialog');
+  await dialog.getByRole('textbox').fill('loss, 2fast');
+  await dialog.getByRole('button', { name: 'Ok' }).click();
+  await expect(page.locator('.jp-toast-container, .Toastify')).toContainText(
+    'Nothing changed: record: 2fast is not a variable name'
+  );
+  await expect(entry).toHaveText('Record…');
+
+  await entry.click();
+  await dialog.getByRole('textbox').fill(' loss ,answer');
+  await dialog.getByRole('button', { name: 'Ok' }).click();
+  await expect(entry).toHaveText('record: loss, answer');
+  expect(await page.notebook.save()).toBe(true);
+  expect((await readNotebook(page, nb)).metadata.hpc_submit?.record).toStrictEqual([
+    'loss',
+    'answer'
+  ]);
 });
