@@ -33,6 +33,18 @@ export interface LaunchSpec {
   name: string;
   /** The profile's mail request; Slurm sends it where the companion knows the user's address. */
   mail?: ProfileMail;
+  /** Start only after these runs (a pipeline's earlier steps): the scheduler holds the wait. */
+  after?: Dependency;
+}
+
+/**
+ * What a run waits for: the scheduler ids of earlier runs (a job array's id
+ * stands for every task), each to complete, or with `any` to end however it
+ * ends (Slurm's afterok and afterany).
+ */
+export interface Dependency {
+  schedulerIds: string[];
+  any: boolean;
 }
 
 /** How the tasks of one sweep are started. */

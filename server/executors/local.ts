@@ -82,6 +82,7 @@ class LocalExecutor implements Executor {
     if (this.closed) {
       throw new Error('the local executor is shut down');
     }
+    refuseDependency([spec]);
     const id = spec.jobId;
     if (this.get(id)) {
       throw new Error(`job ${id} was already submitted`);
@@ -106,6 +107,7 @@ class LocalExecutor implements Executor {
     if (this.closed) {
       throw new Error('the local executor is shut down');
     }
+    refuseDependency(specs);
     const taken = specs.find(spec => this.get(spec.jobId));
     if (taken) {
       throw new Error(`job ${taken.jobId} was already submitted`);
@@ -421,5 +423,14 @@ class LocalExecutor implements Executor {
 
   private queuePlace(record: RunRecord): string {
     return queuePlaceMessage(this.waiting().filter(([, r]) => r.seq < record.seq).length);
+  }
+}
+
+/** Said rather than ignored: a run that must wait for others would start at once here. */
+function refuseDependency(specs: LaunchSpec[]): void {
+  if (specs.some(spec => spec.after && spec.after.schedulerIds.length > 0)) {
+    throw new Error(
+      'the local executor cannot yet start a run after others: nothing was started (Slurm holds such a wait)'
+    );
   }
 }

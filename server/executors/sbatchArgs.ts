@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type ProfileMail, type Resources, SLURM_MAIL_TYPES } from '../../contract/wire';
 import { parseSlurmTime } from './slurmTime';
 import { DISPATCHER, arraySpec, arrayTasks } from './slurmArray';
-import type { ArrayOptions, LaunchSpec } from './executor';
+import type { ArrayOptions, Dependency, LaunchSpec } from './executor';
 
 /** Slurm's mail types and a mail address: what --mail-type and --mail-user accept from us. */
 const MAIL_TYPE = new Set<string>(SLURM_MAIL_TYPES);
@@ -67,6 +67,28 @@ interface Submission {
   script: string;
   /** --array's value, for a job array. */
   array?: string;
+  after?: Dependency;
+}
+
+/** A Slurm job id, or one task of an array ("123", "123_4"): nothing else goes into --dependency. */
+const SLURM_JOB_ID = /^[1-9][0-9]{0,15}(_[0-9]{1,7})?$/;
+
+/**
+ * --dependency for a run that waits for others, with --kill-on-invalid-dep:
+ * a run whose dependency can never be met ends at once (Slurm cancels it,
+ * reason DependencyNeverSatisfied) instead of waiting in the queue forever.
+ * Pure; an id that is not a Slurm job id is refused.
+ */
+export function dependencyArgs(after: Dependency | undefined): string[] {
+  if (!after || after.schedulerIds.length === 0) {
+    return [];
+  }
+  const wrong = after.schedulerIds.find(id => !SLURM_JOB_ID.test(id));
+  if (wrong !== undefined) {
+    throw new Error(`${JSON.stringify(wrong)} is not a Slurm job id to wait for`);
+  }
+  const kind = after.any ? 'afterany' : 'afterok';
+  return [`--dependency=${kind}:${after.schedulerIds.join(':')}`, '--kill-on-invalid-dep=yes'];
 }
 
 /** The sbatch arguments of a submission: resources, mail and the time-limit signal; pure. */
@@ -104,6 +126,7 @@ function submissionArgs(s: Submission, signalLeadSeconds: number, mailUser?: str
     args.push('--time', r.time);
   }
   args.push(...mailArgs(s.mail, mailUser));
+  args.push(...dependencyArgs(s.after));
   args.push(`--signal=B:USR1@${signalLead(r.time, signalLeadSeconds)}`, s.script);
   return args;
 }
@@ -117,7 +140,8 @@ export function sbatchArgs(spec: LaunchSpec, signalLeadSeconds = 60, mailUser?: 
       cwd: spec.cwd,
       resources: spec.resources,
       mail: spec.mail,
-      script: spec.scriptPath
+      script: spec.scriptPath,
+      after: spec.after
     },
     signalLeadSeconds,
     mailUser
@@ -145,7 +169,8 @@ export function arraySbatchArgs(
       resources: first.resources,
       mail: first.mail,
       script: join(opts.sweepDir, DISPATCHER),
-      array: arraySpec(indices, opts.maxParallel)
+      array: arraySpec(indices, opts.maxParallel),
+      after: first.after
     },
     signalLeadSeconds,
     mailUser

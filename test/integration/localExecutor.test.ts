@@ -95,6 +95,17 @@ test('a failing run ends failed with its exit code; unknown ids are gone', async
   await executor.close?.();
 });
 
+test('a run that must wait for others is refused, not started at once', async () => {
+  const executor = createLocalExecutor({ stateDir: mkdirp(join(root, 'state-dep')) });
+  const waiting = spec('touch started', { after: { schedulerIds: ['1'], any: false } });
+  await assert.rejects(
+    executor.submit(waiting),
+    /cannot yet start a run after others: nothing was started/
+  );
+  assert.deepEqual((await executor.observe([waiting.jobId])).get(waiting.jobId), { phase: 'gone' });
+  await executor.close?.();
+});
+
 test('the concurrency limit keeps later runs pending and starts them in order', async () => {
   const executor = createLocalExecutor({
     stateDir: mkdirp(join(root, 'state-c')),

@@ -384,6 +384,37 @@ describeUnless(whySkip())('slurm executor on a real cluster', () => {
     );
   });
 
+  it('a run after a failed one never starts (Slurm ends it); a run after any end starts anyway', async () => {
+    const cpu = { partition: 'cpu', cpus: 1, time: '00:05:00' };
+    const marker = (name: string) => `open(${JSON.stringify(name)}, 'w').write('ran')`;
+    const first = prepare('fails first', ["raise RuntimeError('the step failed')"], false, cpu);
+    const okAfter = prepare('after ok', [marker('ran.txt')], false, cpu);
+    const anyAfter = prepare('after any', [marker('ran.txt')], false, cpu);
+    const firstId = await executor.submit(first);
+    const okId = await executor.submit({
+      ...okAfter,
+      after: { schedulerIds: [firstId], any: false }
+    });
+    await executor.submit({ ...anyAfter, after: { schedulerIds: [firstId], any: true } });
+    assert.equal((await ended(first)).outcome, 'failed');
+    assert.equal((await ended(anyAfter)).outcome, 'completed');
+    assert.ok(existsSync(join(anyAfter.cwd, 'ran.txt')), 'afterany ran its notebook');
+    // --kill-on-invalid-dep: Slurm ends the waiting run itself, it does not wait forever.
+    const o = await until(
+      'Slurm to end the run whose dependency failed',
+      async () => {
+        const seen = (await executor.observe([okId])).get(okId);
+        return seen && (seen.phase === 'ended' || seen.phase === 'gone') ? seen : null;
+      },
+      60_000
+    );
+    if (o.phase === 'ended') {
+      assert.equal(o.endState, 'cancelled', JSON.stringify(o));
+    }
+    assert.equal(await readJobStatus(okAfter.jobDir), null, 'its job never started');
+    assert.equal(existsSync(join(okAfter.cwd, 'ran.txt')), false, 'its notebook never ran');
+  });
+
   it('an unreachable scheduler throws SchedulerUnreachableError, never a job failure', async () => {
     const missing = createSlurmExecutor({
       bin: { squeue: '/nonexistent/squeue', sinfo: '/nonexistent/sinfo' }

@@ -3,6 +3,7 @@ import {
   arraySbatchArgs,
   checkMailType,
   checkMailUser,
+  dependencyArgs,
   mailArgs,
   sbatchArgs,
   signalLead,
@@ -266,6 +267,60 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
   ]);
   const cpu = sbatchArgs({ ...spec, resources: { partition: 'cpu' } });
   expect(cpu.some(a => a.startsWith('--gres'))).toBeFalsy();
+});
+
+test('a run that waits for others asks Slurm for afterok (or afterany) and to end when that cannot be met', () => {
+  expect(dependencyArgs(undefined)).toStrictEqual([]);
+  expect(dependencyArgs({ schedulerIds: [], any: false })).toStrictEqual([]);
+  expect(dependencyArgs({ schedulerIds: ['12', '13_2'], any: false })).toStrictEqual([
+    '--dependency=afterok:12:13_2',
+    '--kill-on-invalid-dep=yes'
+  ]);
+  expect(dependencyArgs({ schedulerIds: ['40'], any: true })).toStrictEqual([
+    '--dependency=afterany:40',
+    '--kill-on-invalid-dep=yes'
+  ]);
+  // Nothing but a job id goes into the option.
+  for (const wrong of ['12,afterany:1', '0', '-1', '12 13', 'abc', '1_']) {
+    expect(() => dependencyArgs({ schedulerIds: [wrong], any: false })).toThrow(
+      `${JSON.stringify(wrong)} is not a Slurm job id to wait for`
+    );
+  }
+  const spec: LaunchSpec = {
+    jobId: 'j',
+    jobDir: '/s/j',
+    scriptPath: '/s/j/job.sh',
+    logPath: '/s/j/log.txt',
+    cwd: '/home/u',
+    resources: {},
+    env: {},
+    name: 'nb.ipynb',
+    after: { schedulerIds: ['7'], any: false }
+  };
+  const args = sbatchArgs(spec);
+  expect(args.slice(-4)).toStrictEqual([
+    '--dependency=afterok:7',
+    '--kill-on-invalid-dep=yes',
+    '--signal=B:USR1@60',
+    '/s/j/job.sh'
+  ]);
+  const array = arraySbatchArgs(
+    [
+      {
+        ...spec,
+        jobId: 's-0',
+        jobDir: '/s/jobs/s-0',
+        scriptPath: '/s/jobs/s-0/job.sh',
+        logPath: '/s/jobs/s-0/log.txt'
+      }
+    ],
+    {
+      sweepId: 's',
+      maxParallel: 2,
+      sweepDir: '/s/sweeps/s'
+    }
+  );
+  expect(array).toContain('--dependency=afterok:7');
 });
 
 test("sbatchArgs asks for Slurm's mail only with both the profile's types and the user's address", () => {
