@@ -269,6 +269,21 @@ test('sbatchArgs carries the profile resources and the time-limit signal', () =>
   expect(cpu.some(a => a.startsWith('--gres'))).toBeFalsy();
 });
 
+/** Job "j" of nb.ipynb in /home/u, its files in /s/j; `over` in place of any field. */
+function plainSpec(over: Partial<LaunchSpec> = {}): LaunchSpec {
+  return {
+    jobId: 'j',
+    jobDir: '/s/j',
+    scriptPath: '/s/j/job.sh',
+    logPath: '/s/j/log.txt',
+    cwd: '/home/u',
+    resources: {},
+    env: {},
+    name: 'nb.ipynb',
+    ...over
+  };
+}
+
 test('a run that waits for others asks Slurm for afterok (or afterany) and to end when that cannot be met', () => {
   expect(dependencyArgs(undefined)).toStrictEqual([]);
   expect(dependencyArgs({ schedulerIds: [], any: false })).toStrictEqual([]);
@@ -286,17 +301,7 @@ test('a run that waits for others asks Slurm for afterok (or afterany) and to en
       `${JSON.stringify(wrong)} is not a Slurm job id to wait for`
     );
   }
-  const spec: LaunchSpec = {
-    jobId: 'j',
-    jobDir: '/s/j',
-    scriptPath: '/s/j/job.sh',
-    logPath: '/s/j/log.txt',
-    cwd: '/home/u',
-    resources: {},
-    env: {},
-    name: 'nb.ipynb',
-    after: { schedulerIds: ['7'], any: false }
-  };
+  const spec = plainSpec({ after: { schedulerIds: ['7'], any: false } });
   const args = sbatchArgs(spec);
   expect(args.slice(-4)).toStrictEqual([
     '--dependency=afterok:7',
@@ -324,17 +329,7 @@ test('a run that waits for others asks Slurm for afterok (or afterany) and to en
 });
 
 test("sbatchArgs asks for Slurm's mail only with both the profile's types and the user's address", () => {
-  const spec: LaunchSpec = {
-    jobId: 'j',
-    jobDir: '/s/j',
-    scriptPath: '/s/j/job.sh',
-    logPath: '/s/j/log.txt',
-    cwd: '/home/u',
-    resources: { time: '04:00:00' },
-    env: {},
-    name: 'nb.ipynb',
-    mail: { type: 'END,FAIL' }
-  };
+  const spec = plainSpec({ resources: { time: '04:00:00' }, mail: { type: 'END,FAIL' } });
   const args = sbatchArgs(spec, 60, 'ada@example.org');
   expect(args.slice(-4)).toStrictEqual([
     '--mail-type=END,FAIL',
