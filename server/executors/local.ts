@@ -15,7 +15,7 @@
  * gone. A run of another host is never judged by its pid here: it is left out
  * of the observation, and its own status.json tells where and how it runs.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EstimateAnswer } from '../../contract/wire';
@@ -82,7 +82,6 @@ class LocalExecutor implements Executor {
     if (this.closed) {
       throw new Error('the local executor is shut down');
     }
-    refuseDependency([spec]);
     const id = spec.jobId;
     if (this.get(id)) {
       throw new Error(`job ${id} was already submitted`);
@@ -107,7 +106,6 @@ class LocalExecutor implements Executor {
     if (this.closed) {
       throw new Error('the local executor is shut down');
     }
-    refuseDependency(specs);
     const taken = specs.find(spec => this.get(spec.jobId));
     if (taken) {
       throw new Error(`job ${taken.jobId} was already submitted`);
@@ -267,8 +265,16 @@ class LocalExecutor implements Executor {
       [...this.runs.values()].filter(r => this.isRunning(r))
     );
     for (const [id, record] of waiting) {
-      if (slots.full) {
-        break;
+      const wait = this.dependencyWait(record);
+      if (wait === 'never') {
+        // As Slurm with --kill-on-invalid-dep: it ends without running.
+        record.ended = true;
+        record.dependencyNeverSatisfied = true;
+        this.files.save(id, record);
+        continue;
+      }
+      if (wait === 'waiting' || slots.full) {
+        continue;
       }
       if (slots.sweepFull(record)) {
         continue;
@@ -411,9 +417,15 @@ class LocalExecutor implements Executor {
       return { phase: 'ended', endState: 'failed', reason: record.startError };
     }
     if (record.pid === undefined) {
-      return record.cancelRequested || record.ended
-        ? { phase: 'ended', endState: 'cancelled' }
-        : { phase: 'pending', reason: this.queuePlace(record) };
+      if (record.dependencyNeverSatisfied && !record.cancelRequested) {
+        // Slurm's own words for the same end, so that both executors read alike.
+        return { phase: 'ended', endState: 'cancelled', reason: 'DependencyNeverSatisfied' };
+      }
+      if (record.cancelRequested || record.ended) {
+        return { phase: 'ended', endState: 'cancelled' };
+      }
+      const waits = this.dependencyWait(record) === 'waiting';
+      return { phase: 'pending', reason: waits ? 'Dependency' : this.queuePlace(record) };
     }
     if (this.ours.has(id) || this.isRunning(record)) {
       return { phase: 'running', node: hostname() };
@@ -421,16 +433,62 @@ class LocalExecutor implements Executor {
     return endOf(record);
   }
 
+  /**
+   * What a run that starts after others waits for, as Slurm holds it:
+   * 'ready' once they ended as asked (completed, or however with `any`),
+   * 'never' once one cannot (it failed, or it is unknown here), else 'waiting'.
+   */
+  private dependencyWait(record: RunRecord): 'ready' | 'waiting' | 'never' {
+    const after = record.spec.after;
+    if (!after || after.schedulerIds.length === 0) {
+      return 'ready';
+    }
+    let waiting = false;
+    for (const id of after.schedulerIds) {
+      const end = this.outcomeOf(id);
+      if (end === 'unknown' || (end !== 'completed' && end !== 'live' && !after.any)) {
+        return 'never';
+      }
+      waiting ||= end === 'live';
+    }
+    return waiting ? 'waiting' : 'ready';
+  }
+
+  /** How an earlier run ended, for a run after it: what this executor saw, else its own status.json. */
+  private outcomeOf(id: string): 'live' | 'completed' | 'ended' | 'unknown' {
+    const record = this.get(id) ?? this.files.load(id);
+    if (!record) {
+      return 'unknown';
+    }
+    const seen = this.observeOne(id);
+    if (seen?.phase === 'pending' || seen?.phase === 'running') {
+      return 'live';
+    }
+    if (seen?.phase === 'ended') {
+      return seen.endState === 'completed' ? 'completed' : 'ended';
+    }
+    // Ended while no companion watched it, or run by another host: its status.json tells.
+    const told = endedOutcome(record.spec.jobDir);
+    if (told === null) {
+      return seen?.phase === 'gone' ? 'ended' : 'live';
+    }
+    return told === 'completed' ? 'completed' : 'ended';
+  }
+
   private queuePlace(record: RunRecord): string {
     return queuePlaceMessage(this.waiting().filter(([, r]) => r.seq < record.seq).length);
   }
 }
 
-/** Said rather than ignored: a run that must wait for others would start at once here. */
-function refuseDependency(specs: LaunchSpec[]): void {
-  if (specs.some(spec => spec.after && spec.after.schedulerIds.length > 0)) {
-    throw new Error(
-      'the local executor cannot yet start a run after others: nothing was started (Slurm holds such a wait)'
-    );
+/** The outcome a run's status.json records once it ended ("completed", "failed"...); null before. */
+function endedOutcome(jobDir: string): string | null {
+  try {
+    const status = JSON.parse(readFileSync(join(jobDir, 'status.json'), 'utf8')) as {
+      phase?: string;
+      outcome?: string;
+    };
+    return status.phase === 'ended' ? (status.outcome ?? 'ended') : null;
+  } catch {
+    return null;
   }
 }

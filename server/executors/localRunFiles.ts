@@ -33,6 +33,8 @@ export interface RunRecord {
   startError?: string;
   /** A task of a sweep: at most `maxParallel` of its sweep run at once. */
   sweep?: { id: string; maxParallel: number };
+  /** Ended without running: a run it came after failed (Slurm's DependencyNeverSatisfied). */
+  dependencyNeverSatisfied?: boolean;
 }
 
 /** One JSON file per run under <stateDir>/local-executor/, written atomically. */

@@ -95,14 +95,44 @@ test('a failing run ends failed with its exit code; unknown ids are gone', async
   await executor.close?.();
 });
 
-test('a run that must wait for others is refused, not started at once', async () => {
-  const executor = createLocalExecutor({ stateDir: mkdirp(join(root, 'state-dep')) });
-  const waiting = spec('touch started', { after: { schedulerIds: ['1'], any: false } });
-  await assert.rejects(
-    executor.submit(waiting),
-    /cannot yet start a run after others: nothing was started/
+test('a run after others waits for them; after a failure it ends without running, as on Slurm', async () => {
+  const executor = createLocalExecutor({
+    stateDir: mkdirp(join(root, 'state-dep')),
+    checkIntervalMs: 200
+  });
+  const first = spec('sleep 1; exit 3');
+  const firstId = await executor.submit(first);
+  const okAfter = spec('touch ran', { after: { schedulerIds: [firstId], any: false } });
+  const anyAfter = spec('touch ran', { after: { schedulerIds: [firstId], any: true } });
+  const okId = await executor.submit(okAfter);
+  const anyId = await executor.submit(anyAfter);
+  // While the first runs, both wait, in Slurm's word for it.
+  const early = await executor.observe([okId, anyId]);
+  assert.deepEqual(early.get(okId), { phase: 'pending', reason: 'Dependency' });
+  assert.deepEqual(early.get(anyId), { phase: 'pending', reason: 'Dependency' });
+  assert.equal((await waitFor(executor, firstId, o => o.phase === 'ended')).endState, 'failed');
+  const never = await waitFor(executor, okId, o => o.phase === 'ended');
+  assert.deepEqual(never, {
+    phase: 'ended',
+    endState: 'cancelled',
+    reason: 'DependencyNeverSatisfied'
+  });
+  assert.equal(existsSync(join(okAfter.cwd, 'ran')), false, 'its script never ran');
+  assert.equal((await waitFor(executor, anyId, o => o.phase === 'ended')).endState, 'completed');
+  assert.ok(existsSync(join(anyAfter.cwd, 'ran')), 'afterany ran');
+  // A run after one that completed starts; after an unknown id it can never start.
+  const chained = spec('exit 0', { after: { schedulerIds: [anyId], any: false } });
+  const chainedId = await executor.submit(chained);
+  assert.equal(
+    (await waitFor(executor, chainedId, o => o.phase === 'ended')).endState,
+    'completed'
   );
-  assert.deepEqual((await executor.observe([waiting.jobId])).get(waiting.jobId), { phase: 'gone' });
+  const orphan = spec('touch ran', { after: { schedulerIds: ['no-such-run'], any: true } });
+  const orphanId = await executor.submit(orphan);
+  assert.equal(
+    (await waitFor(executor, orphanId, o => o.phase === 'ended')).reason,
+    'DependencyNeverSatisfied'
+  );
   await executor.close?.();
 });
 
