@@ -11,6 +11,10 @@
 export const REASONS = {
   cancelled: 'cancelled',
   cancelledOutside: 'cancelled outside hpc-submit',
+  /** Queued behind earlier runs (Slurm's reason "Dependency"). */
+  waitingForEarlier: 'waiting for the runs it comes after',
+  /** Ended unrun (Slurm's "DependencyNeverSatisfied", with --kill-on-invalid-dep). */
+  earlierFailed: 'not run: a run it comes after did not complete',
   timeLimit: 'time limit reached',
   vanished: 'the job vanished from the scheduler without reporting an end',
   notebookFailed: (exitCode: number): string => `the notebook run failed (exit code ${exitCode})`,

@@ -42,6 +42,7 @@ const RUNNING: Verdict = { state: 'running' };
 const CANCELLED: Verdict = { state: 'cancelled', reason: REASONS.cancelled };
 const CANCELLED_OUTSIDE: Verdict = { state: 'cancelled', reason: REASONS.cancelledOutside };
 const TIMED_OUT: Verdict = { state: 'timeout', reason: REASONS.timeLimit };
+const EARLIER_FAILED: Verdict = { state: 'cancelled', reason: REASONS.earlierFailed };
 
 /** A TERM alone does not say who sent it: no verdict until the scheduler's word. */
 const WAIT_FOR_SCHEDULER = 'wait for the scheduler';
@@ -280,7 +281,11 @@ function schedulerWord(
       // The job's own start is news the scheduler may not have yet.
       return status?.phase === 'started'
         ? RUNNING
-        : { state: 'queued', reason: observation.reason };
+        : {
+            state: 'queued',
+            reason:
+              observation.reason === 'Dependency' ? REASONS.waitingForEarlier : observation.reason
+          };
     case 'running':
       return RUNNING;
     case 'ended':
@@ -304,7 +309,7 @@ function schedulerEnd(observation: Observation, ctx: ReconcileContext): Verdict 
     case 'timeout':
       return TIMED_OUT;
     case 'cancelled':
-      return CANCELLED_OUTSIDE;
+      return observation.reason === 'DependencyNeverSatisfied' ? EARLIER_FAILED : CANCELLED_OUTSIDE;
   }
   const cause = endCause(observation, ctx);
   if (cause) {

@@ -303,6 +303,27 @@ test('terminated: waits for the scheduler to say why, then takes its reason', ()
   );
   expect(nodeFail.state).toBe('failed');
   expect(nodeFail.reason ?? '').toMatch(/^node failure: /);
+  // A run after a failed one: Slurm (or the local executor, in its words) ends it unrun.
+  const queued = { ...j, state: 'queued' as const, startedAt: undefined };
+  const unrun = reconcile(
+    queued,
+    null,
+    null,
+    { phase: 'ended', endState: 'cancelled', reason: 'DependencyNeverSatisfied' },
+    reachable
+  );
+  expect([unrun.state, unrun.reason]).toStrictEqual([
+    'cancelled',
+    'not run: a run it comes after did not complete'
+  ]);
+  const behind = reconcile(
+    queued,
+    null,
+    null,
+    { phase: 'pending', reason: 'Dependency' },
+    reachable
+  );
+  expect(behind.reason).toBe('waiting for the runs it comes after');
   const outside = reconcile(j, term, null, { phase: 'ended', endState: 'cancelled' }, reachable);
   expect([outside.state, outside.reason]).toStrictEqual([
     'cancelled',
