@@ -6,6 +6,7 @@
  */
 import { MimeModel, type IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import type { JobsModel } from './model';
+import { hasVegaRenderer } from './chartView';
 import { VEGALITE_MIME, chartBundle } from './resultsChart';
 
 const TINY_SPEC = {
@@ -19,7 +20,7 @@ export function preloadChartWhenNeeded(
   model: JobsModel,
   rendermime: IRenderMimeRegistry | null
 ): void {
-  if (!rendermime?.preferredMimeType({ [VEGALITE_MIME]: {} })) {
+  if (!rendermime || !hasVegaRenderer(rendermime)) {
     return;
   }
   const look = () => {

@@ -12,6 +12,11 @@ import { CHART_DATA, VEGALITE_MIME, chartBundle, chartShape, chartValues } from 
 /** Above this many runs the chart is drawn on a canvas (the table lists every run). */
 const SVG_POINTS_AT_MOST = 300;
 
+/** Whether JupyterLab's Vega-Lite renderer is registered (asked with the mime type alone). */
+export function hasVegaRenderer(rendermime: IRenderMimeRegistry | null): boolean {
+  return !!rendermime?.preferredMimeType({ [VEGALITE_MIME]: {} });
+}
+
 /** What the chart needs of a Vega view: new values for its data set. */
 interface VegaView {
   data(name: string, values: unknown[]): { runAsync(): Promise<unknown> };
@@ -59,8 +64,7 @@ export class ChartView extends Panel {
       this.say('A chart needs a recorded number and a parameter that varies across the runs.');
       return;
     }
-    // Asked with the mime type alone: whether a renderer is registered for it.
-    if (!this.rendermime?.preferredMimeType({ [VEGALITE_MIME]: {} })) {
+    if (!hasVegaRenderer(this.rendermime)) {
       this.say(
         "The chart needs JupyterLab's Vega renderer (@jupyterlab/vega5-extension), which is disabled here."
       );
@@ -95,7 +99,9 @@ export class ChartView extends Panel {
     this.clear();
     const renderer = this.rendermime!.createRenderer(VEGALITE_MIME);
     this.renderer = renderer;
-    Object.assign(this, drawnAs);
+    this.shape = drawnAs.shape;
+    this.drawer = drawnAs.drawer;
+    this.data = drawnAs.data;
     this.addWidget(renderer);
     void renderer.renderModel(new MimeModel(chartBundle(spec, drawnAs.drawer))).then(() => {
       if (this.renderer === renderer) {

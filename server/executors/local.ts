@@ -41,6 +41,7 @@ import {
 import { QueueSlots, localQueueMessage, queuePlaceMessage } from './localQueue';
 import { type RunRecord, RunFiles } from './localRunFiles';
 import { parseSlurmTime } from './slurmTime';
+import { type JobStatusEnded, parseJobStatus } from '../jobs/jobStatus';
 
 export interface LocalExecutorOptions {
   /** Runs at once; the others wait, in order of submission. Default 2. */
@@ -456,10 +457,6 @@ class LocalExecutor implements Executor {
 
   /** How an earlier run ended, for a run after it: what this executor saw, else its own status.json. */
   private outcomeOf(id: string): 'live' | 'completed' | 'ended' | 'unknown' {
-    const record = this.get(id) ?? this.files.load(id);
-    if (!record) {
-      return 'unknown';
-    }
     const seen = this.observeOne(id);
     if (seen?.phase === 'pending' || seen?.phase === 'running') {
       return 'live';
@@ -468,11 +465,15 @@ class LocalExecutor implements Executor {
       return seen.endState === 'completed' ? 'completed' : 'ended';
     }
     // Ended while no companion watched it, or run by another host: its status.json tells.
-    const told = endedOutcome(record.spec.jobDir);
-    if (told === null) {
+    const record = this.get(id) ?? this.files.load(id);
+    if (!record) {
+      return 'unknown';
+    }
+    const told = endedStatus(record.spec.jobDir);
+    if (!told) {
       return seen?.phase === 'gone' ? 'ended' : 'live';
     }
-    return told === 'completed' ? 'completed' : 'ended';
+    return told.outcome === 'completed' ? 'completed' : 'ended';
   }
 
   private queuePlace(record: RunRecord): string {
@@ -480,15 +481,14 @@ class LocalExecutor implements Executor {
   }
 }
 
-/** The outcome a run's status.json records once it ended ("completed", "failed"...); null before. */
-function endedOutcome(jobDir: string): string | null {
+/** A run's status.json once it records the end (parseJobStatus, the one reader of that file); else null. */
+function endedStatus(jobDir: string): JobStatusEnded | null {
+  let text: string;
   try {
-    const status = JSON.parse(readFileSync(join(jobDir, 'status.json'), 'utf8')) as {
-      phase?: string;
-      outcome?: string;
-    };
-    return status.phase === 'ended' ? (status.outcome ?? 'ended') : null;
+    text = readFileSync(join(jobDir, 'status.json'), 'utf8');
   } catch {
     return null;
   }
+  const status = parseJobStatus(text);
+  return status?.phase === 'ended' ? status : null;
 }
