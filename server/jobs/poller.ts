@@ -191,6 +191,7 @@ export class Poller {
         }
       }
     } else {
+      await this.relayCancels(live);
       await this.observe(live);
       for (const job of live) {
         const of = job.sweepFacts?.summaryOf;
@@ -202,6 +203,27 @@ export class Poller {
       await this.writeSummaries();
     }
     await this.accounting.read();
+  }
+
+  /**
+   * A cancel asked on a companion without the lease is a file beside the
+   * job's record. That companion asks the scheduler itself only when it knew
+   * the scheduler id; the lease holder delivers every request it finds, once,
+   * and records it, so none is lost in between.
+   */
+  private async relayCancels(live: JobRecord[]): Promise<void> {
+    for (const job of live) {
+      const requested = join(this.store.jobDir(job.id), CANCEL_REQUEST_FILE);
+      if (job.cancelRequested || !(await exists(requested))) {
+        continue;
+      }
+      try {
+        await this.executor.cancel(job.schedulerId as string);
+        await this.store.update(job.id, { cancelRequested: true });
+      } catch {
+        // Not delivered (the scheduler does not answer, or the run is another host's): asked next round.
+      }
+    }
   }
 
   /** Each summary.csv whose tasks changed in this round, once, from the records as they are now. */

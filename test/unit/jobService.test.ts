@@ -12,7 +12,7 @@ import { NotebookValidator } from '../../server/jobs/notebookValidation';
 import { Poller } from '../../server/jobs/poller';
 import { Refusal, type RefusalKind } from '../../server/jobs/refusal';
 import { SchedulerHealthHolder } from '../../server/jobs/schedulerHealth';
-import { JobStore, toWire } from '../../server/jobs/store';
+import { CANCEL_REQUEST_FILE, JobStore, toWire } from '../../server/jobs/store';
 import { InMemoryExecutor } from '../fixtures/inMemoryExecutor';
 import { tempDir, writeNotebook } from '../fixtures/jobRuntime';
 import { testProfile } from '../fixtures/profiles';
@@ -249,6 +249,22 @@ describe('Poller over an in-memory executor', () => {
     // An ended job is not observed again.
     await w.poller.pollScheduler();
     expect(w.executor.observeCalls).toBe(3);
+  });
+
+  it('delivers a cancel that a companion without the lease left as a file, once, and records it', async () => {
+    const w = world();
+    const { job, sid } = await submitted(w, 'relayed.ipynb');
+    writeFileSync(join(w.store.jobDir(job.id), CANCEL_REQUEST_FILE), '');
+    await w.poller.pollScheduler();
+    expect(w.executor.cancelled).toStrictEqual([sid]);
+    expect(w.store.get(job.id)?.cancelRequested).toBe(true);
+    await w.poller.pollScheduler();
+    expect(w.executor.cancelled).toStrictEqual([sid]);
+    // The scheduler's end then reads as the cancel it was.
+    w.executor.setObservation(sid, { phase: 'ended', endState: 'cancelled' });
+    await w.poller.pollScheduler();
+    await w.poller.pollScheduler();
+    expect(w.store.get(job.id)?.state).toBe('cancelled');
   });
 
   it('tells the browsers of each change from the store alone: nothing of a launch taken back, a forget once', async () => {
