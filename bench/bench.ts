@@ -30,6 +30,7 @@ import { renderReport, type Row } from './report';
 import { samplingCost } from './sampling';
 import { RESULT_TASKS, resultsBench } from './resultsView';
 import { percentOver, sidebarBench } from './sidebarLoad';
+import { measurePipeline } from './pipelineRpc';
 import { measureSweep } from './sweepRpc';
 
 const run = promisify(execFile);
@@ -559,6 +560,28 @@ async function sweepLoad(): Promise<void> {
   }
 }
 
+/** A 10-step pipeline on Slurm: its submission RPCs, and the controller's load while it runs. */
+async function pipelines(): Promise<void> {
+  const cost = await measurePipeline(10);
+  const section = 'Pipelines (10 steps in a chain, sdiag)';
+  rows.push(
+    {
+      section,
+      measure: `submission RPCs (\`REQUEST_SUBMIT_BATCH_JOB\`) for ${cost.steps} steps, each \`--dependency=afterok\` on the one before`,
+      value: `${cost.submitRpcs} (request answered in ${Math.round(cost.submitMs)} ms)`,
+      target: '≤ 10',
+      met: cost.submitRpcs <= 10
+    },
+    {
+      section,
+      measure: `job-info RPCs while its steps wait and run (${cost.minutes.toFixed(1)} min, until it ${cost.state})`,
+      value: `${cost.jobInfoPerMinute.toFixed(1)}/min`,
+      target: '≤ 2/min',
+      met: cost.jobInfoPerMinute <= 2 && cost.state === 'completed'
+    }
+  );
+}
+
 /**
  * The sidebar over a long history (10,000 runs, one sweep of 100) and
  * JupyterLab's load with and without the extension, in Debian's Chromium;
@@ -669,6 +692,7 @@ async function main(): Promise<void> {
     ['scheduler', schedulerLoad],
     ['sampling', sampling],
     ['sweep', sweepLoad],
+    ['pipeline', pipelines],
     ['history', history],
     ['results', results]
   ];

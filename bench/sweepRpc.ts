@@ -39,7 +39,8 @@ function sdiagCounts(text: string): Map<string, number> {
   return counts;
 }
 
-const readSdiag = (): Map<string, number> =>
+/** sdiag's counts by message type, now. */
+export const readSdiag = (): Map<string, number> =>
   sdiagCounts(execFileSync('sdiag', { encoding: 'utf8' }));
 
 /** slurmdbd's counts, in sdiag's layout. */

@@ -147,6 +147,8 @@ export interface Job {
   taskCount?: number;
   /** On each task of a sweep: the summary.csv row it fills (a rerun's task fills the row it reran). */
   summaryRow?: SweepRow;
+  /** On each run of a pipeline's step (each task, for a sweep step): the pipeline and the step. */
+  pipeline?: PipelineStepRef;
   /** The values injected into the notebook (papermill's `injected-parameters` cell). */
   parameters?: Parameters;
   /**
@@ -372,6 +374,62 @@ export interface SweepInfo {
   maxParallel: number;
   /** The folder of the tasks' outputs and summary.csv: executed/<stem>/ beside the notebook. */
   outputDir: string;
+}
+
+/** Which pipeline and step a run belongs to. */
+export interface PipelineStepRef {
+  pipelineId: string;
+  /** The pipeline file, relative to the root of the companion that submitted it. */
+  file: string;
+  /** The step's name in the pipeline file. */
+  step: string;
+  /** The step's place in the start order, 0-based, of `stepCount` steps. */
+  index: number;
+  stepCount: number;
+  /** The steps it starts after. */
+  after: string[];
+  /** Which submission of the step: 0, then 1, 2… for each "re-run from the failed step". */
+  attempt: number;
+}
+
+/** POST /api/pipelines body. */
+export interface PipelineRequest {
+  /** The pipeline file (YAML, schema/pipeline.schema.json), relative to the Jupyter root. */
+  file: string;
+  idempotencyKey?: string;
+}
+
+/** A pipeline's state: one of a job's, from its steps' (pipelineState in rules.ts). */
+export interface PipelineStepInfo {
+  name: string;
+  /** The step's notebook, relative to the root. */
+  notebook: string;
+  after: string[];
+  state: JobState;
+  /** Set when the step is a sweep (its latest submission). */
+  sweepId?: string;
+  /** The runs of its latest submission (a sweep's tasks in task order). */
+  jobIds: string[];
+  /** Why it is in its state: the one reason of its runs, where they share one. */
+  reason?: string;
+}
+
+export interface PipelineInfo {
+  id: string;
+  /** The pipeline file, relative to the root, as it was submitted (a copy is kept). */
+  file: string;
+  state: JobState;
+  /** In start order. */
+  steps: PipelineStepInfo[];
+}
+
+/**
+ * The answer to POST /api/pipelines, GET /api/pipelines/:id and its cancel
+ * and rerun: the pipeline and every run of its steps' latest submissions.
+ */
+export interface PipelineAnswer {
+  pipeline: PipelineInfo;
+  jobs: Job[];
 }
 
 /** Whether the scheduler answers: one value, owned by the companion's poller. */

@@ -7,6 +7,8 @@ import type {
   JobList,
   NotebookParameters,
   Parameters,
+  PipelineAnswer,
+  PipelineRequest,
   ProfileList,
   ProfileStatus,
   Resources,
@@ -43,6 +45,12 @@ export interface CompanionApi {
   rerunFailed(sweepId: string): Promise<SweepAnswer>;
   /** A sweep and all its tasks, in task order, however far back in the history. */
   sweep(sweepId: string): Promise<SweepAnswer>;
+  /** A pipeline file's steps, submitted at once, each after those it comes after. */
+  submitPipeline(file: string): Promise<PipelineAnswer>;
+  /** Cancels every live run of a pipeline (one scancel). */
+  cancelPipeline(pipelineId: string): Promise<PipelineAnswer>;
+  /** "Re-run from the failed step": every step that did not complete, again. */
+  rerunPipeline(pipelineId: string): Promise<PipelineAnswer>;
   /** One page of the history, newest first; `next` asks for the following page. */
   jobsPage(limit: number, cursor?: string): Promise<JobList>;
   log(jobId: string, offset: number): Promise<LogChunk>;
@@ -84,6 +92,14 @@ export const api: CompanionApi = {
   rerunFailed: sweepId =>
     requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}/rerun-failed`, POST),
   sweep: sweepId => requestCompanion<SweepAnswer>(`api/sweeps/${id(sweepId)}`),
+  submitPipeline: file => {
+    const body: PipelineRequest = { file };
+    return requestCompanion<PipelineAnswer>('api/pipelines', json(body));
+  },
+  cancelPipeline: pipelineId =>
+    requestCompanion<PipelineAnswer>(`api/pipelines/${id(pipelineId)}/cancel`, POST),
+  rerunPipeline: pipelineId =>
+    requestCompanion<PipelineAnswer>(`api/pipelines/${id(pipelineId)}/rerun`, POST),
   jobsPage: (limit, cursor) =>
     requestCompanion<JobList>(
       `api/jobs?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`

@@ -50,3 +50,14 @@ export function notifySweepIfHidden(end: SweepEnd, enabled: boolean): void {
     show(sweepEndedNotice(first.notebook, end.tasks, first.taskCount), `hpc-submit-${end.sweepId}`);
   }
 }
+
+/** The end of a whole pipeline (JobsModel.pipelineEnded). */
+export function notifyPipelineIfHidden(
+  notice: { title: string; body: string },
+  pipelineId: string,
+  enabled: boolean
+): void {
+  if (allowed(enabled)) {
+    show(notice, `hpc-submit-${pipelineId}`);
+  }
+}

@@ -15,12 +15,18 @@ import { INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { api } from './api';
-import { askNotificationPermission, notifyIfHidden, notifySweepIfHidden } from './browserNotify';
+import {
+  askNotificationPermission,
+  notifyIfHidden,
+  notifyPipelineIfHidden,
+  notifySweepIfHidden
+} from './browserNotify';
 import { preloadChartWhenNeeded } from './chartPreload';
 import { openOutput, registerCommands } from './commands';
+import { addPipelineCommands } from './pipelineCommands';
 import { JobEventStream } from './eventStream';
 import { endedMessage } from './labels';
-import { sweepEndedNotice } from './sweepLabels';
+import { pipelineEndedNotice, sweepEndedNotice } from './sweepLabels';
 import { JobsModel, type SweepEnd } from './model';
 import { NotebookRunner } from './runner';
 import { DEFAULT_SETTINGS, readSettings, type SubmitSettings } from './settings';
@@ -35,7 +41,7 @@ import {
   TOOLBAR_RECORD,
   TOOLBAR_RUN
 } from './tokens';
-import type { Job } from '../contract/wire';
+import type { Job, PipelineInfo } from '../contract/wire';
 
 /** What a run's end touches besides the model. */
 interface EndDeps {
@@ -78,6 +84,7 @@ function activate(
   const settings = watchSettings(settingRegistry, model);
   const runner = new NotebookRunner(model, settings, () => app.shell.activateById(SIDEBAR_ID));
   registerCommands({ app, model, runner, tracker, docManager, rendermime });
+  addPipelineCommands({ app, model, docManager, browser });
 
   addSidebar(
     app,
@@ -94,6 +101,7 @@ function activate(
   const ends: EndDeps = { app, docManager, browser, settings };
   model.jobEnded.connect((_, job) => onJobEnded(ends, job));
   model.sweepEnded.connect((_, end) => onSweepEnded(ends, end));
+  model.pipelineEnded.connect((_, info) => onPipelineEnded(ends, info));
   preloadChartWhenNeeded(model, rendermime);
   void model.refresh();
   new JobEventStream(model).connect();
@@ -182,7 +190,7 @@ function addToolbarItems(
  * button opens it, and it is not opened.
  */
 function onJobEnded(deps: EndDeps, job: Job): void {
-  if (job.sweepId) {
+  if (job.sweepId || job.pipeline) {
     // A sweep's task: its output shows in the file browser; the news waits for the sweep's end.
     void showOutput(deps, job);
     return;
@@ -209,6 +217,9 @@ function onJobEnded(deps: EndDeps, job: Job): void {
 
 /** One toast and one browser notification for a whole sweep, not one per task. */
 function onSweepEnded(deps: EndDeps, end: SweepEnd): void {
+  if (end.tasks[0]?.pipeline) {
+    return; // a pipeline's step: the pipeline's end is told, once
+  }
   notifySweepIfHidden(end, deps.settings().notifyWhenHidden);
   const first = end.tasks[0];
   if (!first) {
@@ -217,6 +228,18 @@ function onSweepEnded(deps: EndDeps, end: SweepEnd): void {
   const { title, body } = sweepEndedNotice(first.notebook, end.tasks, first.taskCount);
   const message = `${title}: ${body}`;
   if (end.tasks.every(task => task.state === 'completed')) {
+    Notification.success(message, { autoClose: 8000 });
+  } else {
+    Notification.warning(message, { autoClose: false });
+  }
+}
+
+/** One toast and one browser notification for a whole pipeline, not one per step. */
+function onPipelineEnded(deps: EndDeps, info: PipelineInfo): void {
+  const notice = pipelineEndedNotice(info);
+  notifyPipelineIfHidden(notice, info.id, deps.settings().notifyWhenHidden);
+  const message = `${notice.title}: ${notice.body}`;
+  if (info.state === 'completed') {
     Notification.success(message, { autoClose: 8000 });
   } else {
     Notification.warning(message, { autoClose: false });

@@ -1,12 +1,14 @@
 /**
  * What the sidebar lists: runs, sweeps (a sweep's tasks under one row) and,
- * on "All", notebooks (each holding its runs and sweeps). Pure and linear in
+ * on "All", pipelines (each step a run or a sweep) and notebooks (each
+ * holding its runs and sweeps). Pure and linear in
  * the jobs of one notebook; ListEntries keeps each notebook's entries until
  * its runs change, so an event regroups one notebook, not the history.
  */
-import type { Job } from '../contract/wire';
+import type { Job, PipelineInfo, PipelineStepInfo } from '../contract/wire';
 import { isRerunnable, newestOfRows, runsAndSweeps, sweepRowOf } from '../contract/rules';
 import { notebookKey } from './jobList';
+import { isPipelineRun, pipelineOf } from '../contract/pipelines';
 
 export interface RunEntry {
   kind: 'run';
@@ -38,7 +40,36 @@ export interface NotebookEntry {
   live: number;
 }
 
-export type ListEntry = RunEntry | SweepEntry | NotebookEntry;
+/** A pipeline as one group: its steps in start order, each a run or a sweep. */
+export interface PipelineEntry {
+  kind: 'pipeline';
+  key: string;
+  info: PipelineInfo;
+  steps: Array<{ step: PipelineStepInfo; entry: RunEntry | SweepEntry }>;
+  /** When its newest run was submitted (ISO 8601). */
+  submittedAt: string;
+}
+
+export type ListEntry = RunEntry | SweepEntry | NotebookEntry | PipelineEntry;
+
+/** A pipeline's group from its runs (newest first); null when none is a step's run. */
+export function pipelineEntry(runs: readonly Job[]): PipelineEntry | null {
+  const info = pipelineOf(runs.filter(isPipelineRun));
+  if (!info) {
+    return null;
+  }
+  const byId = new Map(runs.map(r => [r.id, r]));
+  return {
+    kind: 'pipeline',
+    key: `pipeline:${info.id}`,
+    info,
+    submittedAt: runs[0].submittedAt,
+    steps: info.steps.map(step => {
+      const stepRuns = step.jobIds.map(id => byId.get(id)).filter((j): j is Job => !!j);
+      return { step, entry: runEntries(stepRuns)[0] };
+    })
+  };
+}
 
 /**
  * Runs newest first, each sweep once at the place of its newest task. The
@@ -85,6 +116,12 @@ function notebookGroup(runs: readonly Job[], isLive: (job: Job) => boolean): Not
 export class ListEntries {
   private readonly groups = new WeakMap<readonly Job[], NotebookEntry>();
   private readonly runs = new WeakMap<readonly Job[], Array<RunEntry | SweepEntry>>();
+  private readonly pipelines = new WeakMap<readonly Job[], PipelineEntry | null>();
+  private lastAll: {
+    pipelineLists: ReadonlyArray<readonly Job[]>;
+    notebooks: NotebookEntry[];
+    entries: ListEntry[];
+  } | null = null;
   private last: { lists: ReadonlyArray<readonly Job[]>; entries: NotebookEntry[] } | null = null;
 
   constructor(private readonly isLive: (job: Job) => boolean) {}
@@ -99,10 +136,36 @@ export class ListEntries {
     return entries;
   }
 
+  /**
+   * "All": one group per pipeline (the newest first), then one per notebook;
+   * the same array while no list changed.
+   */
+  allGroups(
+    pipelineLists: ReadonlyArray<readonly Job[]>,
+    notebookLists: ReadonlyArray<readonly Job[]>
+  ): ListEntry[] {
+    const notebooks = this.notebookGroups(notebookLists);
+    const last = this.lastAll;
+    if (last && last.notebooks === notebooks && sameLists(last.pipelineLists, pipelineLists)) {
+      return last.entries;
+    }
+    const pipelines = pipelineLists.flatMap(list => {
+      let group = this.pipelines.get(list);
+      if (group === undefined) {
+        group = pipelineEntry(list);
+        this.pipelines.set(list, group);
+      }
+      return group ? [group] : [];
+    });
+    const entries = [...pipelines, ...notebooks];
+    this.lastAll = { pipelineLists, notebooks, entries };
+    return entries;
+  }
+
   /** One group per list (each a notebook's runs, the newest notebook first); the same array while none changed. */
   notebookGroups(lists: ReadonlyArray<readonly Job[]>): NotebookEntry[] {
     const last = this.last;
-    if (last && last.lists.length === lists.length && last.lists.every((l, i) => l === lists[i])) {
+    if (last && sameLists(last.lists, lists)) {
       return last.entries;
     }
     const entries = lists.map(list => {
@@ -116,4 +179,8 @@ export class ListEntries {
     this.last = { lists, entries };
     return entries;
   }
+}
+
+function sameLists(a: ReadonlyArray<readonly Job[]>, b: ReadonlyArray<readonly Job[]>): boolean {
+  return a.length === b.length && a.every((list, i) => list === b[i]);
 }

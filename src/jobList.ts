@@ -1,6 +1,6 @@
 /**
  * The jobs the model holds: by id, newest first, per notebook, per output and
- * indexed by sweep. An event replaces or inserts its one job in place (a
+ * indexed by sweep and by pipeline. An event replaces or inserts its one job in place (a
  * binary search, never a sort of the history) and makes a new array only of
  * the lists it is in, so what is grouped from the other notebooks' lists is
  * kept as it was. A job seen live that is stored final is reported to
@@ -75,6 +75,8 @@ export class JobList {
   private readonly _byNotebook = new Buckets(notebookKey);
   /** This root's runs by their executed notebook: an open output shows its runs. */
   private readonly _byOutput = new Buckets(job => (job.outsideRoot ? undefined : job.output));
+  /** The runs of each pipeline's steps. */
+  private readonly _byPipeline = new Buckets(job => job.pipeline?.pipelineId);
 
   constructor(private readonly onEnded: (job: Job) => void) {}
 
@@ -103,6 +105,16 @@ export class JobList {
     return [...this._byNotebook.lists()].sort((a, b) => compareNewestFirst(a[0], b[0]));
   }
 
+  /** Each pipeline's runs, newest first; the pipeline with the newest run first. */
+  pipelineLists(): Array<readonly Job[]> {
+    return [...this._byPipeline.lists()].sort((a, b) => compareNewestFirst(a[0], b[0]));
+  }
+
+  /** The runs of a pipeline's steps, newest first. */
+  pipelineRuns(pipelineId: string): readonly Job[] {
+    return this._byPipeline.get(pipelineId);
+  }
+
   /** The tasks of a sweep, in task order. */
   sweepTasks(sweepId: string): Job[] {
     const ids = this._sweeps.get(sweepId) ?? new Set<string>();
@@ -125,11 +137,13 @@ export class JobList {
       sorted.splice(this.indexOf(before), 1);
       this._byNotebook.remove(before);
       this._byOutput.remove(before);
+      this._byPipeline.remove(before);
     }
     sorted.splice(insertionIndex(sorted, job), 0, job);
     this._sorted = sorted;
     this._byNotebook.add(job);
     this._byOutput.add(job);
+    this._byPipeline.add(job);
     this.indexSweep(job);
     if (before && isLive(before) && !isLive(job)) {
       this.onEnded(job);
@@ -155,6 +169,7 @@ export class JobList {
     this._sorted = sortJobs([...this._jobs.values()]);
     this._byNotebook.rebuild(this._sorted);
     this._byOutput.rebuild(this._sorted);
+    this._byPipeline.rebuild(this._sorted);
     ended.forEach(job => this.onEnded(job));
   }
 
@@ -184,6 +199,7 @@ export class JobList {
     this._sorted = this._sorted.filter(j => j.id !== id);
     this._byNotebook.remove(job);
     this._byOutput.remove(job);
+    this._byPipeline.remove(job);
     this._jobs.delete(id);
     const tasks = job.sweepId ? this._sweeps.get(job.sweepId) : undefined;
     tasks?.delete(id);

@@ -1,4 +1,5 @@
 /** How jobs read in the sidebar; pure, so it is tested without a browser. */
+import { NOT_RUN, isNotRun } from '../contract/pipelines';
 import { startsNow } from '../contract/rules';
 import type {
   EstimateAnswer,
@@ -28,6 +29,11 @@ export function stateLabel(job: Pick<Job, 'state' | 'node' | 'reason'>): string 
       return job.reason && job.reason !== 'None' ? `Queued (${job.reason})` : 'Queued';
     case 'failed':
       return job.reason ? `Failed: ${job.reason}` : 'Failed';
+    case 'cancelled':
+      // A pipeline's step that an earlier step kept from running: "Not run: prep failed".
+      return isNotRun(job.reason)
+        ? `Not run: ${job.reason?.slice(NOT_RUN.length)}`
+        : WORDS.cancelled;
     default:
       return WORDS[job.state] ?? job.state;
   }

@@ -9,6 +9,7 @@
  */
 import { type ISignal, Signal } from '@lumino/signaling';
 import type { CompanionApi, LogChunk } from './api';
+import { isPipelineRun, pipelineOf } from '../contract/pipelines';
 import { isLive } from '../contract/rules';
 import { type CurrentNotebookSource, followCurrentNotebook } from './currentNotebook';
 import { StartEstimates } from './estimates';
@@ -18,6 +19,8 @@ import type {
   Job,
   JobDetails,
   NotebookParameters,
+  PipelineAnswer,
+  PipelineInfo,
   Parameters,
   ProfileStatus,
   Resources,
@@ -44,6 +47,7 @@ export class JobsModel {
   private readonly _list = new JobList(job => {
     this._jobEnded.emit(job);
     this.signalSweepEnd(job.sweepId);
+    this.signalPipelineEnd(job);
   });
   /** The cursor of the history's next older page; undefined once all of it is here. */
   private _next: string | undefined;
@@ -61,6 +65,9 @@ export class JobsModel {
   private readonly _changed = new Signal<this, void>(this);
   private readonly _jobEnded = new Signal<this, Job>(this);
   private readonly _sweepEnded = new Signal<this, SweepEnd>(this);
+  private readonly _pipelineEnded = new Signal<this, PipelineInfo>(this);
+  /** Each pipeline's submission whose end was told (several of its runs may end in one page). */
+  private readonly _pipelinesTold = new Set<string>();
 
   constructor(private readonly api: CompanionApi) {}
 
@@ -77,6 +84,16 @@ export class JobsModel {
   /** A sweep seen live has no live task left: one notice for the whole sweep. */
   get sweepEnded(): ISignal<this, SweepEnd> {
     return this._sweepEnded;
+  }
+
+  /** A pipeline none of whose runs is live any more, after one of them was seen live. */
+  get pipelineEnded(): ISignal<this, PipelineInfo> {
+    return this._pipelineEnded;
+  }
+
+  /** Each pipeline's runs, newest first, the newest pipeline first. */
+  get pipelineLists(): Array<readonly Job[]> {
+    return this._list.pipelineLists();
   }
 
   get isDisposed(): boolean {
@@ -301,6 +318,27 @@ export class JobsModel {
     return answer;
   }
 
+  /** A pipeline file's steps, each after those it comes after. */
+  async submitPipeline(file: string): Promise<PipelineAnswer> {
+    return this.storePipeline(await this.api.submitPipeline(file));
+  }
+
+  /** Every live run of the pipeline (one scheduler call). */
+  async cancelPipeline(pipelineId: string): Promise<PipelineAnswer> {
+    return this.storePipeline(await this.api.cancelPipeline(pipelineId));
+  }
+
+  /** Every step that did not complete, again. */
+  async rerunPipeline(pipelineId: string): Promise<PipelineAnswer> {
+    return this.storePipeline(await this.api.rerunPipeline(pipelineId));
+  }
+
+  private storePipeline(answer: PipelineAnswer): PipelineAnswer {
+    this._list.storeAll(answer.jobs);
+    this.emit();
+    return answer;
+  }
+
   /** The same notebook again, with the same profile and resources. */
   rerun(job: Job): Promise<Job> {
     return this.submit(job.notebook, job.profile, job.resources, job.parameters);
@@ -391,6 +429,19 @@ export class JobsModel {
       this._companionError = (e as Error).message;
     }
     this.emit();
+  }
+
+  private signalPipelineEnd(job: Job): void {
+    const id = job.pipeline?.pipelineId;
+    const info = id ? pipelineOf(this._list.pipelineRuns(id).filter(isPipelineRun)) : null;
+    const attempt = Math.max(
+      ...(id ? this._list.pipelineRuns(id) : []).map(r => r.pipeline?.attempt ?? 0)
+    );
+    const told = `${id}#${attempt}`;
+    if (info && !info.steps.some(isLive) && !this._pipelinesTold.has(told)) {
+      this._pipelinesTold.add(told);
+      this._pipelineEnded.emit(info);
+    }
   }
 
   private signalSweepEnd(sweepId: string | undefined): void {

@@ -6,6 +6,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { JobActions } from './components/JobRow';
 import { JobsPanel } from './components/JobsPanel';
+import type { PipelineActions } from './components/PipelineGroup';
 import type { SweepActions } from './components/SweepGroup';
 import { hpcIcon } from './icons';
 import { type ListEntry, ListEntries } from './jobGroups';
@@ -41,6 +42,7 @@ export class JobsSidebar extends ReactWidget {
   private watched: NotebookPanel | null = null;
   private readonly listEntries = new ListEntries(isLive);
   private readonly sweepActions: SweepActions;
+  private readonly pipelineActions: PipelineActions;
 
   constructor(
     private readonly model: JobsModel,
@@ -58,6 +60,11 @@ export class JobsSidebar extends ReactWidget {
       cancelAll: id => void refusalShown(model.cancelSweep(id)),
       rerunFailed: id => void refusalShown(model.rerunFailed(id)),
       openResults: buttons.openResults,
+      ...(buttons.openFolder ? { openFolder: buttons.openFolder } : {})
+    };
+    this.pipelineActions = {
+      cancelAll: id => void refusalShown(model.cancelPipeline(id)),
+      rerunFromFailed: id => void refusalShown(model.rerunPipeline(id)),
       ...(buttons.openFolder ? { openFolder: buttons.openFolder } : {})
     };
     model.changed.connect(this.onChange, this);
@@ -143,6 +150,7 @@ export class JobsSidebar extends ReactWidget {
         loadingMore={this.model.loadingMore}
         onLoadMore={() => void this.model.loadMore()}
         sweepActions={this.sweepActions}
+        pipelineActions={this.pipelineActions}
         now={Date.now()}
         filter={this.model.filter}
         notebookName={panel ? baseName(panel.context.path) : null}
@@ -162,14 +170,14 @@ export class JobsSidebar extends ReactWidget {
 
   /**
    * "This notebook": its runs and sweeps. "All" (or no notebook open): one
-   * group per notebook. Made again only for the notebooks whose runs changed,
+   * group per pipeline, then one per notebook. Made again only for the notebooks whose runs changed,
    * not on each tick of the clock nor for an event of another notebook.
    */
   private entries(): ListEntry[] {
     const { filter, currentNotebook } = this.model;
     return filter === 'notebook' && currentNotebook
       ? this.listEntries.runEntries(this.model.visibleJobs)
-      : this.listEntries.notebookGroups(this.model.notebookLists);
+      : this.listEntries.allGroups(this.model.pipelineLists, this.model.notebookLists);
   }
 
   /** The notebook's kernel on the hub next to the one its run will use. */

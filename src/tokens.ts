@@ -20,6 +20,7 @@ export namespace CommandIDs {
   export const refresh = 'hpc-submit:refresh';
   export const results = 'hpc-submit:results';
   export const compare = 'hpc-submit:compare';
+  export const runPipeline = 'hpc-submit:run-pipeline';
 }
 
 /** Toolbar item names declared in schema/settings/plugin.json. */

@@ -6,12 +6,13 @@
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Job, JobList, SubmitRequest, SweepAnswer } from '../../contract/wire';
+import type { Job, JobList, PipelineAnswer, SubmitRequest, SweepAnswer } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import { type Client, connect, refusalOf, realPath } from './client';
 import {
   describeJob,
   describeNewSweep,
+  describePipeline,
   describeSweep,
   describeTask,
   listLines,
@@ -65,6 +66,10 @@ export const HANDLERS: Record<CommandName, Handler> = {
     },
     withCompanion: runNotebook
   },
+  pipeline: {
+    check: inv => void pipelineFile(inv.args[0]),
+    withCompanion: runPipeline
+  },
   list: {
     withCompanion: async (client, inv) => {
       const { jobs } = await client.json<JobList>('GET', '/api/jobs');
@@ -75,6 +80,11 @@ export const HANDLERS: Record<CommandName, Handler> = {
   },
   status: {
     withCompanion: async (client, inv) => {
+      const pipeline = await pipelineOfId(client, inv.args[0]);
+      if (pipeline) {
+        console.log(describePipeline(pipeline.pipeline, true).join('\n'));
+        return 0;
+      }
       const tasks = await sweepTasks(client, inv.args[0]);
       if (tasks.length) {
         console.log([describeSweep(tasks), ...tasks.map(t => `  ${describeTask(t)}`)].join('\n'));
@@ -99,6 +109,12 @@ export const HANDLERS: Record<CommandName, Handler> = {
   cancel: {
     withCompanion: async (client, inv) => {
       const id = inv.args[0];
+      if (await pipelineOfId(client, id)) {
+        const path = `/api/pipelines/${encodeURIComponent(id)}/cancel`;
+        const { pipeline } = await client.json<PipelineAnswer>('POST', path);
+        console.log(describePipeline(pipeline, true).join('\n'));
+        return 0;
+      }
       if ((await sweepTasks(client, id)).length) {
         const path = `/api/sweeps/${encodeURIComponent(id)}/cancel`;
         const { jobs } = await client.json<JobList>('POST', path);
@@ -259,6 +275,52 @@ async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   return inv.values.wait ? waitFor(client, job.id) : 0;
 }
 
+function pipelineFile(given: string): string {
+  try {
+    return realpathSync(resolve(given));
+  } catch {
+    throw new UsageError(`pipeline: no pipeline file at ${given}`, 'pipeline');
+  }
+}
+
+async function runPipeline(client: Client, inv: Invocation): Promise<number> {
+  const given = inv.args[0];
+  const file = underRoot(realPath(client.info.rootDir), pipelineFile(given));
+  if (file === null) {
+    throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
+  }
+  const { pipeline } = await client.json<PipelineAnswer>('POST', '/api/pipelines', { file });
+  console.log(describePipeline(pipeline, true).join('\n'));
+  return inv.values.wait ? waitForPipeline(client, pipeline.id) : 0;
+}
+
+/** The pipeline of `id` (GET /api/pipelines/:id); null when `id` is no pipeline's. */
+async function pipelineOfId(client: Client, id: string): Promise<PipelineAnswer | null> {
+  const reply = await client.request('GET', `/api/pipelines/${encodeURIComponent(id)}`);
+  if (reply.status === 404 || reply.status === 400) {
+    return null;
+  }
+  if (reply.status !== 200) {
+    throw refusalOf(reply);
+  }
+  return JSON.parse(reply.body) as PipelineAnswer;
+}
+
+/** Waits until every step ended; exit 0 only when all completed. */
+async function waitForPipeline(client: Client, id: string): Promise<number> {
+  for (;;) {
+    const answer = await pipelineOfId(client, id);
+    if (!answer) {
+      throw new Error(`pipeline ${id} has no runs any more (forgotten meanwhile?)`);
+    }
+    if (isFinal(answer.pipeline)) {
+      console.log(describePipeline(answer.pipeline, true).join('\n'));
+      return answer.pipeline.state === 'completed' ? 0 : 1;
+    }
+    await new Promise(r => setTimeout(r, 1000));
+  }
+}
+
 /** The tasks of sweep `id` in task order (GET /api/sweeps/:id); none when `id` is no sweep's. */
 async function sweepTasks(client: Client, id: string): Promise<Job[]> {
   const path = `/api/sweeps/${encodeURIComponent(id)}`;
@@ -379,7 +441,12 @@ export async function main(argv: string[]): Promise<number> {
     stateDir: s.stateDir,
     rootDir: realPath(s.rootDir),
     serveArgs,
-    notebook: inv.command === 'run' ? notebookFile(inv.args[0]) : undefined
+    notebook:
+      inv.command === 'run'
+        ? notebookFile(inv.args[0])
+        : inv.command === 'pipeline'
+          ? pipelineFile(inv.args[0])
+          : undefined
   });
   return (withCompanion as NonNullable<typeof withCompanion>)(client, inv);
 }

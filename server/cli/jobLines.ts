@@ -1,9 +1,10 @@
 /**
- * What the CLI prints of jobs and sweeps, one line each: a sweep is one line
- * in `list`, however many tasks it has. Pure.
+ * What the CLI prints of jobs, sweeps and pipelines, one line each: a sweep
+ * and a pipeline are one line in `list`, however many runs they have. Pure.
  */
 import { byTaskIndex, runsAndSweeps, sweepProgress } from '../../contract/rules';
-import type { Job, Parameters, SweepInfo } from '../../contract/wire';
+import { isPipelineRun, pipelineOf, pipelineProgress } from '../../contract/pipelines';
+import type { Job, Parameters, PipelineInfo, SweepInfo } from '../../contract/wire';
 
 /**
  * One line per job. A run submitted from another root shows its absolute
@@ -56,6 +57,40 @@ export function tasksOf(jobs: Job[], sweepId: string): Job[] {
  * newest task is, as one line, followed by its tasks only when asked.
  */
 export function listLines(jobs: Job[], withTasks: boolean): string[] {
+  const shown = new Set<string>();
+  const pipelineRuns = new Map<string, Job[]>();
+  for (const job of jobs) {
+    if (job.pipeline) {
+      const runs = pipelineRuns.get(job.pipeline.pipelineId) ?? [];
+      pipelineRuns.set(job.pipeline.pipelineId, [...runs, job]);
+    }
+  }
+  const lines: string[] = [];
+  const plain: Job[] = [];
+  const flush = () => {
+    lines.push(...sweepLines(plain.splice(0), withTasks));
+  };
+  for (const job of jobs) {
+    const id = job.pipeline?.pipelineId;
+    if (id === undefined) {
+      plain.push(job);
+      continue;
+    }
+    if (shown.has(id)) {
+      continue;
+    }
+    shown.add(id);
+    flush();
+    const info = pipelineOf((pipelineRuns.get(id) ?? []).filter(isPipelineRun));
+    if (info) {
+      lines.push(...describePipeline(info, withTasks));
+    }
+  }
+  flush();
+  return lines;
+}
+
+function sweepLines(jobs: Job[], withTasks: boolean): string[] {
   return runsAndSweeps(jobs).flatMap(entry => {
     if ('run' in entry) {
       return [describeJob(entry.run)];
@@ -63,4 +98,25 @@ export function listLines(jobs: Job[], withTasks: boolean): string[] {
     const tasks = withTasks ? entry.tasks.map(t => `  ${describeTask(t)}`) : [];
     return [describeSweep(entry.tasks), ...tasks];
   });
+}
+
+/**
+ * "<id>  study.pipeline.yaml pipeline · 1 of 3 steps completed · 1 running",
+ * then, with `withSteps`, each step: "  train     running   (sweep S) after prep".
+ */
+export function describePipeline(info: PipelineInfo, withSteps: boolean): string[] {
+  const head = `${info.id}  ${info.file} pipeline · ${pipelineProgress(info)}`;
+  if (!withSteps) {
+    return [head];
+  }
+  const width = Math.max(...info.steps.map(s => s.name.length));
+  return [
+    head,
+    ...info.steps.map(step => {
+      const runs = step.sweepId ? `sweep ${step.sweepId}` : step.jobIds[0];
+      const after = step.after.length ? ` after ${step.after.join(', ')}` : '';
+      const why = step.reason ? `  (${step.reason})` : '';
+      return `  ${step.name.padEnd(width)}  ${step.state.padEnd(9)} ${runs}  ${step.notebook}${after}${why}`;
+    })
+  ];
 }

@@ -110,12 +110,26 @@ export const COMMANDS = {
       ...HELP
     }
   },
+  pipeline: {
+    args: ['FILE'],
+    companion: true,
+    summary:
+      "submit a pipeline file's steps at once, each after the steps it comes after; prints the pipeline's id",
+    options: {
+      wait: {
+        type: 'boolean',
+        help: 'wait until every step ended; exit status 0 only when all completed'
+      },
+      ...STATE,
+      ...HELP
+    }
+  },
   list: {
     args: [],
     companion: true,
-    summary: 'list the jobs, newest first; a sweep as one line',
+    summary: 'list the jobs, newest first; a sweep and a pipeline as one line each',
     options: {
-      tasks: { type: 'boolean', help: "show each sweep's runs below it" },
+      tasks: { type: 'boolean', help: "show each sweep's runs and each pipeline's steps below it" },
       ...STATE,
       ...HELP
     }
@@ -123,7 +137,8 @@ export const COMMANDS = {
   status: {
     args: ['ID'],
     companion: true,
-    summary: "show one job in full, as JSON; for a sweep's id, its runs with their parameters",
+    summary:
+      "show one job in full, as JSON; for a sweep's id, its runs with their parameters; for a pipeline's, its steps",
     options: { ...STATE, ...HELP }
   },
   results: {
@@ -156,7 +171,7 @@ export const COMMANDS = {
   cancel: {
     args: ['ID'],
     companion: true,
-    summary: "cancel a queued or running job; for a sweep's id, all its runs",
+    summary: "cancel a queued or running job; for a sweep's or a pipeline's id, all its runs",
     options: { ...STATE, ...HELP }
   },
   doctor: {

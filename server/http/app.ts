@@ -10,6 +10,7 @@ import type {
   JobDetails,
   JobList,
   NotebookParameters,
+  PipelineAnswer,
   Profile,
   SweepAnswer
 } from '../../contract/wire';
@@ -55,6 +56,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/profiles', profileRoutes(deps));
   app.use('/api/jobs', jobRoutes(deps.service));
   app.use('/api/sweeps', sweepRoutes(deps.service));
+  app.use('/api/pipelines', pipelineRoutes(deps.service));
   app.get('/api/parameters', async (req, res) => {
     const answer: NotebookParameters = await deps.service.parameters(req.query.notebook);
     res.json(answer);
@@ -136,6 +138,28 @@ function jobRoutes(service: JobService): Router {
   router.delete('/:id', async (req, res) => {
     await service.forget(req.params.id);
     res.status(204).end();
+  });
+  return router;
+}
+
+function pipelineRoutes(service: JobService): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const { body, created }: { body: PipelineAnswer; created: boolean } =
+      await service.submitPipeline(req.body);
+    res.status(created ? 201 : 200).json(body);
+  });
+  router.get('/:id', (req, res) => {
+    const answer: PipelineAnswer = service.pipeline(req.params.id);
+    res.json(answer);
+  });
+  router.post('/:id/cancel', async (req, res) => {
+    const answer: PipelineAnswer = await service.cancelPipeline(req.params.id);
+    res.json(answer);
+  });
+  router.post('/:id/rerun', async (req, res) => {
+    const answer: PipelineAnswer = await service.rerunPipeline(req.params.id);
+    res.status(201).json(answer);
   });
   return router;
 }

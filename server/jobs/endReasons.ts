@@ -4,6 +4,8 @@
  * Python traceback). Pure.
  */
 
+import { NOT_RUN } from '../../contract/pipelines';
+
 /**
  * Every reason a job's end is given, in words: each sentence is written
  * here once, whichever of the job, the scheduler or the log told of the end.
@@ -14,7 +16,7 @@ export const REASONS = {
   /** Queued behind earlier runs (Slurm's reason "Dependency"). */
   waitingForEarlier: 'waiting for the runs it comes after',
   /** Ended unrun (Slurm's "DependencyNeverSatisfied", with --kill-on-invalid-dep). */
-  earlierFailed: 'not run: a run it comes after did not complete',
+  earlierFailed: `${NOT_RUN}a run it comes after did not complete`,
   timeLimit: 'time limit reached',
   vanished: 'the job vanished from the scheduler without reporting an end',
   notebookFailed: (exitCode: number): string => `the notebook run failed (exit code ${exitCode})`,

@@ -11,12 +11,14 @@ import type {
   JobDetails,
   JobList,
   NotebookParameters,
+  PipelineAnswer,
   Profile,
   SchedulerHealth,
   SweepAnswer
 } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
 import { RunElsewhereError, SchedulerUnreachableError, type Executor } from '../executors/executor';
+import { PipelineService } from '../pipelines/pipelineService';
 import { JobQueries } from './jobQueries';
 import { Launcher } from './launching';
 import type { NotebookValidator } from './notebookValidation';
@@ -64,9 +66,19 @@ export class JobService {
   private readonly queries: JobQueries;
   private readonly launcher: Launcher;
 
+  private readonly pipelines: PipelineService;
+
   constructor(private readonly deps: JobServiceDeps) {
     this.queries = new JobQueries(deps);
     this.launcher = new Launcher(deps, this.queries);
+    this.pipelines = new PipelineService({
+      rootDir: deps.rootDir,
+      store: deps.store,
+      launcher: this.launcher,
+      queries: this.queries,
+      cancelRuns: (live, what) => this.cancelRuns(live, what),
+      ...(deps.pollSoon ? { pollSoon: deps.pollSoon } : {})
+    });
   }
 
   profile(id: unknown): Profile {
@@ -176,6 +188,7 @@ export class JobService {
       );
     }
     await this.deps.store.remove(id);
+    await this.pipelines.forgotten(record);
     if (record.sweepId && this.deps.store.sweepTasks(record.sweepId).length === 0) {
       // The sweep's own folder (the array's dispatcher) goes with its last task.
       await fs
@@ -198,15 +211,39 @@ export class JobService {
     if (live.length === 0) {
       throw new Refusal('conflict', `sweep ${sweepId} already ended; there is nothing to cancel`);
     }
-    for (const task of live) {
-      await this.recordCancelRequest(task);
+    await this.cancelRuns(live, `sweep ${sweepId}`);
+    return { jobs: this.deps.store.sweepTasks(sweepId).map(r => this.wire(r)) };
+  }
+
+  /** Records the cancel of each run, then asks the scheduler once for all (one scancel). */
+  private async cancelRuns(live: JobRecord[], what: string): Promise<void> {
+    for (const run of live) {
+      await this.recordCancelRequest(run);
     }
     const ids = live.flatMap(t => (t.schedulerId ? [t.schedulerId] : []));
     if (ids.length > 0) {
-      await this.deliverCancel(`sweep ${sweepId}`, () => this.deps.executor.cancelArray(ids));
+      await this.deliverCancel(what, () => this.deps.executor.cancelArray(ids));
     }
     this.deps.pollSoon?.();
-    return { jobs: this.deps.store.sweepTasks(sweepId).map(r => this.wire(r)) };
+  }
+
+  /** POST /api/pipelines: a pipeline file's steps, each after those it comes after. */
+  submitPipeline(body: unknown): Promise<{ body: PipelineAnswer; created: boolean }> {
+    return this.pipelines.submit(body);
+  }
+
+  pipeline(id: string): PipelineAnswer {
+    return this.pipelines.get(id);
+  }
+
+  /** Every live run of the pipeline, with one scheduler call. */
+  cancelPipeline(id: string): Promise<PipelineAnswer> {
+    return this.pipelines.cancel(id);
+  }
+
+  /** "Re-run from the failed step": every step that did not complete, again. */
+  rerunPipeline(id: string): Promise<PipelineAnswer> {
+    return this.pipelines.rerun(id);
   }
 
   /**

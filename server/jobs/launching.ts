@@ -10,12 +10,15 @@ import { basename, dirname, join } from 'node:path';
 import type {
   NotebookParameters,
   Parameters,
+  PipelineStepRef,
   Profile,
+  Resources,
   SubmitRequest,
   SweepAnswer
 } from '../../contract/wire';
 import { jobEnvironment } from '../env';
-import type { LaunchSpec } from '../executors/executor';
+import type { Dependency, LaunchSpec } from '../executors/executor';
+import { LATE_PARAMETERS_FILE, type LateParameters } from '../pipelines/lateParameters';
 import { renderJobScript, runtimeFile } from '../runtime/jobScript';
 import { RUN_FACTS_FILE, runFactsJson } from '../runtime/runFacts';
 import type { JobQueries } from './jobQueries';
@@ -45,6 +48,28 @@ import {
   tasksToRerun
 } from './sweeps';
 
+/** A submission checked and resolved, nothing written yet: what `launch` needs. */
+export interface PreparedRun {
+  request: SubmitRequest;
+  profile: Profile;
+  resources: Resources;
+  nb: ResolvedNotebook;
+  /** Each run's values (null: a run without parameters). */
+  tasks: Parameters[] | null;
+  /** A sweep's output folder; null for a single run. */
+  outputDir: string | null;
+}
+
+/** What a launch may carry beyond the request: a pipeline step's facts. */
+export interface LaunchExtras {
+  idempotencyKey?: string;
+  /** Start only after these (the steps it comes after). */
+  after?: Dependency;
+  pipeline?: PipelineStepRef;
+  /** The values it takes from earlier steps' records, filled by the job at its start. */
+  late?: LateParameters;
+}
+
 export class Launcher {
   constructor(
     private readonly deps: JobServiceDeps,
@@ -59,6 +84,26 @@ export class Launcher {
     if (earlier) {
       return earlier;
     }
+    const prepared = await this.prepare(request);
+    await this.requireScheduler();
+    // Asked again after the awaits above: another request with the key may have won meanwhile.
+    // From here to the reservation of the records nothing awaits: no other request can pass.
+    const raced = this.replay(key);
+    if (raced) {
+      return raced;
+    }
+    const launched = await this.launch(prepared, key !== undefined ? { idempotencyKey: key } : {});
+    const answer = prepared.request.sweep
+      ? sweepAnswer(launched, r => this.queries.wire(r))
+      : this.queries.wire(launched[0]);
+    return { body: answer, created: true };
+  }
+
+  /**
+   * Every check of a submission, nothing written: the profile, its
+   * resources, the notebook and what nbconvert and papermill say of it.
+   */
+  async prepare(request: SubmitRequest): Promise<PreparedRun> {
     const profile = this.queries.profile(request.profile);
     const resources = resolveResources(profile, request.resources);
     const nb = await resolveNotebook(this.deps.rootDir, request.notebook);
@@ -69,14 +114,20 @@ export class Launcher {
     );
     const tasks = await this.tasksOf(request, nb);
     const outputDir = request.sweep ? await sweepOutputDir(this.deps.rootDir, nb) : null;
-    await this.requireScheduler();
-    // Asked again after the awaits above: another request with the key may have won meanwhile.
-    // From here to the reservation of the records nothing awaits: no other request can pass.
-    const raced = this.replay(key);
-    if (raced) {
-      return raced;
-    }
-    const base = this.newRecord(nb, profile, resources, key);
+    return { request, profile, resources, nb, tasks, outputDir };
+  }
+
+  /**
+   * A prepared run (or sweep) written and handed to the executor; answers its
+   * records (a sweep's in task order). Nothing awaits before the records are
+   * reserved, so a live run of the same notebook is refused here for certain.
+   */
+  async launch(prepared: PreparedRun, extras: LaunchExtras = {}): Promise<JobRecord[]> {
+    const { request, profile, resources, nb, tasks, outputDir } = prepared;
+    const base = {
+      ...this.newRecord(nb, profile, resources, extras.idempotencyKey),
+      ...(extras.pipeline ? { pipeline: extras.pipeline } : {})
+    };
     if (request.sweep && tasks && outputDir) {
       this.refuseLiveRun(nb, outputDir);
       const plan = this.plan(base, outputDir, {
@@ -87,13 +138,13 @@ export class Launcher {
         )
       });
       const records = sweepRecords(plan, tasks, request.sweep);
-      return { body: await this.launchSweep(plan, records, profile, nb), created: true };
+      return this.launchSweep(plan, records, profile, nb, extras);
     }
     this.refuseLiveRun(nb, null);
     const record = tasks ? { ...base, parameters: tasks[0] } : base;
-    const job = this.queries.wire(await this.writeAndLaunch(record, profile, nb));
+    const launched = await this.writeAndLaunch(record, profile, nb, extras);
     this.deps.pollSoon?.();
-    return { body: job, created: true };
+    return [launched];
   }
 
   /** A run's record before it is launched; a sweep's tasks are made from it. */
@@ -204,7 +255,7 @@ export class Launcher {
   }
 
   /** During an outage the scheduler is asked once more before a submission is refused. */
-  private async requireScheduler(): Promise<void> {
+  async requireScheduler(): Promise<void> {
     let health = this.deps.scheduler.current;
     if (!health.reachable && this.deps.recheckScheduler) {
       health = await this.deps.recheckScheduler();
@@ -218,7 +269,8 @@ export class Launcher {
   private async writeAndLaunch(
     record: JobRecord,
     profile: Profile,
-    nb: ResolvedNotebook
+    nb: ResolvedNotebook,
+    extras: LaunchExtras
   ): Promise<JobRecord> {
     const { store, executor } = this.deps;
     // Claimed before any I/O, so a concurrent request sees the notebook's run at once.
@@ -227,7 +279,7 @@ export class Launcher {
     try {
       await store.create(record);
       await this.writeInputs([record], nb);
-      schedulerId = await executor.submit(await this.writeJobFiles(record, profile, nb));
+      schedulerId = await executor.submit(await this.writeJobFiles(record, profile, nb, extras));
     } catch (e) {
       // Nothing half-made stays behind: the job never existed.
       await store.remove(record.id).catch(() => store.unreserve(record.id));
@@ -245,8 +297,9 @@ export class Launcher {
     plan: SweepPlan,
     records: JobRecord[],
     profile: Profile,
-    nb: ResolvedNotebook
-  ): Promise<SweepAnswer> {
+    nb: ResolvedNotebook,
+    extras: LaunchExtras
+  ): Promise<JobRecord[]> {
     const { store, executor } = this.deps;
     const sweepDir = join(store.stateDir, 'sweeps', plan.sweepId);
     records.forEach(r => store.reserve(r));
@@ -259,7 +312,7 @@ export class Launcher {
       await this.writeInputs(records, nb);
       const specs: LaunchSpec[] = [];
       for (const record of records) {
-        specs.push(await this.writeJobFiles(record, profile, nb));
+        specs.push(await this.writeJobFiles(record, profile, nb, extras));
       }
       schedulerIds = await executor.submitArray(specs, {
         sweepId: plan.sweepId,
@@ -277,9 +330,8 @@ export class Launcher {
     for (const [i, record] of records.entries()) {
       launched.push(await store.update(record.id, { schedulerId: schedulerIds[i] }));
     }
-    const answer = sweepAnswer(launched, r => this.queries.wire(r));
     this.deps.pollSoon?.();
-    return answer;
+    return launched;
   }
 
   /** Each parameterized run's injected copy in its job directory: one papermill call for all. */
@@ -302,7 +354,8 @@ export class Launcher {
   private async writeJobFiles(
     record: JobRecord,
     profile: Profile,
-    nb: ResolvedNotebook
+    nb: ResolvedNotebook,
+    extras: LaunchExtras
   ): Promise<LaunchSpec> {
     const jobId = record.id;
     const jobDir = this.deps.store.jobDir(jobId);
@@ -333,6 +386,11 @@ export class Launcher {
     await fs.writeFile(join(jobDir, RUN_FACTS_FILE), facts, { mode: 0o600 });
     const logPath = join(jobDir, 'log.txt');
     await fs.writeFile(logPath, '', { mode: 0o600 });
+    if (extras.late) {
+      await fs.writeFile(join(jobDir, LATE_PARAMETERS_FILE), JSON.stringify(extras.late), {
+        mode: 0o600
+      });
+    }
     return {
       jobId,
       jobDir,
@@ -342,6 +400,7 @@ export class Launcher {
       resources: record.resources,
       name: nb.relative.split('/').pop() ?? 'notebook',
       ...(profile.mail ? { mail: profile.mail } : {}),
+      ...(extras.after ? { after: extras.after } : {}),
       env: jobEnvironment(this.deps.baseEnv ?? process.env, {
         HPC_SUBMIT_JOB_ID: jobId,
         HPC_SUBMIT_JOB_DIR: jobDir,
@@ -387,6 +446,7 @@ export class Launcher {
       mode: first.sweepFacts?.mode ?? 'product',
       maxParallel: first.sweepFacts?.maxParallel ?? DEFAULT_MAX_PARALLEL
     });
-    return this.launchSweep(plan, rerunRecords(plan, failed), profile, nb);
+    const launched = await this.launchSweep(plan, rerunRecords(plan, failed), profile, nb, {});
+    return sweepAnswer(launched, r => this.queries.wire(r));
   }
 }

@@ -38,27 +38,7 @@ function inside(root: string, candidate: string): boolean {
  * and any other character (a backslash, a leading dash, "C:") belongs to a name.
  */
 export function checkNotebookPath(path: unknown): string {
-  if (typeof path !== 'string' || path.trim() === '') {
-    throw invalid(NOTEBOOK_PATH_EXPECTED);
-  }
-  if (path.length > 4096) {
-    throw invalid('the notebook path is too long');
-  }
-  if (path.includes('\0')) {
-    throw invalid('the notebook path contains a NUL byte');
-  }
-  if (path.startsWith('/')) {
-    throw invalid(
-      `the notebook path must be relative to the Jupyter root, not absolute: ${JSON.stringify(path)}`
-    );
-  }
-  const parts = path.split('/').filter(p => p !== '' && p !== '.');
-  if (parts.includes('..')) {
-    throw invalid(`the notebook path may not contain "..": ${JSON.stringify(path)}`);
-  }
-  if (parts.length === 0) {
-    throw invalid('"notebook" must name a notebook file');
-  }
+  const parts = checkRootRelative(path, 'notebook', NOTEBOOK_PATH_EXPECTED);
   const name = parts[parts.length - 1];
   if (!name.toLowerCase().endsWith('.ipynb')) {
     throw invalid(`${JSON.stringify(name)} is not a notebook: only .ipynb files can be run`);
@@ -66,21 +46,64 @@ export function checkNotebookPath(path: unknown): string {
   return parts.join('/');
 }
 
-/** Resolves and checks a notebook path against the (real) root directory. */
-export async function resolveNotebook(rootDir: string, path: unknown): Promise<ResolvedNotebook> {
-  const rel = checkNotebookPath(path);
+/**
+ * The syntactic checks of any path a request names under the root (a
+ * notebook, a pipeline file); answers its parts. `noun` names it in the
+ * sentences, `expected` says what it must be.
+ */
+export function checkRootRelative(path: unknown, noun: string, expected: string): string[] {
+  if (typeof path !== 'string' || path.trim() === '') {
+    throw invalid(expected);
+  }
+  if (path.length > 4096) {
+    throw invalid(`the ${noun} path is too long`);
+  }
+  if (path.includes('\0')) {
+    throw invalid(`the ${noun} path contains a NUL byte`);
+  }
+  if (path.startsWith('/')) {
+    throw invalid(
+      `the ${noun} path must be relative to the Jupyter root, not absolute: ${JSON.stringify(path)}`
+    );
+  }
+  const parts = path.split('/').filter(p => p !== '' && p !== '.');
+  if (parts.includes('..')) {
+    throw invalid(`the ${noun} path may not contain "..": ${JSON.stringify(path)}`);
+  }
+  if (parts.length === 0) {
+    throw invalid(expected);
+  }
+  return parts;
+}
+
+/**
+ * The real path of `rel` under the (real) root, refused where it is missing
+ * or leads out of the root through a symbolic link.
+ */
+export async function realUnderRoot(
+  rootDir: string,
+  rel: string,
+  noun: string
+): Promise<{ root: string; real: string }> {
   const root = await fs.realpath(rootDir);
   let real: string;
   try {
     real = await fs.realpath(join(root, rel));
   } catch {
-    throw new Refusal('not-found', `no notebook at ${JSON.stringify(rel)} under the Jupyter root`);
+    throw new Refusal('not-found', `no ${noun} at ${JSON.stringify(rel)} under the Jupyter root`);
   }
   if (!inside(root, real)) {
     throw invalid(
       `${JSON.stringify(rel)} leads outside the Jupyter root (through a symbolic link)`
     );
   }
+  return { root, real };
+}
+
+/** Resolves and checks a notebook path against the (real) root directory. */
+export async function resolveNotebook(rootDir: string, path: unknown): Promise<ResolvedNotebook> {
+  const rel = checkNotebookPath(path);
+  const { root, real } = await realUnderRoot(rootDir, rel, 'notebook');
   await checkNotebookFile(real, rel);
   await refuseShadowingSibling(root, real);
   const dir = dirname(real);

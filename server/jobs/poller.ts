@@ -19,6 +19,7 @@ import { isFinal } from '../../contract/rules';
 import type { JobEventSink } from './jobEvents';
 import { SchedulerUnreachableError, type Executor, type Observation } from '../executors/executor';
 import { endCauseInLog } from './endReasons';
+import { isNotRun, isPipelineRun, notRunReason, pipelineOf } from '../../contract/pipelines';
 import { readResults } from './results';
 import { type JobStatusFile, readJobStatus, readLogTail, readProgress } from './jobStatus';
 import { reconcile } from './reconcile';
@@ -75,6 +76,8 @@ export class Poller {
   private readonly usage = new Map<string, UsageReading>();
   /** The summaries (by the sweep they are of) to write at the end of this round. */
   private readonly summariesDue = new Set<string>();
+  /** Pipelines a run of which ended in this round: their unrun steps then say which step failed. */
+  private readonly pipelinesDue = new Set<string>();
   /** Summaries this poller has written: a new sweep's is written at its first round. */
   private readonly summarized = new Set<string>();
   /** Ended runs whose efficiency the scheduler's accounting completes. */
@@ -201,6 +204,7 @@ export class Poller {
         await this.refresh(job.id, true);
       }
       await this.writeSummaries();
+      await this.nameNotRunSteps();
     }
     await this.accounting.read();
   }
@@ -249,6 +253,34 @@ export class Poller {
     }
   }
 
+  /**
+   * A step that never ran says which step before it did not complete: "not
+   * run: train failed". Said once the steps it comes after have ended, which
+   * the scheduler may report in the same round as the step's own end.
+   */
+  private async nameNotRunSteps(): Promise<void> {
+    const due = [...this.pipelinesDue];
+    this.pipelinesDue.clear();
+    for (const pipelineId of due) {
+      const runs = this.store.list().filter(r => r.pipeline?.pipelineId === pipelineId);
+      const info = pipelineOf(runs.filter(isPipelineRun));
+      if (!info) {
+        continue;
+      }
+      const states = new Map(info.steps.map(s => [s.name, s.state]));
+      const current = new Set(info.steps.flatMap(s => s.jobIds));
+      for (const run of runs) {
+        if (!current.has(run.id) || run.state !== 'cancelled' || !isNotRun(run.reason)) {
+          continue;
+        }
+        const reason = notRunReason(run.pipeline?.after ?? [], states);
+        if (reason !== run.reason) {
+          await this.update(run.id, { reason });
+        }
+      }
+    }
+  }
+
   /** One executor.observe() for all live jobs; the answers wait in `observations` for refresh. */
   private async observe(live: JobRecord[]): Promise<void> {
     try {
@@ -288,6 +320,7 @@ export class Poller {
       await this.refresh(job.id, false);
     }
     await this.writeSummaries();
+    await this.nameNotRunSteps();
   }
 
   /** A job can end elsewhere (a cancel before it ran): its reading goes with it. */
@@ -326,6 +359,9 @@ export class Poller {
     }
     if (updated.sweepFacts) {
       this.summariesDue.add(updated.sweepFacts.summaryOf);
+    }
+    if (updated.pipeline && isFinal(updated)) {
+      this.pipelinesDue.add(updated.pipeline.pipelineId);
     }
     if (isFinal(updated)) {
       this.onEnded(this.view(updated));
@@ -403,7 +439,8 @@ export class Poller {
   ): Partial<Job> {
     const endedByScheduler =
       patch.state !== undefined && isFinal({ state: patch.state }) && status?.phase !== 'ended';
-    if (!endedByScheduler || this.endSeenOnce.has(id)) {
+    // A run that never ran (a step after one that failed) has no end record on its way.
+    if (!endedByScheduler || this.endSeenOnce.has(id) || isNotRun(patch.reason)) {
       return patch;
     }
     this.endSeenOnce.add(id);

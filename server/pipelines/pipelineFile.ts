@@ -6,9 +6,12 @@
  */
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import type { Parameters, Resources, SweepRequest } from '../../contract/wire';
+import type { Parameters, PipelineRequest, Resources, SweepRequest } from '../../contract/wire';
 import { invalid } from '../jobs/refusal';
 import { type StepReference, referencesIn } from './templates';
+
+export const PIPELINE_FILE_EXPECTED =
+  '"file" must be the pipeline file\'s path relative to the Jupyter root, such as "analysis/run.pipeline.yaml"';
 
 /** Larger than this is no pipeline a person wrote. */
 export const MAX_PIPELINE_BYTES = 256 * 1024;
@@ -49,11 +52,16 @@ interface StepInFile {
   after_any?: boolean;
 }
 
-let validate: ValidateFunction<{ steps: StepInFile[] }> | null = null;
+interface Validators {
+  file: ValidateFunction<{ steps: StepInFile[] }>;
+  request: ValidateFunction<PipelineRequest>;
+}
+
+let validators: Validators | null = null;
 
 /** Compiled at the first pipeline: a companion that never runs one keeps no validator. */
-function validator(): ValidateFunction<{ steps: StepInFile[] }> {
-  if (!validate) {
+function compiled(): Validators {
+  if (!validators) {
     /* eslint-disable @typescript-eslint/no-var-requires */
     const Ajv = (require('ajv') as typeof import('ajv')).default;
     const submit = require('../../schema/submit.schema.json') as object;
@@ -61,9 +69,36 @@ function validator(): ValidateFunction<{ steps: StepInFile[] }> {
     /* eslint-enable @typescript-eslint/no-var-requires */
     const ajv = new Ajv({ verbose: true });
     ajv.addSchema(submit);
-    validate = ajv.compile(pipeline);
+    ajv.addSchema(pipeline);
+    validators = {
+      file: ajv.getSchema(pipeline.$id) as Validators['file'],
+      request: ajv.getSchema(`${pipeline.$id}#/definitions/request`) as Validators['request']
+    };
   }
-  return validate;
+  return validators;
+}
+
+/** POST /api/pipelines' body, once its shape is right; else a 400 naming the field. */
+export function parsePipelineRequest(body: unknown): PipelineRequest {
+  const check = compiled().request;
+  if (!check(body)) {
+    const error = (check.errors ?? [])[0];
+    const field =
+      error?.instancePath.slice(1) ||
+      (error?.params as { missingProperty?: string })?.missingProperty;
+    if (error?.keyword === 'additionalProperties') {
+      const extra = (error.params as { additionalProperty: string }).additionalProperty;
+      throw invalid(
+        `unknown field "${extra}" in the request: a pipeline request has "file" and "idempotencyKey"`
+      );
+    }
+    throw invalid(
+      field === 'idempotencyKey'
+        ? '"idempotencyKey" must be a string of 1 to 200 characters'
+        : PIPELINE_FILE_EXPECTED
+    );
+  }
+  return body;
 }
 
 export function parsePipeline(text: string): Pipeline {
@@ -79,7 +114,7 @@ export function parsePipeline(text: string): Pipeline {
   } catch (e) {
     throw invalid(`the pipeline file is not YAML a pipeline can be read from: ${firstLine(e)}`);
   }
-  const check = validator();
+  const check = compiled().file;
   if (!check(data)) {
     throw invalid(`the pipeline file ${schemaSentence((check.errors ?? [])[0], data)}`);
   }

@@ -60,3 +60,16 @@ export function dependencyFor(
   });
   return { schedulerIds: [...new Set(schedulerIds)], any: step.afterAny };
 }
+
+/**
+ * The ids a later step waits for, given a step's runs: a Slurm job array's
+ * tasks ("123_0", "123_1") as the array ("123"), which waits for every task;
+ * other ids as they are.
+ */
+export function waitIdsOf(schedulerIds: readonly string[]): string[] {
+  const arrays = new Set(schedulerIds.map(id => /^(\d+)_\d+$/.exec(id)?.[1] ?? null));
+  if (arrays.size === 1 && !arrays.has(null)) {
+    return [...arrays] as string[];
+  }
+  return [...new Set(schedulerIds)];
+}

@@ -21,6 +21,11 @@
 #     notebook writes the same output file, so before the first cell the one
 #     there is copied into the job directory of the run that wrote it (named by
 #     its run record), as executed.ipynb, where Compare and Run details find it.
+#   - fills a pipeline step's parameters that take a value an earlier step
+#     recorded ({{ prep.values.loss }}): known only once that step ended, they
+#     are read here from its results.json, as $HPC_SUBMIT_JOB_DIR/
+#     late-parameters.json names them (server/pipelines/lateParameters.ts),
+#     and assigned at the end of papermill's injected-parameters cell.
 #   - says what produced the output: metadata.kernelspec becomes the kernel the
 #     notebook ran with (opening the output then offers that kernel, not the
 #     source's), and metadata.hpc_submit.run records the job (RunRecord in
@@ -35,6 +40,7 @@
 
 import ast
 import calendar
+import csv
 import hashlib
 import json
 import math
@@ -91,6 +97,19 @@ def _atomic_write_text(path, text):
         raise
 
 
+# Written by the companion for a pipeline step (LATE_PARAMETERS_FILE in lateParameters.ts).
+LATE_PARAMETERS_FILE = "late-parameters.json"
+LATE_TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# A sweep's summary.csv is written by the companion as its tasks end.
+SUMMARY_WAIT_SECONDS = 120
+FINAL_STATES = ("completed", "failed", "cancelled", "timeout")
+LATE_REFERENCE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]{0,63})\.values\.([^\s.]{1,200})$")
+
+
+class LateParameterError(Exception):
+    """A value an earlier step was to record is not there: the run ends before its first cell."""
+
+
 class JobStopped(Exception):
     """Raised from a signal handler to end the run after the partial notebook is saved."""
 
@@ -123,6 +142,7 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
             except (ValueError, OSError):
                 pass  # not the main thread: signals then stay with nbconvert's defaults
         try:
+            self._hpc_fill_late_parameters(nb)
             result = super().preprocess(nb, resources, km)
             self._hpc_end_record("completed")
             return result
@@ -170,6 +190,84 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
             self._hpc_ask_named()
         self._hpc_current = None
         return result
+
+    # --- a pipeline step's late parameters ------------------------------------
+
+    def _hpc_fill_late_parameters(self, nb):
+        if not self._hpc_job_dir:
+            return
+        try:
+            with open(os.path.join(self._hpc_job_dir, LATE_PARAMETERS_FILE), encoding="utf-8") as f:
+                late = json.load(f)
+        except FileNotFoundError:
+            return
+        recorded = {}
+        for step, path in (late.get("sources") or {}).items():
+            try:
+                with open(path, encoding="utf-8") as f:
+                    recorded[step] = (json.load(f) or {}).get("values") or {}
+            except (OSError, ValueError):
+                recorded[step] = {}
+
+        def value_of(match):
+            m = LATE_REFERENCE.match(match.group(1))
+            if not m:
+                return None, False  # {{ x.output }} was filled at submission
+            step, name = m.group(1), m.group(2)
+            if name not in recorded.get(step, {}):
+                raise LateParameterError(f"{step} recorded no value {name!r}, which this step takes")
+            return recorded[step][name], True
+
+        def fill(value):
+            if isinstance(value, list):
+                return [fill(v) for v in value]
+            if isinstance(value, dict):
+                return {k: fill(v) for k, v in value.items()}
+            if not isinstance(value, str):
+                return value
+            whole = LATE_TEMPLATE.fullmatch(value)
+            if whole:
+                found, ok = value_of(whole)
+                return found if ok else value
+
+            def text(match):
+                found, ok = value_of(match)
+                if not ok:
+                    return match.group(0)
+                return found if isinstance(found, str) else json.dumps(found)
+
+            return LATE_TEMPLATE.sub(text, value)
+
+        for summary in late.get("summaries") or []:
+            self._hpc_await_summary(summary.get("path"), summary.get("rows"))
+        lines = [f"{name} = {_python_literal(fill(value))}" for name, value in
+                 (late.get("parameters") or {}).items()]
+        if not lines:
+            return
+        cell = next((c for c in nb.cells if "injected-parameters" in
+                     (c.get("metadata", {}).get("tags") or [])), None)
+        if cell is None:
+            raise LateParameterError("the values from the earlier steps have no injected cell to go in")
+        cell.source = cell.source.rstrip("\n") + "\n# From the earlier steps' recorded values:\n" + "\n".join(lines) + "\n"
+        self.log.info("hpc-submit: %s", "; ".join(lines))
+
+    def _hpc_await_summary(self, path, rows, wait_seconds=SUMMARY_WAIT_SECONDS):
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            states = []
+            try:
+                with open(path, newline="", encoding="utf-8") as f:
+                    states = [row.get("state") for row in csv.DictReader(f)]
+            except OSError:
+                pass
+            if len(states) >= rows and all(s in FINAL_STATES for s in states):
+                return
+            if time.monotonic() >= deadline:
+                self.log.warning(
+                    "hpc-submit: %s does not yet show every task's end after %s s; the run goes on "
+                    "with it as it is (is the companion running?)", path, wait_seconds)
+                return
+            time.sleep(1)
 
     # --- recorded values -----------------------------------------------------
 
@@ -385,6 +483,8 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
 
     def _hpc_describe(self, error):
         host = socket.gethostname()
+        if isinstance(error, LateParameterError):
+            return str(error)
         if _is_missing_kernel(error):
             name = getattr(error, "name", None) or self.kernel_name
             return f"kernel '{name}' is not installed in the job's environment on {host}"
@@ -443,6 +543,13 @@ class HpcSubmitExecutePreprocessor(ExecutePreprocessor):
         self._hpc_end_record(state, reason)
         self._hpc_save_partial()
         raise JobStopped(reason)
+
+
+def _python_literal(value):
+    """A JSON value as Python source: repr of its Python form, as papermill's translator writes it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
 
 
 def _is_missing_kernel(error):

@@ -5,6 +5,7 @@ import type { ListEntry } from '../jobGroups';
 import type { ProfileProblem, ProfileStatus } from '../../contract/wire';
 import type { JobActions } from './JobRow';
 import { RunList } from './RunList';
+import type { PipelineActions } from './PipelineGroup';
 import type { SweepActions } from './SweepGroup';
 
 export interface JobsPanelProps {
@@ -26,6 +27,7 @@ export interface JobsPanelProps {
   creatingKernel: boolean;
   actions: JobActions;
   sweepActions: SweepActions;
+  pipelineActions: PipelineActions;
   onLoadMore(): void;
   onFilter(filter: JobFilter): void;
   onCreateKernel(profile: string): void;

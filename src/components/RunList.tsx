@@ -1,9 +1,10 @@
 import React, { useState } from 'react';
-import type { ListEntry, NotebookEntry, RunEntry, SweepEntry } from '../jobGroups';
+import type { ListEntry, NotebookEntry, PipelineEntry, RunEntry, SweepEntry } from '../jobGroups';
 import { jobName } from '../labels';
 import { isLive } from '../../contract/rules';
 import { GroupToggle } from './GroupToggle';
 import { type JobActions, JobRow } from './JobRow';
+import { type PipelineActions, PipelineGroup } from './PipelineGroup';
 import { ShowMore } from './ShowMore';
 import { type SweepActions, SweepGroup } from './SweepGroup';
 
@@ -16,6 +17,7 @@ export interface RunListProps {
   now: number;
   actions: JobActions;
   sweepActions: SweepActions;
+  pipelineActions: PipelineActions;
   profileLabels: Record<string, string>;
   /** The group opened unless the user closed it: the current notebook's. */
   currentGroup?: string;
@@ -61,7 +63,7 @@ export function RunList(props: RunListProps): JSX.Element {
         shown={shown}
         total={props.entries.length}
         step={LIST_PAGE}
-        what={props.entries[0]?.kind === 'notebook' ? 'notebooks' : 'runs'}
+        what={props.entries.some(e => e.kind === 'notebook') ? 'notebooks' : 'runs'}
         onMore={() => setShown(shown + LIST_PAGE)}
       />
       {more && (
@@ -87,7 +89,29 @@ function Entry(props: { entry: ListEntry; context: EntryContext }): JSX.Element 
       return <Sweep entry={entry} context={context} />;
     case 'notebook':
       return <NotebookGroup entry={entry} context={context} />;
+    case 'pipeline':
+      return <Pipeline entry={entry} context={context} />;
   }
+}
+
+/** A pipeline stays open this long after its newest submission, unless the user closed it. */
+const PIPELINE_OPEN_MS = 60 * 60_000;
+
+/** Open while one of its steps is live or it is recent, unless the user closed or opened it. */
+function Pipeline(props: { entry: PipelineEntry; context: EntryContext }): JSX.Element {
+  const { entry, context } = props;
+  const recent = context.now - Date.parse(entry.submittedAt) < PIPELINE_OPEN_MS;
+  const expanded =
+    context.toggled.get(entry.key) ?? (recent || entry.info.steps.some(step => isLive(step)));
+  return (
+    <PipelineGroup
+      pipeline={entry}
+      expanded={expanded}
+      onToggle={() => context.toggle(entry.key, !expanded)}
+      actions={context.pipelineActions}
+      renderStep={step => <Entry entry={step} context={context} />}
+    />
+  );
 }
 
 function Run(props: { entry: RunEntry; context: EntryContext }): JSX.Element {

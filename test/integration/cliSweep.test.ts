@@ -220,4 +220,30 @@ describe('hpc-submit run with parameters and sweeps', () => {
     assert.match(all.lines[0], new RegExp(`^${id} {2}study/slow\\.ipynb sweep · 0 of 3 completed`));
     sweepLineUntil(id, / · 3 cancelled$/);
   });
+
+  it('pipeline FILE --wait runs the steps in order and exits 0 only when all completed; list shows it as one line', () => {
+    writeFileSync(
+      join(root, 'study', 'two.pipeline.yaml'),
+      'steps:\n' +
+        '  - {name: first, notebook: echo.ipynb, profile: cpu, parameters: {n: 1}}\n' +
+        '  - {name: second, notebook: plain.ipynb, profile: cpu, after: [first]}\n'
+    );
+    writeFileSync(join(root, 'study', 'plain.ipynb'), notebookJson(["print('second')"]));
+    const r = cli(['pipeline', 'study/two.pipeline.yaml', '--wait']);
+    assert.equal(r.code, 0, r.out);
+    const id = r.lines[0].split(/\s+/)[0];
+    assert.match(r.lines[0], / {2}study\/two\.pipeline\.yaml pipeline · 0 of 2 steps completed/);
+    assert.match(r.lines[1], /^ {2}first +queued +\S+ {2}study\/echo\.ipynb$/);
+    assert.match(r.lines[2], /^ {2}second +queued +\S+ {2}study\/plain\.ipynb after first/);
+    assert.match(r.lines[r.lines.length - 3], / pipeline · 2 of 2 steps completed$/);
+
+    const list = cli(['list']);
+    assert.equal(list.lines.filter(l => l.startsWith(`${id} `)).length, 1, list.out);
+    const status = cli(['status', id]);
+    assert.match(status.lines[2], /^ {2}second +completed /);
+
+    const failing = cli(['pipeline', 'study/two.pipeline.yaml'.replace('two', 'bad'), '--wait']);
+    assert.equal(failing.code, 2, failing.out);
+    assert.match(failing.out, /no pipeline file at study\/bad\.pipeline\.yaml/);
+  });
 });

@@ -45,6 +45,9 @@ class FakeCompanion implements CompanionApi {
   parameters = notImplemented;
   cancelSweep = notImplemented;
   rerunFailed = notImplemented;
+  submitPipeline = notImplemented;
+  cancelPipeline = notImplemented;
+  rerunPipeline = notImplemented;
   sweep = notImplemented;
 
   async health() {

@@ -327,3 +327,18 @@ export function submitSweep(
 ): Promise<{ sweep: any; jobs: any[] }> {
   return postJobs(page, { notebook, profile, sweep });
 }
+
+/** Writes a pipeline file at `file` on the server and runs it from the file browser's context menu. */
+export async function runPipelineFromBrowser(
+  page: IJupyterLabPageFixture,
+  request: APIRequestContext,
+  file: string,
+  text: string
+): Promise<void> {
+  expect(await galata.newContentsHelper(request).uploadContent(text, 'text', file)).toBe(true);
+  await page.filebrowser.openDirectory(path.posix.dirname(file));
+  await page
+    .locator('.jp-DirListing-item', { hasText: path.posix.basename(file) })
+    .click({ button: 'right' });
+  await page.getByRole('menuitem', { name: 'Run Pipeline' }).click();
+}

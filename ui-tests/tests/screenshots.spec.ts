@@ -17,6 +17,7 @@ import {
   profilePicker,
   putNotebook,
   putSleeper,
+  runPipelineFromBrowser,
   submitFromToolbar,
   submitNotebook,
   submitSweep,
@@ -151,4 +152,29 @@ test("screenshot of a sweep's Results view", async ({ page, request, tmpPath }) 
   await expect(view.locator('.jp-HpcSubmit-chart [aria-roledescription="point"]')).toHaveCount(8);
   await page.mouse.move(0, 0);
   await view.screenshot({ path: docs('results-light.png') });
+});
+
+test('screenshot of a pipeline in the sidebar', async ({ page, request, tmpPath }) => {
+  test.setTimeout(240_000);
+  await putNotebook(request, tmpPath, 'ok.ipynb', 'prepare.ipynb');
+  await putNotebook(request, tmpPath, 'fails.ipynb', 'train.ipynb');
+  await putNotebook(request, tmpPath, 'ok.ipynb', 'evaluate.ipynb');
+  const pipeline =
+    'steps:\n' +
+    '  - {name: prep, notebook: prepare.ipynb, profile: cpu}\n' +
+    '  - {name: train, notebook: train.ipynb, profile: cpu, after: [prep]}\n' +
+    '  - {name: eval, notebook: evaluate.ipynb, profile: cpu, after: [train]}\n';
+  const file = `${tmpPath}/study.pipeline.yaml`;
+  await runPipelineFromBrowser(page, request, file, pipeline);
+  const sidebar = await openSidebar(page);
+  await page.sidebar.setWidth(360, 'right');
+  const group = sidebar.locator('li.jp-HpcSubmit-pipeline').first();
+  await expect(group.locator('li.jp-HpcSubmit-step').last()).toContainText(
+    'Not run: train failed',
+    {
+      timeout: 120_000
+    }
+  );
+  await page.mouse.move(0, 0);
+  await group.screenshot({ path: docs('pipeline-light.png') });
 });
