@@ -57,7 +57,7 @@ export async function measurePipeline(steps: number): Promise<PipelineCost> {
   mkdirs(root);
   const lines = ['steps:'];
   for (let i = 0; i < steps; i++) {
-    writeFileSync(join(root, `step${i}.ipynb`), notebook(['import time; time.sleep(5)']));
+    writeFileSync(join(root, `step${i}.ipynb`), notebook(['import time; time.sleep(15)']));
     lines.push(
       `  - {name: s${i}, notebook: step${i}.ipynb, profile: cpu${i > 0 ? `, after: [s${i - 1}]` : ''}}`
     );

@@ -83,7 +83,7 @@ export function renderReport(r: {
     '- Sweeps (`bench/sweepRpc.ts`): a 100-task sweep through the Slurm executor (`--array=0-99%4`),',
     "  sdiag's counts read right before and after each call: the submission, one observe per 30 s for",
     '  60 s, the cancel of the whole sweep.',
-    '- Pipelines (`bench/pipelineRpc.ts`): ten notebooks of a 5 s sleep in a chain, each step after the',
+    '- Pipelines (`bench/pipelineRpc.ts`): ten notebooks of a 15 s sleep in a chain, each step after the',
     "  one before, submitted through a companion as hpcuser (`POST /api/pipelines`); sdiag's counts read",
     "  around the request, then from it to the last step's end, the companion polling at its default 30 s.",
     "- Usage sampling (`bench/sampling.ts`): `sampler.py`'s own CPU time (utime + stime) over the span,",

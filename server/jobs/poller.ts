@@ -131,14 +131,30 @@ export class Poller {
     this.schedulerTimer = this.soonTimer = this.fileTimer = null;
   }
 
-  /** A new or cancelled job: ask the scheduler soon (coalesced), not once per call. */
+  /**
+   * A new or cancelled job: ask the scheduler soon (coalesced), not once per
+   * call. That query takes the place of the next regular one, which then
+   * comes a whole interval later: the scheduler is still asked once per
+   * interval, not once more per submission.
+   */
   pollSoon(): void {
     if (this.soonTimer || this.stopped) {
       return;
     }
     this.soonTimer = setTimeout(() => {
       this.soonTimer = null;
-      void this.pollScheduler();
+      const regular = this.schedulerTimer;
+      if (regular) {
+        clearTimeout(regular);
+        this.schedulerTimer = null;
+      }
+      void this.pollScheduler()
+        .catch(e => this.log(`poll failed: ${(e as Error).message}`))
+        .finally(() => {
+          if (regular && !this.schedulerTimer) {
+            this.scheduleScheduler(this.delayMs);
+          }
+        });
     }, 1000);
   }
 
@@ -477,6 +493,9 @@ export class Poller {
   private scheduleScheduler(delay: number): void {
     if (this.stopped) {
       return;
+    }
+    if (this.schedulerTimer) {
+      clearTimeout(this.schedulerTimer); // one chain of regular queries, whoever schedules the next
     }
     this.schedulerTimer = setTimeout(async () => {
       try {

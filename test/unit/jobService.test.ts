@@ -251,6 +251,46 @@ describe('Poller over an in-memory executor', () => {
     expect(w.executor.observeCalls).toBe(3);
   });
 
+  it('a query asked for soon takes the place of the next regular one: still one per interval', async () => {
+    const w = world();
+    await submitted(w, 'soon.ipynb');
+    // Fake timers, real I/O: each step lets the poll's file reads finish, in real time.
+    const realTimeout = global.setTimeout;
+    jest.useFakeTimers();
+    const advance = async (ms: number) => {
+      await jest.advanceTimersByTimeAsync(ms);
+      await new Promise(r => realTimeout(r, 50));
+    };
+    try {
+      const poller = new Poller(w.store, w.executor, w.events, new SchedulerHealthHolder(), {
+        intervalMs: 30_000,
+        fileWatchMs: 3_600_000,
+        view: record => toWire(record, w.rootDir)
+      });
+      const before = w.executor.observeCalls;
+      poller.start();
+      await advance(10); // the first regular query, at once
+      expect(w.executor.observeCalls - before).toBe(1);
+      await advance(10_000);
+      poller.pollSoon();
+      poller.pollSoon(); // coalesced
+      await advance(1_000);
+      expect(w.executor.observeCalls - before).toBe(2);
+      // The regular query due 30 s after the first now comes 30 s after the soon one.
+      await advance(25_000);
+      expect(w.executor.observeCalls - before).toBe(2);
+      await advance(5_500);
+      expect(w.executor.observeCalls - before).toBe(3);
+      for (let round = 0; round < 3; round++) {
+        await advance(30_000);
+      }
+      expect(w.executor.observeCalls - before).toBe(6);
+      poller.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('delivers a cancel that a companion without the lease left as a file, once, and records it', async () => {
     const w = world();
     const { job, sid } = await submitted(w, 'relayed.ipynb');

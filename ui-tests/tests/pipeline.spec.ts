@@ -43,7 +43,7 @@ test('Run Pipeline from the file browser; the group shows its steps, the one aft
     'boom after prep',
     'last after boom'
   ]);
-  await expect(group).toHaveAttribute('data-state', 'failed', { timeout: 90_000 });
+  await expect(group).toHaveAttribute('data-state', 'failed', { timeout: 150_000 });
   await expect(steps.nth(0)).toHaveAttribute('data-state', 'completed');
   await expect(steps.nth(1)).toHaveAttribute('data-state', 'failed');
   const last = steps.nth(2);
