@@ -278,7 +278,7 @@ export class Poller {
     const due = [...this.pipelinesDue];
     this.pipelinesDue.clear();
     for (const pipelineId of due) {
-      const runs = this.store.list().filter(r => r.pipeline?.pipelineId === pipelineId);
+      const runs = this.store.pipelineRuns(pipelineId);
       const info = pipelineOf(runs.filter(isPipelineRun));
       if (!info) {
         continue;

@@ -248,6 +248,11 @@ export class JobStore {
     return [...this.jobs.values()].filter(j => j.sweepId === sweepId).sort(byTaskIndex);
   }
 
+  /** The runs of a pipeline's steps, every attempt, newest first. */
+  pipelineRuns(pipelineId: string): JobRecord[] {
+    return this.list().filter(r => r.pipeline?.pipelineId === pipelineId);
+  }
+
   live(): JobRecord[] {
     return this.list().filter(j => !isFinal(j));
   }

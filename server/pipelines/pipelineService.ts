@@ -124,7 +124,8 @@ export class PipelineService {
     const done = new Map(
       pipeline.steps.filter(s => !again.has(s.name)).map(s => [s.name, s.jobIds[0]])
     );
-    const attempt = 1 + Math.max(...this.runs(id).map(r => r.pipeline?.attempt ?? 0));
+    const attempt =
+      1 + Math.max(...this.deps.store.pipelineRuns(id).map(r => r.pipeline?.attempt ?? 0));
     return this.run(id, pipeline.file, steps, null, { attempt, done, again });
   }
 
@@ -290,7 +291,7 @@ export class PipelineService {
   /** The kept copy of the file goes with the pipeline's last run. */
   async forgotten(record: JobRecord): Promise<void> {
     const id = record.pipeline?.pipelineId;
-    if (id && this.runs(id).length === 0) {
+    if (id && this.deps.store.pipelineRuns(id).length === 0) {
       await fs.rm(this.pipelineDir(id), { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -299,12 +300,8 @@ export class PipelineService {
     return join(this.deps.store.stateDir, 'pipelines', id);
   }
 
-  private runs(id: string): JobRecord[] {
-    return this.deps.store.list().filter(r => r.pipeline?.pipelineId === id);
-  }
-
   private answer(id: string): PipelineAnswer {
-    const runs = this.runs(id);
+    const runs = this.deps.store.pipelineRuns(id);
     const pipeline = pipelineOf(runs.filter(isPipelineRun));
     if (!pipeline) {
       throw new Refusal('not-found', `no pipeline ${id}`);
