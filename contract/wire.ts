@@ -399,6 +399,49 @@ export interface PipelineRequest {
   idempotencyKey?: string;
 }
 
+/**
+ * POST /api/schedules body (schema/schedule.schema.json): what runs, a
+ * notebook's run (as POST /api/jobs takes it) or a pipeline file, and when.
+ */
+export interface ScheduleRequest {
+  /** Five cron fields ("0 2 * * *") or a preset's name (CRON_PRESETS in contract/schedules.ts). */
+  when: string;
+  run?: SubmitRequest;
+  pipeline?: PipelineRequest;
+}
+
+/** What one scheduled start did: the run it submitted, or why it submitted none. */
+export interface ScheduleOutcome {
+  /** ISO 8601. */
+  at: string;
+  /** The run's, the sweep's or the pipeline's id. */
+  id?: string;
+  error?: string;
+}
+
+/** A schedule: an entry of the user's scrontab that this tool wrote (GET /api/schedules). */
+export interface ScheduleInfo {
+  id: string;
+  /** The five cron fields. */
+  when: string;
+  paused: boolean;
+  /** What it runs, in words: "train.ipynb on gpu", "pipeline study.pipeline.yaml". */
+  label: string;
+  /** The notebook or the pipeline file, relative to the Jupyter root; null for an entry whose record is gone. */
+  target: string | null;
+  kind: 'run' | 'pipeline' | null;
+  /** The next start (ISO 8601), as the cron fields say in the companion's time zone; null while paused. */
+  nextRun: string | null;
+  /** The latest scheduled start, when there was one. */
+  last?: ScheduleOutcome;
+}
+
+export interface ScheduleList {
+  schedules: ScheduleInfo[];
+  /** Why this companion can hold no schedule (the local executor), in a sentence; absent where it can. */
+  unavailable?: string;
+}
+
 /** A pipeline's state: one of a job's, from its steps' (pipelineState in rules.ts). */
 export interface PipelineStepInfo {
   name: string;

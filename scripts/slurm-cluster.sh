@@ -191,6 +191,8 @@ $(accounting_config)
 JobCompType=jobcomp/filetxt
 JobCompLoc=$LOG_DIR/jobcomp.log
 SchedulerType=sched/backfill
+# scrontab, for the schedules' tests (sites enable it the same way).
+ScronParameters=enable
 SelectType=select/cons_tres
 # Memory is a consumable resource (needed for --mem to be enforced); a job that
 # names none gets 1000M per CPU.

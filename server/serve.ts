@@ -37,6 +37,8 @@ import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
 import type { Profile } from '../contract/wire';
 import { exitWhenIdle, type IdleExitOptions } from './idleExit';
+import { ScheduleService } from './schedules/scheduleService';
+import { scheduleCommand } from './schedules/scheduleCommand';
 
 export interface ServeOptions {
   executor: ExecutorMode;
@@ -50,6 +52,8 @@ export interface ServeOptions {
   maxConcurrent?: number;
   /** Given for a companion the CLI started: exit when no job is live and no request comes. */
   idleExit?: IdleExitOptions;
+  /** How hpc-submit is started here, for a schedule's scrontab entry; default: this process's node and script. */
+  cliCommand?: string[];
   /** POSTed to when a run ends (jobs/webhook.ts); a secret: never logged or written. */
   webhookUrl?: string;
   /**
@@ -277,9 +281,29 @@ function assemble(parts: Parts) {
     recheckScheduler: () => poller.recheck(),
     pollSoon: () => poller.pollSoon()
   });
+  const schedules = new ScheduleService({
+    stateDir: opts.stateDir,
+    crontab: executor.crontab ?? null,
+    checkRun: request => service.checkRun(request),
+    checkPipeline: request => service.checkPipeline(request),
+    submitRun: async request => {
+      const { body } = await service.submit(request);
+      return 'sweep' in body ? body.sweep.id : body.id;
+    },
+    submitPipeline: async request => (await service.submitPipeline(request)).body.pipeline.id,
+    entryCommand: id =>
+      scheduleCommand(id, {
+        cli: opts.cliCommand ?? [process.execPath, process.argv[1]],
+        stateDir: resolve(opts.stateDir),
+        rootDir,
+        profilesFile: opts.profilesFile ? resolve(opts.profilesFile) : undefined,
+        env: process.env
+      })
+  });
   const kernels = new KernelChecker(() => jobEnvironment(process.env));
   const app = createApp({
     service,
+    schedules,
     events,
     kernels,
     executor,

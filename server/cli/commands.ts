@@ -6,7 +6,18 @@
  */
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Job, JobList, PipelineAnswer, SubmitRequest, SweepAnswer } from '../../contract/wire';
+import type {
+  Job,
+  JobList,
+  PipelineAnswer,
+  ScheduleInfo,
+  ScheduleList,
+  ScheduleOutcome,
+  ScheduleRequest,
+  SubmitRequest,
+  SweepAnswer
+} from '../../contract/wire';
+import { describeSchedule } from './scheduleLines';
 import { isFinal } from '../../contract/rules';
 import { type Client, connect, refusalOf, realPath } from './client';
 import {
@@ -125,6 +136,22 @@ export const HANDLERS: Record<CommandName, Handler> = {
       return 0;
     }
   },
+  schedule: {
+    check: checkScheduleArgs,
+    withCompanion: runScheduleAction
+  },
+  scheduled: {
+    withCompanion: async (client, inv) => {
+      const path = `/api/schedules/${encodeURIComponent(inv.args[0])}/start`;
+      const outcome = await client.json<ScheduleOutcome>('POST', path);
+      if (outcome.error !== undefined) {
+        console.error(`hpc-submit: schedule ${inv.args[0]} started nothing: ${outcome.error}`);
+        return 1;
+      }
+      console.log(`schedule ${inv.args[0]}: submitted ${outcome.id}`);
+      return 0;
+    }
+  },
   doctor: {
     local: async inv => {
       const found = await doctor(settingsOf(inv));
@@ -214,6 +241,84 @@ async function startCompanion(inv: Invocation): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   return -1; // keep running
+}
+
+const SCHEDULE_ACTIONS = ['add', 'list', 'pause', 'resume', 'remove'];
+
+function checkScheduleArgs(inv: Invocation): void {
+  const [action, target] = inv.args;
+  if (!SCHEDULE_ACTIONS.includes(action)) {
+    throw new UsageError(
+      `schedule: ${JSON.stringify(action)} is not one of ${SCHEDULE_ACTIONS.join(', ')}`,
+      'schedule'
+    );
+  }
+  if (action === 'list') {
+    return;
+  }
+  if (target === undefined) {
+    const what = action === 'add' ? 'the notebook or pipeline file' : "the schedule's id";
+    throw new UsageError(`schedule ${action}: give ${what}`, 'schedule');
+  }
+  if (action === 'add') {
+    if (str(inv.values, 'when') === undefined) {
+      throw new UsageError(
+        "schedule add: give --when, such as --when nightly or '0 2 * * *'",
+        'schedule'
+      );
+    }
+    scheduledFile(target);
+    submissionFields(inv);
+  }
+}
+
+/** The file `schedule add` was given: a notebook (.ipynb) or a pipeline file. */
+function scheduledFile(given: string): string {
+  try {
+    return realpathSync(resolve(given));
+  } catch {
+    throw new UsageError(`schedule add: no file at ${given}`, 'schedule');
+  }
+}
+
+async function runScheduleAction(client: Client, inv: Invocation): Promise<number> {
+  const [action, target] = inv.args;
+  if (action === 'list') {
+    const { schedules, unavailable } = await client.json<ScheduleList>('GET', '/api/schedules');
+    if (unavailable) {
+      console.error(`hpc-submit: ${unavailable}`);
+      return 1;
+    }
+    console.log(schedules.length ? schedules.map(describeSchedule).join('\n') : 'no schedules');
+    return 0;
+  }
+  if (action === 'add') {
+    const file = underRoot(realPath(client.info.rootDir), scheduledFile(target));
+    if (file === null) {
+      throw new Error(`${target} is outside the companion's root ${client.info.rootDir}`);
+    }
+    const when = str(inv.values, 'when') as string;
+    const body: ScheduleRequest = file.toLowerCase().endsWith('.ipynb')
+      ? {
+          when,
+          run: {
+            notebook: file,
+            profile: str(inv.values, 'profile') ?? 'gpu',
+            ...submissionFields(inv)
+          }
+        }
+      : { when, pipeline: { file } };
+    console.log(describeSchedule(await client.json<ScheduleInfo>('POST', '/api/schedules', body)));
+    return 0;
+  }
+  const path = `/api/schedules/${encodeURIComponent(target)}`;
+  if (action === 'remove') {
+    await client.json<void>('DELETE', path);
+    console.log(`schedule ${target} removed`);
+    return 0;
+  }
+  console.log(describeSchedule(await client.json<ScheduleInfo>('POST', `${path}/${action}`)));
+  return 0;
 }
 
 function jobPath(inv: Invocation): string {
@@ -420,6 +525,19 @@ async function waitForSweep(client: Client, id: string): Promise<number> {
   }
 }
 
+/** The file a companion's root must hold for this command, where it names one. */
+function fileToHold(inv: Invocation): string | undefined {
+  if (inv.command === 'run') {
+    return notebookFile(inv.args[0]);
+  }
+  if (inv.command === 'pipeline') {
+    return pipelineFile(inv.args[0]);
+  }
+  return inv.command === 'schedule' && inv.args[0] === 'add'
+    ? scheduledFile(inv.args[1])
+    : undefined;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const inv = parseCommandLine(argv);
   if (inv.command === 'version') {
@@ -441,12 +559,7 @@ export async function main(argv: string[]): Promise<number> {
     stateDir: s.stateDir,
     rootDir: realPath(s.rootDir),
     serveArgs,
-    notebook:
-      inv.command === 'run'
-        ? notebookFile(inv.args[0])
-        : inv.command === 'pipeline'
-          ? pipelineFile(inv.args[0])
-          : undefined
+    notebook: fileToHold(inv)
   });
   return (withCompanion as NonNullable<typeof withCompanion>)(client, inv);
 }

@@ -174,6 +174,33 @@ export const COMMANDS = {
     summary: "cancel a queued or running job; for a sweep's or a pipeline's id, all its runs",
     options: { ...STATE, ...HELP }
   },
+  schedule: {
+    args: ['ACTION', '[TARGET]'],
+    companion: true,
+    summary:
+      'run a notebook or a pipeline at set times, as your scrontab entry (Slurm): schedule add FILE --when WHEN, schedule list, schedule pause|resume|remove ID',
+    options: {
+      when: {
+        type: 'string',
+        value: 'WHEN',
+        help: "for add: five cron fields, '0 2 * * *', or hourly, nightly (02:00) or weekly (Monday 02:00)"
+      },
+      profile: {
+        type: 'string',
+        value: 'ID',
+        help: 'for add of a notebook: resource profile (default: gpu)'
+      },
+      ...PARAMETERS,
+      ...STATE,
+      ...HELP
+    }
+  },
+  scheduled: {
+    args: ['ID'],
+    companion: true,
+    summary: "submit what schedule ID runs, now: the command of the schedule's scrontab entry",
+    options: { ...STATE, ...HELP }
+  },
   doctor: {
     args: [],
     companion: false,

@@ -119,6 +119,14 @@ export interface SchedulerInfo extends SchedulerHealth {
   partitions: string[];
 }
 
+/** The user's crontab as the scheduler holds it: read and replaced whole. */
+export interface CronTable {
+  /** The text, '' when the user has none. Rejects when the scheduler does not answer or refuses. */
+  read(): Promise<string>;
+  /** Replaces it; rejects with the scheduler's own words when it refuses the text. */
+  write(text: string): Promise<void>;
+}
+
 export interface Executor {
   readonly name: ExecutorName;
   /** Starts the job; answers the scheduler's id. Rejects with a clear message. */
@@ -152,6 +160,12 @@ export interface Executor {
    * the accounting does not answer now.
    */
   accounting?(schedulerIds: string[]): Promise<AccountingAnswer>;
+  /**
+   * The user's crontab, held by the scheduler (Slurm's scrontab), so that a
+   * schedule starts whether or not a companion runs; absent where nothing
+   * would hold one (local).
+   */
+  readonly crontab?: CronTable;
   /** Re-attaches to jobs after a restart of the companion (local executor). */
   adopt?(schedulerIds: string[]): Promise<void>;
   close?(): Promise<void>;

@@ -17,6 +17,7 @@ import { ACCOUNTING_DISABLED, parseSacct, sacctArgs } from './sacct';
 import {
   type AccountingAnswer,
   type ArrayOptions,
+  type CronTable,
   type Executor,
   type LaunchSpec,
   type Observation,
@@ -33,6 +34,7 @@ import {
   parseSinfo,
   parseSqueue
 } from './slurmParse';
+import { slurmCronTable } from './scrontab';
 import { arraySbatchArgs, checkMailUser, sbatchArgs, submitEnv } from './sbatchArgs';
 import {
   type SlurmCommandOptions,
@@ -71,11 +73,13 @@ class SlurmExecutor implements Executor {
   private readonly commands: SlurmCommands;
   private readonly lead: number;
   private readonly mailUser: string | undefined;
+  readonly crontab: CronTable;
 
   constructor(private readonly opts: SlurmExecutorOptions) {
     this.commands = new SlurmCommands(opts);
     this.lead = opts.signalLeadSeconds ?? 60;
     this.mailUser = mailUserOf(opts);
+    this.crontab = slurmCronTable(this.commands);
   }
 
   async submit(spec: LaunchSpec): Promise<string> {

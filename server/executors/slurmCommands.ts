@@ -7,7 +7,7 @@ import { CommandNotRun, runCommand } from '../runCommand';
 import { SchedulerUnreachableError } from './executor';
 import type { RunResult } from './slurmParse';
 
-export type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo' | 'sacct';
+export type SlurmCommand = 'sbatch' | 'squeue' | 'scancel' | 'sinfo' | 'sacct' | 'scrontab';
 
 /** How the Slurm commands are run. */
 export interface SlurmCommandOptions {
@@ -57,7 +57,8 @@ export class SlurmCommands {
     command: SlurmCommand,
     args: string[],
     env?: NodeJS.ProcessEnv,
-    timeoutMs = this.timeoutMs
+    timeoutMs = this.timeoutMs,
+    input?: string
   ): Promise<RunResult> {
     let file = this.opts.bin?.[command] ?? command;
     let argv = args;
@@ -68,7 +69,8 @@ export class SlurmCommands {
     return runCommand([file, ...argv], {
       env: env ?? this.opts.env ?? process.env,
       timeoutMs,
-      name: command
+      name: command,
+      ...(input !== undefined ? { input } : {})
     });
   }
 }

@@ -12,6 +12,9 @@ import type {
   NotebookParameters,
   PipelineAnswer,
   Profile,
+  ScheduleInfo,
+  ScheduleList,
+  ScheduleOutcome,
   SweepAnswer
 } from '../../contract/wire';
 import { refuseCrossSiteWrites, requireToken } from './auth';
@@ -19,6 +22,7 @@ import type { EventHub } from './events';
 import type { Executor } from '../executors/executor';
 import { HttpError, answerOf } from './httpError';
 import type { JobService } from '../jobs/jobService';
+import type { ScheduleService } from '../schedules/scheduleService';
 import type { KernelChecker } from '../jobs/kernels';
 import { estimateCache } from '../jobs/estimates';
 import { profileStatus } from '../jobs/profileStatus';
@@ -26,6 +30,7 @@ import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 export interface AppDeps {
   service: JobService;
+  schedules: ScheduleService;
   events: EventHub;
   kernels: KernelChecker;
   executor: Executor;
@@ -57,6 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/api/jobs', jobRoutes(deps.service));
   app.use('/api/sweeps', sweepRoutes(deps.service));
   app.use('/api/pipelines', pipelineRoutes(deps.service));
+  app.use('/api/schedules', scheduleRoutes(deps.schedules));
   app.get('/api/parameters', async (req, res) => {
     const answer: NotebookParameters = await deps.service.parameters(req.query.notebook);
     res.json(answer);
@@ -137,6 +143,35 @@ function jobRoutes(service: JobService): Router {
   });
   router.delete('/:id', async (req, res) => {
     await service.forget(req.params.id);
+    res.status(204).end();
+  });
+  return router;
+}
+
+function scheduleRoutes(schedules: ScheduleService): Router {
+  const router = Router();
+  router.get('/', async (_req, res) => {
+    const answer: ScheduleList = await schedules.list();
+    res.json(answer);
+  });
+  router.post('/', async (req, res) => {
+    const answer: ScheduleInfo = await schedules.add(req.body);
+    res.status(201).json(answer);
+  });
+  router.post('/:id/pause', async (req, res) => {
+    const answer: ScheduleInfo = await schedules.setPaused(req.params.id, true);
+    res.json(answer);
+  });
+  router.post('/:id/resume', async (req, res) => {
+    const answer: ScheduleInfo = await schedules.setPaused(req.params.id, false);
+    res.json(answer);
+  });
+  router.post('/:id/start', async (req, res) => {
+    const answer: ScheduleOutcome = await schedules.start(req.params.id);
+    res.json(answer);
+  });
+  router.delete('/:id', async (req, res) => {
+    await schedules.remove(req.params.id);
     res.status(204).end();
   });
   return router;

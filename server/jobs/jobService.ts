@@ -12,8 +12,10 @@ import type {
   JobList,
   NotebookParameters,
   PipelineAnswer,
+  PipelineRequest,
   Profile,
   SchedulerHealth,
+  SubmitRequest,
   SweepAnswer
 } from '../../contract/wire';
 import { isFinal } from '../../contract/rules';
@@ -88,6 +90,16 @@ export class JobService {
   /** Validate, resolve, refuse a conflict, write, launch: nothing is written before the checks pass. */
   submit(body: unknown): Promise<Submitted> {
     return this.launcher.submit(body);
+  }
+
+  /** Every check a submission of `request` would pass through, nothing written (a schedule's). */
+  async checkRun(request: SubmitRequest): Promise<void> {
+    await this.launcher.prepare(request);
+  }
+
+  /** The pipeline file of `request` found and read as its submission would, nothing submitted. */
+  checkPipeline(request: PipelineRequest): Promise<void> {
+    return this.pipelines.check(request);
   }
 
   /** GET /api/parameters: what papermill reads of the notebook's cell tagged `parameters`. */

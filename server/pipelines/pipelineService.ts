@@ -76,6 +76,21 @@ export class PipelineService {
     return { body: answer, created: true };
   }
 
+  /** The file found and read as a submission would, its steps' notebooks found; nothing submitted. */
+  async check(body: unknown): Promise<void> {
+    const { file } = parsePipelineRequest(body);
+    const resolved = await resolvePipelineFile(this.deps.rootDir, file);
+    const pipeline = parsePipeline(resolved.text);
+    await Promise.all(
+      pipeline.steps.map(step =>
+        resolveNotebook(
+          this.deps.rootDir,
+          stepNotebookPath(resolved.relative, step.name, step.notebook)
+        )
+      )
+    );
+  }
+
   /** GET /api/pipelines/:id */
   get(id: string): PipelineAnswer {
     return this.answer(id);

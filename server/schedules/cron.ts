@@ -3,15 +3,10 @@
  * hour, day of month, month, day of week), or a preset's name; checked here
  * with a sentence for what is wrong, and the next time it fires. Pure.
  */
+import { CRON_PRESETS } from '../../contract/schedules';
 import { invalid } from '../jobs/refusal';
 
-/** The presets the UI offers, as the five fields they stand for. */
-export const CRON_PRESETS = {
-  hourly: '0 * * * *',
-  nightly: '0 2 * * *',
-  weekly: '0 2 * * 1'
-} as const;
-export type CronPreset = keyof typeof CRON_PRESETS;
+export { CRON_PRESETS };
 
 const FIELDS = [
   { name: 'minute', least: 0, most: 59 },
