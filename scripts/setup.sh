@@ -34,6 +34,8 @@ if [ "$WANT_TEST_TOOLS" = 1 ]; then
       say "missing ${missing[*]} (install them as root); the tests that need them will be skipped"
     fi
   fi
+  # Debian's slurm-client has no scrontab: the schedules' tests build it (about 25 s, once).
+  scripts/build-scrontab.sh || say "scrontab could not be built; the schedules' Slurm test will be skipped"
 fi
 
 # --- node ------------------------------------------------------------------
