@@ -293,7 +293,7 @@ function assemble(parts: Parts) {
     submitPipeline: async request => (await service.submitPipeline(request)).body.pipeline.id,
     entryCommand: id =>
       scheduleCommand(id, {
-        cli: opts.cliCommand ?? [process.execPath, process.argv[1]],
+        cli: opts.cliCommand ?? cliCommandHere(),
         stateDir: resolve(opts.stateDir),
         rootDir,
         profilesFile: opts.profilesFile ? resolve(opts.profilesFile) : undefined,
@@ -314,6 +314,18 @@ function assemble(parts: Parts) {
     log
   });
   return { app, poller, service };
+}
+
+/**
+ * How this hpc-submit is started again, from a scrontab job: node and its
+ * script (HPC_SUBMIT_SCHEDULE_CLI names another script, e.g. the bundle,
+ * where this process runs from source).
+ */
+function cliCommandHere(): string[] {
+  const script = process.env.HPC_SUBMIT_SCHEDULE_CLI;
+  return script
+    ? [process.execPath, script]
+    : [process.execPath, ...process.execArgv, process.argv[1]];
 }
 
 function listen(app: Express, opts: ServeOptions): Promise<Server> {

@@ -1,6 +1,6 @@
 /**
  * The user's scrontab through Slurm's own client: `scrontab -l` to read it,
- * the whole text on stdin (`scrontab /dev/stdin`) to replace it. Slurm then
+ * the whole text on stdin (`scrontab -`) to replace it. Slurm then
  * holds each entry and starts it as a batch job, with or without a companion.
  */
 import { CommandNotRun } from '../runCommand';
@@ -8,7 +8,7 @@ import { Refusal } from '../jobs/refusal';
 import type { CronTable } from './executor';
 import { type SlurmCommands, unreachable } from './slurmCommands';
 
-/** What `scrontab -l` says, on stderr, of a user who has no crontab yet. */
+/** What `scrontab -l` says (on stdout, exit 1) of a user who has no crontab yet. */
 const NO_CRONTAB = /no crontab/i;
 
 const MISSING =
@@ -37,7 +37,7 @@ export function slurmCronTable(commands: SlurmCommands): CronTable {
       throw refused(stderr || stdout, code);
     },
     async write(text) {
-      const { stdout, stderr, code } = await run(['/dev/stdin'], text);
+      const { stdout, stderr, code } = await run(['-'], text);
       if (code !== 0) {
         throw refused(stderr || stdout, code);
       }
