@@ -9,6 +9,9 @@ import type {
   Parameters,
   PipelineAnswer,
   PipelineRequest,
+  ScheduleInfo,
+  ScheduleList,
+  ScheduleRequest,
   ProfileList,
   ProfileStatus,
   Resources,
@@ -51,6 +54,12 @@ export interface CompanionApi {
   cancelPipeline(pipelineId: string): Promise<PipelineAnswer>;
   /** "Re-run from the failed step": every step that did not complete, again. */
   rerunPipeline(pipelineId: string): Promise<PipelineAnswer>;
+  /** The schedules of this user (scrontab entries); `unavailable` where none can be held. */
+  schedules(): Promise<ScheduleList>;
+  addSchedule(request: ScheduleRequest): Promise<ScheduleInfo>;
+  /** Pauses (true) or resumes a schedule. */
+  pauseSchedule(scheduleId: string, paused: boolean): Promise<ScheduleInfo>;
+  removeSchedule(scheduleId: string): Promise<unknown>;
   /** One page of the history, newest first; `next` asks for the following page. */
   jobsPage(limit: number, cursor?: string): Promise<JobList>;
   log(jobId: string, offset: number): Promise<LogChunk>;
@@ -100,6 +109,15 @@ export const api: CompanionApi = {
     requestCompanion<PipelineAnswer>(`api/pipelines/${id(pipelineId)}/cancel`, POST),
   rerunPipeline: pipelineId =>
     requestCompanion<PipelineAnswer>(`api/pipelines/${id(pipelineId)}/rerun`, POST),
+  schedules: () => requestCompanion<ScheduleList>('api/schedules'),
+  addSchedule: request => requestCompanion<ScheduleInfo>('api/schedules', json(request)),
+  pauseSchedule: (scheduleId, paused) =>
+    requestCompanion<ScheduleInfo>(
+      `api/schedules/${id(scheduleId)}/${paused ? 'pause' : 'resume'}`,
+      POST
+    ),
+  removeSchedule: scheduleId =>
+    requestCompanion<unknown>(`api/schedules/${id(scheduleId)}`, { method: 'DELETE' }),
   jobsPage: (limit, cursor) =>
     requestCompanion<JobList>(
       `api/jobs?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`

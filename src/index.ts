@@ -24,6 +24,8 @@ import {
 import { preloadChartWhenNeeded } from './chartPreload';
 import { openOutput, registerCommands } from './commands';
 import { addPipelineCommands } from './pipelineCommands';
+import { addScheduleCommands } from './scheduleCommands';
+import { SchedulesModel } from './scheduleModel';
 import { JobEventStream } from './eventStream';
 import { endedMessage } from './labels';
 import { pipelineEndedNotice, sweepEndedNotice } from './sweepLabels';
@@ -85,11 +87,27 @@ function activate(
   const runner = new NotebookRunner(model, settings, () => app.shell.activateById(SIDEBAR_ID));
   registerCommands({ app, model, runner, tracker, docManager, rendermime });
   addPipelineCommands({ app, model, docManager, browser });
+  const schedules = new SchedulesModel(api);
+  addScheduleCommands({
+    app,
+    schedules,
+    runner,
+    tracker,
+    browser,
+    defaultProfile: () => settings().defaultProfile
+  });
 
   addSidebar(
     app,
     restorer,
-    new JobsSidebar(model, tracker, runner, app.serviceManager.kernelspecs, sidebarActions(app))
+    new JobsSidebar(
+      model,
+      tracker,
+      runner,
+      app.serviceManager.kernelspecs,
+      sidebarActions(app),
+      schedules
+    )
   );
   if (toolbarRegistry) {
     addToolbarItems(toolbarRegistry, model, runner);
@@ -104,6 +122,7 @@ function activate(
   model.pipelineEnded.connect((_, info) => onPipelineEnded(ends, info));
   preloadChartWhenNeeded(model, rendermime);
   void model.refresh();
+  void schedules.refresh();
   new JobEventStream(model).connect();
 }
 

@@ -6,6 +6,8 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import React from 'react';
 import type { JobActions } from './components/JobRow';
 import { JobsPanel } from './components/JobsPanel';
+import { type ScheduleActions, SchedulesSection } from './components/SchedulesSection';
+import type { SchedulesModel } from './scheduleModel';
 import type { PipelineActions } from './components/PipelineGroup';
 import type { SweepActions } from './components/SweepGroup';
 import { hpcIcon } from './icons';
@@ -43,13 +45,15 @@ export class JobsSidebar extends ReactWidget {
   private readonly listEntries = new ListEntries(isLive);
   private readonly sweepActions: SweepActions;
   private readonly pipelineActions: PipelineActions;
+  private readonly scheduleActions: ScheduleActions;
 
   constructor(
     private readonly model: JobsModel,
     private readonly tracker: INotebookTracker,
     private readonly runner: NotebookRunner,
     private readonly kernelspecs: KernelSpec.IManager,
-    private readonly buttons: SidebarActions
+    private readonly buttons: SidebarActions,
+    private readonly schedules: SchedulesModel
   ) {
     super();
     this.id = SIDEBAR_ID;
@@ -67,10 +71,20 @@ export class JobsSidebar extends ReactWidget {
       rerunFromFailed: id => void refusalShown(model.rerunPipeline(id)),
       ...(buttons.openFolder ? { openFolder: buttons.openFolder } : {})
     };
+    this.scheduleActions = {
+      setPaused: (id, paused) => void refusalShown(schedules.setPaused(id, paused)),
+      remove: id => void refusalShown(schedules.remove(id))
+    };
+    schedules.changed.connect(this.onChange, this);
     model.changed.connect(this.onChange, this);
     kernelspecs.specsChanged.connect(this.onChange, this);
     tracker.currentChanged.connect(this.watchCurrent, this);
     this.watchCurrent();
+  }
+
+  /** The schedules' next and last starts, read again each time the sidebar is shown. */
+  protected onAfterShow(): void {
+    void this.schedules.refresh();
   }
 
   dispose(): void {
@@ -139,32 +153,39 @@ export class JobsSidebar extends ReactWidget {
     const panel = this.tracker.currentWidget;
     const profile = panel ? this.runner.chosenProfile(panel) : undefined;
     return (
-      <JobsPanel
-        entries={this.entries()}
-        currentGroup={
-          this.model.currentNotebook
-            ? `notebook:${notebookKey({ notebook: this.model.currentNotebook })}`
-            : undefined
-        }
-        hasMore={this.model.hasMore}
-        loadingMore={this.model.loadingMore}
-        onLoadMore={() => void this.model.loadMore()}
-        sweepActions={this.sweepActions}
-        pipelineActions={this.pipelineActions}
-        now={Date.now()}
-        filter={this.model.filter}
-        notebookName={panel ? baseName(panel.context.path) : null}
-        profile={profile}
-        kernels={panel ? this.kernels(panel, profile) : null}
-        profileLabels={this.profileLabels()}
-        schedulerReachable={this.model.schedulerReachable}
-        schedulerMessage={this.model.schedulerMessage}
-        companionError={this.model.companionError}
-        creatingKernel={this.creatingKernel}
-        actions={this.buttons.actions}
-        onFilter={f => (this.model.filter = f)}
-        onCreateKernel={id => void this.createKernel(id)}
-      />
+      <>
+        <JobsPanel
+          entries={this.entries()}
+          currentGroup={
+            this.model.currentNotebook
+              ? `notebook:${notebookKey({ notebook: this.model.currentNotebook })}`
+              : undefined
+          }
+          hasMore={this.model.hasMore}
+          loadingMore={this.model.loadingMore}
+          onLoadMore={() => void this.model.loadMore()}
+          sweepActions={this.sweepActions}
+          pipelineActions={this.pipelineActions}
+          now={Date.now()}
+          filter={this.model.filter}
+          notebookName={panel ? baseName(panel.context.path) : null}
+          profile={profile}
+          kernels={panel ? this.kernels(panel, profile) : null}
+          profileLabels={this.profileLabels()}
+          schedulerReachable={this.model.schedulerReachable}
+          schedulerMessage={this.model.schedulerMessage}
+          companionError={this.model.companionError}
+          creatingKernel={this.creatingKernel}
+          actions={this.buttons.actions}
+          onFilter={f => (this.model.filter = f)}
+          onCreateKernel={id => void this.createKernel(id)}
+        />
+        <SchedulesSection
+          schedules={this.schedules.list}
+          error={this.schedules.error}
+          actions={this.scheduleActions}
+        />
+      </>
     );
   }
 

@@ -21,6 +21,7 @@ export namespace CommandIDs {
   export const results = 'hpc-submit:results';
   export const compare = 'hpc-submit:compare';
   export const runPipeline = 'hpc-submit:run-pipeline';
+  export const runOnSchedule = 'hpc-submit:run-on-schedule';
 }
 
 /** Toolbar item names declared in schema/settings/plugin.json. */

@@ -48,6 +48,10 @@ class FakeCompanion implements CompanionApi {
   submitPipeline = notImplemented;
   cancelPipeline = notImplemented;
   rerunPipeline = notImplemented;
+  schedules = notImplemented;
+  addSchedule = notImplemented;
+  pauseSchedule = notImplemented;
+  removeSchedule = notImplemented;
   sweep = notImplemented;
 
   async health() {
