@@ -122,7 +122,11 @@ describe('schedules', () => {
     const { s } = service(crontab);
     await Promise.all([s.add(nightly), s.add({ ...nightly, when: 'hourly' })]);
     // Which lands first is up to the checks before the edit; that both land is the point.
-    expect(readSchedules(crontab.text).map(e => e.cron).sort()).toEqual(['0 * * * *', '0 2 * * *']);
+    expect(
+      readSchedules(crontab.text)
+        .map(e => e.cron)
+        .sort()
+    ).toEqual(['0 * * * *', '0 2 * * *']);
   });
 
   it(`keeps at most ${MAX_SCHEDULES}; a refused write leaves no record behind`, async () => {
