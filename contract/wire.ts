@@ -94,6 +94,8 @@ export interface ProfileProblem {
 
 /** GET /api/profiles answers `{profiles: ProfileStatus[]}`. */
 export interface ProfileStatus extends Profile {
+  /** The profiles file this profile came from, or "built-in". */
+  source?: string;
   available: boolean;
   problems: ProfileProblem[];
 }
@@ -519,6 +521,8 @@ export interface JobList {
 
 export interface ProfileList {
   profiles: ProfileStatus[];
+  /** Profiles files that did not load, each named with its problem; the others did. */
+  problems?: string[];
 }
 
 /** Every error answer: a clear sentence, never a stack trace. */

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from .proxy import COMPANION, node_executable
+from .proxy import COMPANION, jupyter_config_path, node_executable
 
 
 def main() -> int:
@@ -16,6 +16,8 @@ def main() -> int:
     cmd = [node_executable(), str(COMPANION), *sys.argv[1:]]
     # Parameters are injected with papermill, a dependency of this package.
     os.environ.setdefault("HPC_SUBMIT_PYTHON", sys.executable)
+    # Where the site's and the user's profiles files are (doctor names each).
+    os.environ.setdefault("HPC_SUBMIT_CONFIG_PATH", jupyter_config_path())
     if os.name == "posix":
         # Become the companion, so signals (Ctrl-C, kill) reach it directly.
         os.execv(cmd[0], cmd)

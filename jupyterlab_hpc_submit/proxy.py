@@ -27,6 +27,20 @@ ENV_FLAGS = (
 )
 
 
+def jupyter_config_path() -> str:
+    """Jupyter's config directories, highest priority first, joined as
+    JUPYTER_CONFIG_PATH is: where the companion looks for
+    ``hpc_submit/profiles.json``. Resolved by jupyter_core itself, so the
+    companion follows its search order (JUPYTER_CONFIG_DIR, JUPYTER_CONFIG_PATH,
+    {sys.prefix}/etc/jupyter, /usr/local/etc/jupyter, /etc/jupyter) rather
+    than a copy of it."""
+    try:
+        from jupyter_core.paths import jupyter_config_path as dirs
+    except ImportError:  # no Jupyter here: the built-in profiles apply
+        return ""
+    return os.pathsep.join(dirs())
+
+
 def node_executable() -> str:
     """The ``node`` to run the companion with.
 
@@ -76,6 +90,9 @@ def companion_command(unix_socket: str, environ: dict[str, str] | None = None) -
             "without `npm run build:prod`."
         )
     flags = {"--executor": "auto"}
+    config_path = jupyter_config_path()
+    if config_path:
+        flags["--config-path"] = config_path
     for var, flag in ENV_FLAGS:
         if env.get(var):
             flags[flag] = env[var]

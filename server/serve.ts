@@ -27,7 +27,7 @@ import { JobService } from './jobs/jobService';
 import { KernelChecker } from './jobs/kernels';
 import { Poller } from './jobs/poller';
 import { SchedulerHealthHolder } from './jobs/schedulerHealth';
-import { loadProfiles } from './jobs/profiles';
+import { loadProfileSet, splitConfigPath, type ProfileOrigins } from './jobs/profileSources';
 import { JobStore, toWire } from './jobs/store';
 import { writeFileAtomic } from './atomicWrite';
 import { LeaseKeeper } from './jobs/lease';
@@ -45,6 +45,8 @@ export interface ServeOptions {
   rootDir: string;
   stateDir: string;
   profilesFile?: string;
+  /** Jupyter's config directories, highest priority first, joined by ':'. */
+  configPath?: string;
   unixSocket?: string;
   port?: number;
   token?: string;
@@ -130,7 +132,11 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   const stateDir = resolve(opts.stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   privateDirectory(stateDir);
-  const profiles = loadProfiles(opts.profilesFile);
+  const profileSet = loadProfileSet(opts.profilesFile, splitConfigPath(opts.configPath));
+  const profiles = profileSet.profiles;
+  for (const problem of profileSet.problems) {
+    log(`profiles: ${problem}`);
+  }
   const scheduler = new SchedulerHealthHolder();
   const events = new EventHub(scheduler);
   const store = openStore(stateDir, rootDir, events);
@@ -147,6 +153,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     store,
     executor,
     profiles,
+    profileOrigins: profileSet,
     token,
     scheduler,
     events,
@@ -247,6 +254,7 @@ interface Parts {
   store: JobStore;
   executor: Executor;
   profiles: Profile[];
+  profileOrigins: ProfileOrigins;
   token: string | null;
   scheduler: SchedulerHealthHolder;
   events: EventHub;
@@ -259,7 +267,8 @@ interface Parts {
  * the only writer of the scheduler's health; the others read it.
  */
 function assemble(parts: Parts) {
-  const { opts, rootDir, store, executor, profiles, token, scheduler, events } = parts;
+  const { opts, rootDir, store, executor, profiles, profileOrigins, token, scheduler, events } =
+    parts;
   const webhook = opts.webhookUrl ? createWebhook(opts.webhookUrl, { log }) : null;
   if (webhook) {
     log(`posting the end of each run to ${webhook.target}`);
@@ -297,6 +306,7 @@ function assemble(parts: Parts) {
         stateDir: resolve(opts.stateDir),
         rootDir,
         profilesFile: opts.profilesFile ? resolve(opts.profilesFile) : undefined,
+        configPath: opts.configPath,
         env: process.env
       })
   });
@@ -308,6 +318,7 @@ function assemble(parts: Parts) {
     kernels,
     executor,
     profiles,
+    profileOrigins,
     scheduler,
     version: VERSION,
     token,

@@ -55,6 +55,7 @@ interface Settings {
   stateDir: string;
   rootDir: string;
   profilesFile?: string;
+  configPath?: string;
   executor: ExecutorMode;
 }
 
@@ -181,6 +182,7 @@ function settingsOf(inv: Invocation): Settings {
     ),
     rootDir: resolve(str(inv.values, 'root-dir') ?? process.cwd()),
     profilesFile: str(inv.values, 'profiles') ?? (process.env.HPC_SUBMIT_PROFILES || undefined),
+    configPath: str(inv.values, 'config-path') ?? (process.env.HPC_SUBMIT_CONFIG_PATH || undefined),
     executor: executor as ExecutorMode
   };
 }
@@ -553,7 +555,8 @@ export async function main(argv: string[]): Promise<number> {
   const serveArgs = [
     '--executor',
     s.executor,
-    ...(s.profilesFile ? ['--profiles', s.profilesFile] : [])
+    ...(s.profilesFile ? ['--profiles', s.profilesFile] : []),
+    ...(s.configPath ? ['--config-path', s.configPath] : [])
   ];
   const client = await connect({
     stateDir: s.stateDir,

@@ -9,13 +9,14 @@ import type { SchedulerInfo } from '../executors/executor';
 import { jobEnvironment } from '../env';
 import { KernelChecker } from '../jobs/kernels';
 import { profileStatus } from '../jobs/profileStatus';
-import { loadProfiles } from '../jobs/profiles';
+import { loadProfileSet, splitConfigPath, type ProfileSet } from '../jobs/profileSources';
 
 export interface DoctorOptions {
   executor: ExecutorMode;
   stateDir: string;
   rootDir: string;
   profilesFile?: string;
+  configPath?: string;
 }
 
 export interface Finding {
@@ -26,9 +27,9 @@ export interface Finding {
 
 export async function doctor(opts: DoctorOptions): Promise<Finding[]> {
   const found: Finding[] = [nodeFinding(), stateDirFinding(opts.stateDir)];
-  let profiles: Profile[];
+  let set: ProfileSet;
   try {
-    profiles = loadProfiles(opts.profilesFile);
+    set = loadProfileSet(opts.profilesFile, splitConfigPath(opts.configPath));
   } catch (e) {
     found.push({
       ok: false,
@@ -37,9 +38,17 @@ export async function doctor(opts: DoctorOptions): Promise<Finding[]> {
     });
     return found;
   }
+  for (const problem of set.problems) {
+    found.push({
+      ok: false,
+      what: problem,
+      fix: 'correct the file (schema/profiles.schema.json); the other files still load'
+    });
+  }
+  const profiles = set.profiles;
   found.push({
     ok: true,
-    what: `profiles: ${profiles.map(p => p.id).join(', ')}${opts.profilesFile ? ` from ${opts.profilesFile}` : ' (built-in)'}`
+    what: `profiles: ${profiles.map(p => `${p.id} (${set.sources[p.id]})`).join(', ')}`
   });
   const executor = await createExecutor(opts.executor, { stateDir: opts.stateDir });
   const scheduler = await executor.describe();

@@ -47,7 +47,12 @@ export const STATE: Options = {
   profiles: {
     type: 'string',
     value: 'FILE',
-    help: 'resource profiles, JSON (default: $HPC_SUBMIT_PROFILES, else the built-in gpu and cpu)'
+    help: "resource profiles, JSON (default: $HPC_SUBMIT_PROFILES, else hpc_submit/profiles.json in Jupyter's config directories, else the built-in gpu and cpu)"
+  },
+  'config-path': {
+    type: 'string',
+    value: 'DIRS',
+    help: "Jupyter's config directories, highest priority first, joined by ':' (default: $HPC_SUBMIT_CONFIG_PATH; the Python side passes jupyter_core's)"
   },
   executor: {
     type: 'string',

@@ -5,6 +5,7 @@
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type {
+  ProfileList,
   EstimateAnswer,
   HealthInfo,
   JobDetails,
@@ -26,6 +27,7 @@ import type { ScheduleService } from '../schedules/scheduleService';
 import type { KernelChecker } from '../jobs/kernels';
 import { estimateCache } from '../jobs/estimates';
 import { profileStatus } from '../jobs/profileStatus';
+import { BUILT_IN, type ProfileOrigins } from '../jobs/profileSources';
 import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 export interface AppDeps {
@@ -35,6 +37,8 @@ export interface AppDeps {
   kernels: KernelChecker;
   executor: Executor;
   profiles: Profile[];
+  /** Which file each profile came from, and the files that did not load. */
+  profileOrigins?: ProfileOrigins;
   scheduler: SchedulerHealthView;
   version: string;
   /** Null behind jupyter-server-proxy (Unix socket): the Jupyter server authenticates. */
@@ -89,16 +93,21 @@ function healthInfo(deps: AppDeps): HealthInfo {
   };
 }
 
-function profileRoutes({ service, kernels, executor, profiles }: AppDeps): Router {
+function profileRoutes({ service, kernels, executor, profiles, profileOrigins }: AppDeps): Router {
   const router = Router();
   const estimates = estimateCache(executor);
   router.get('/', async (_req, res) => {
     const scheduler = await executor.describe();
-    res.json({
+    const answer: ProfileList = {
       profiles: await Promise.all(
-        profiles.map(p => profileStatus(p, kernels, executor.name, scheduler))
-      )
-    });
+        profiles.map(async p => ({
+          ...(await profileStatus(p, kernels, executor.name, scheduler)),
+          source: profileOrigins?.sources[p.id] ?? BUILT_IN
+        }))
+      ),
+      ...(profileOrigins?.problems.length ? { problems: profileOrigins.problems } : {})
+    };
+    res.json(answer);
   });
   router.post('/:id/kernel', async (req, res) => {
     const profile = service.profile(req.params.id);

@@ -16,8 +16,11 @@ import { DEFAULT_PROFILES, loadProfiles } from './profiles';
 export const BUILT_IN = 'built-in';
 export const CONFIG_FILE = join('hpc_submit', 'profiles.json');
 
-export interface ProfileSet {
+export interface ProfileSet extends ProfileOrigins {
   profiles: Profile[];
+}
+
+export interface ProfileOrigins {
   /** Each profile's id → the file it came from, or "built-in". */
   sources: Record<string, string>;
   /** One sentence per file that did not load, naming it. */

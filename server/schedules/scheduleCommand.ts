@@ -13,6 +13,7 @@ export interface ScheduleCommandOptions {
   stateDir: string;
   rootDir: string;
   profilesFile?: string;
+  configPath?: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -39,7 +40,8 @@ export function scheduleCommand(id: string, opts: ScheduleCommandOptions): strin
     opts.rootDir,
     '--executor',
     'slurm',
-    ...(opts.profilesFile ? ['--profiles', opts.profilesFile] : [])
+    ...(opts.profilesFile ? ['--profiles', opts.profilesFile] : []),
+    ...(opts.configPath ? ['--config-path', opts.configPath] : [])
   ];
   return words.map(shellQuote).join(' ');
 }
