@@ -34,11 +34,15 @@ export function ProfilePicker(props: {
   );
 }
 
-/** A profile's problems show as the option's tooltip. */
+/** A profile's problems, and the profiles file it came from, show as the option's tooltip. */
 function ProfileOption(props: { profile: ProfileStatus }): JSX.Element {
   const { profile } = props;
+  const tooltip = [
+    ...profile.problems.map(x => x.message),
+    profile.source ? `defined in ${profile.source}` : ''
+  ].filter(Boolean);
   return (
-    <option value={profile.id} title={profile.problems.map(x => x.message).join('; ') || undefined}>
+    <option value={profile.id} title={tooltip.join('; ') || undefined}>
       {profile.label}
     </option>
   );

@@ -46,6 +46,11 @@ test('toolbar has the run button and the picker; the choice is saved in the note
   await expect(picker).toBeVisible();
   // The site's profiles, by label.
   await expect(picker.locator('option')).toHaveText(['GPU node', 'CPU node', 'Fresh env']);
+  // Each says which profiles file defined it (the server's HPC_SUBMIT_PROFILES here).
+  await expect(picker.locator('option[value="cpu"]')).toHaveAttribute(
+    'title',
+    /defined in \/.+\.json$/
+  );
 
   await picker.selectOption('cpu');
   await expect(button).toHaveText(/Run on CPU node/);
