@@ -31,9 +31,8 @@ def jupyter_config_path() -> str:
     """Jupyter's config directories, highest priority first, joined as
     JUPYTER_CONFIG_PATH is: where the companion looks for
     ``hpc_submit/profiles.json``. Resolved by jupyter_core itself, so the
-    companion follows its search order (JUPYTER_CONFIG_DIR, JUPYTER_CONFIG_PATH,
-    {sys.prefix}/etc/jupyter, /usr/local/etc/jupyter, /etc/jupyter) rather
-    than a copy of it."""
+    companion follows its search order (the one ``jupyter --paths`` prints)
+    rather than a copy of it."""
     try:
         from jupyter_core.paths import jupyter_config_path as dirs
     except ImportError:  # no Jupyter here: the built-in profiles apply

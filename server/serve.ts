@@ -27,7 +27,7 @@ import { JobService } from './jobs/jobService';
 import { KernelChecker } from './jobs/kernels';
 import { Poller } from './jobs/poller';
 import { SchedulerHealthHolder } from './jobs/schedulerHealth';
-import { loadProfileSet, splitConfigPath, type ProfileOrigins } from './jobs/profileSources';
+import { loadProfileSet, splitConfigPath, type ProfileSet } from './jobs/profileSources';
 import { JobStore, toWire } from './jobs/store';
 import { writeFileAtomic } from './atomicWrite';
 import { LeaseKeeper } from './jobs/lease';
@@ -35,7 +35,6 @@ import { NotebookValidator } from './jobs/notebookValidation';
 import { createWebhook } from './jobs/webhook';
 import { removeCompanionFile, writeCompanionFile } from './companionFiles';
 import { VERSION } from './version';
-import type { Profile } from '../contract/wire';
 import { exitWhenIdle, type IdleExitOptions } from './idleExit';
 import { ScheduleService } from './schedules/scheduleService';
 import { scheduleCommand } from './schedules/scheduleCommand';
@@ -133,7 +132,6 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   privateDirectory(stateDir);
   const profileSet = loadProfileSet(opts.profilesFile, splitConfigPath(opts.configPath));
-  const profiles = profileSet.profiles;
   for (const problem of profileSet.problems) {
     log(`profiles: ${problem}`);
   }
@@ -152,8 +150,7 @@ export async function serve(opts: ServeOptions): Promise<RunningCompanion> {
     rootDir,
     store,
     executor,
-    profiles,
-    profileOrigins: profileSet,
+    profileSet,
     token,
     scheduler,
     events,
@@ -253,8 +250,7 @@ interface Parts {
   rootDir: string;
   store: JobStore;
   executor: Executor;
-  profiles: Profile[];
-  profileOrigins: ProfileOrigins;
+  profileSet: ProfileSet;
   token: string | null;
   scheduler: SchedulerHealthHolder;
   events: EventHub;
@@ -267,8 +263,8 @@ interface Parts {
  * the only writer of the scheduler's health; the others read it.
  */
 function assemble(parts: Parts) {
-  const { opts, rootDir, store, executor, profiles, profileOrigins, token, scheduler, events } =
-    parts;
+  const { opts, rootDir, store, executor, profileSet, token, scheduler, events } = parts;
+  const { profiles } = profileSet;
   const webhook = opts.webhookUrl ? createWebhook(opts.webhookUrl, { log }) : null;
   if (webhook) {
     log(`posting the end of each run to ${webhook.target}`);
@@ -318,7 +314,7 @@ function assemble(parts: Parts) {
     kernels,
     executor,
     profiles,
-    profileOrigins,
+    profileOrigins: profileSet,
     scheduler,
     version: VERSION,
     token,

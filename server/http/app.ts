@@ -27,7 +27,7 @@ import type { ScheduleService } from '../schedules/scheduleService';
 import type { KernelChecker } from '../jobs/kernels';
 import { estimateCache } from '../jobs/estimates';
 import { profileStatus } from '../jobs/profileStatus';
-import { BUILT_IN, type ProfileOrigins } from '../jobs/profileSources';
+import type { ProfileOrigins } from '../jobs/profileSources';
 import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
 export interface AppDeps {
@@ -102,7 +102,8 @@ function profileRoutes({ service, kernels, executor, profiles, profileOrigins }:
       profiles: await Promise.all(
         profiles.map(async p => ({
           ...(await profileStatus(p, kernels, executor.name, scheduler)),
-          source: profileOrigins?.sources[p.id] ?? BUILT_IN
+          // Unknown without origins: never claim "built-in" for profiles handed in.
+          ...(profileOrigins ? { source: profileOrigins.sources[p.id] } : {})
         }))
       ),
       ...(profileOrigins?.problems.length ? { problems: profileOrigins.problems } : {})

@@ -9,7 +9,7 @@
  * the others still load.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Profile } from '../../contract/wire';
 import { DEFAULT_PROFILES, loadProfiles } from './profiles';
 
@@ -55,9 +55,9 @@ export function loadProfileSet(file: string | undefined, configDirs: string[] = 
   return { profiles: [...merged.values()], sources, problems };
 }
 
-/** JUPYTER_CONFIG_PATH's convention: directories joined by the platform's path separator. */
+/** JUPYTER_CONFIG_PATH's convention: directories joined by the platform's path delimiter. */
 export function splitConfigPath(value: string | undefined): string[] {
-  return (value ?? '').split(process.platform === 'win32' ? ';' : ':').filter(Boolean);
+  return (value ?? '').split(delimiter).filter(Boolean);
 }
 
 function bySource(profiles: Profile[], source: string): Record<string, string> {

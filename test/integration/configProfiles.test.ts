@@ -66,8 +66,8 @@ describeUnless(
       ...process.env,
       PATH: `${VENV_BIN}:${process.env.PATH}`,
       JUPYTER_CONFIG_DIR: join(dir, 'user'),
-      // jupyter_core ranks JUPYTER_CONFIG_PATH above JUPYTER_CONFIG_DIR in a
-      // virtual environment; the user's directory is listed first here so it overrides.
+      // jupyter_core ranks JUPYTER_CONFIG_PATH above JUPYTER_CONFIG_DIR, so the
+      // user's directory is listed first here too, to override the site's file.
       JUPYTER_CONFIG_PATH: [join(dir, 'user'), join(dir, 'broken'), join(dir, 'site')].join(':'),
       HPC_SUBMIT_EXECUTOR: 'local',
       HPC_SUBMIT_STATE_DIR: join(dir, 'state'),
