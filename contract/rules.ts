@@ -6,6 +6,8 @@ import {
   FINAL_STATES,
   type Job,
   type JobState,
+  type ProfileStatus,
+  type RunChoice,
   type SchedulerHealth,
   type ServerEvent,
   type SweepRow
@@ -196,3 +198,15 @@ export function eventOf(type: ServerEvent['type'], data: unknown): ServerEvent {
 }
 
 export type { JobState };
+
+/** One key per choice of a notebook: "gpu", or "gpu:myenv" for a project environment on it. */
+export function choiceKey(choice: Pick<ProfileStatus, 'id' | 'environment'>): string {
+  return choice.environment ? `${choice.id}:${choice.environment.name}` : choice.id;
+}
+
+/** The choice a profile status stands for, as a request names it. */
+export function runChoiceOf(choice: Pick<ProfileStatus, 'id' | 'environment'>): RunChoice {
+  return choice.environment
+    ? { profile: choice.id, environment: choice.environment.name }
+    : { profile: choice.id };
+}

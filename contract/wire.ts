@@ -45,6 +45,35 @@ export interface Profile {
   mail?: ProfileMail;
   /** The most tasks of one sweep that run at once on this profile; a sweep asking for more gets this many. */
   maxParallel?: number;
+  /**
+   * The CUDA version of the profile's nodes ("12.8"): told to pixi as
+   * CONDA_OVERRIDE_CUDA when an environment that needs CUDA is installed on a
+   * machine without a GPU, such as the hub.
+   */
+  cuda?: string;
+}
+
+/** What a notebook runs with: a site profile, and maybe an environment of its pixi project. */
+export interface RunChoice {
+  profile: string;
+  environment?: string;
+}
+
+/**
+ * One environment of the pixi project a notebook lies in, offered as the
+ * run's environment on a site profile's hardware (GET /api/profiles?notebook=).
+ */
+export interface ProjectEnvironment {
+  /** pixi's name of the environment: "gpu", "default". */
+  name: string;
+  /** The project's name, from its manifest. */
+  project: string;
+  /** The manifest (pixi.toml or pyproject.toml), relative to the Jupyter root. */
+  manifest: string;
+  /** The CUDA version the environment requires (pixi's system-requirements), when it needs CUDA. */
+  cuda?: string;
+  /** Whether pixi has installed it (`.pixi/envs/<name>` in the project). */
+  installed: boolean;
 }
 
 /** Slurm's --mail-type events, as sbatch names them. */
@@ -79,6 +108,7 @@ export interface EstimateAnswer {
 
 export type ProfileProblemCode =
   | 'launcher-missing'
+  | 'environment-missing'
   | 'environment-broken'
   | 'kernel-missing'
   | 'partition-unknown'
@@ -96,6 +126,12 @@ export interface ProfileProblem {
 export interface ProfileStatus extends Profile {
   /** The profiles file this profile came from, or "built-in". */
   source?: string;
+  /**
+   * Set on a choice for a notebook inside a pixi project: the project's
+   * environment this profile's hardware runs it in (launcher and kernel are
+   * then the environment's).
+   */
+  environment?: ProjectEnvironment;
   available: boolean;
   problems: ProfileProblem[];
 }
@@ -123,6 +159,8 @@ export interface Job {
   /** The host whose companion submitted the run; a local run runs there. */
   host?: string;
   profile: string;
+  /** The pixi project environment it ran in on the profile's hardware, if one was picked. */
+  environment?: string;
   kernel: string;
   resources: Resources;
   executor: ExecutorName;
@@ -348,6 +386,8 @@ export interface SweepRequest {
 export interface SubmitRequest {
   notebook: string;
   profile: string;
+  /** An environment of the notebook's pixi project to run in, on the profile's hardware. */
+  environment?: string;
   resources?: Resources;
   idempotencyKey?: string;
   /** Values injected after the notebook's cell tagged `parameters` (papermill). */
@@ -520,9 +560,55 @@ export interface JobList {
 }
 
 export interface ProfileList {
+  /**
+   * The site's profiles; asked with `?notebook=`, the choices for that
+   * notebook: its pixi project's environments on the site's hardware first,
+   * then the site's profiles as they are.
+   */
   profiles: ProfileStatus[];
-  /** Profiles files that did not load, each named with its problem; the others did. */
+  /**
+   * Profiles files that did not load, and a notebook's project manifest that
+   * could not be read, each named with its problem; the others did.
+   */
   problems?: string[];
+  /** Asked with `?notebook=`: the pixi project the notebook lies in, if any. */
+  project?: { name: string; manifest: string };
+}
+
+export type SetupAction = 'install-environment' | 'create-kernel';
+
+/**
+ * POST /api/setup: make what a profile (or a notebook's project environment
+ * on it) needs before it can run.
+ */
+export interface SetupRequest {
+  action: SetupAction;
+  profile: string;
+  /** With `environment`: the notebook whose pixi project holds it. */
+  notebook?: string;
+  environment?: string;
+}
+
+/** A setup task: a program the companion runs for the user, with its log. */
+export interface SetupTask {
+  id: string;
+  action: SetupAction;
+  /** "Install environment myproj gpu", "Create kernel myproj-gpu". */
+  title: string;
+  /** The command as the user would type it. */
+  command: string;
+  state: 'running' | 'completed' | 'failed' | 'cancelled';
+  startedAt: string;
+  endedAt?: string;
+  exitCode?: number | null;
+}
+
+/** GET /api/setup/:id?offset=N: the task and its log from `offset` on. */
+export interface SetupLog {
+  task: SetupTask;
+  text: string;
+  /** The offset to ask from next. */
+  next: number;
 }
 
 /** Every error answer: a clear sentence, never a stack trace. */
@@ -547,6 +633,8 @@ export const NOTEBOOK_METADATA_KEY = 'hpc_submit';
 /** What the extension stores in notebook metadata under `hpc_submit`. */
 export interface NotebookSubmitMetadata {
   profile?: string;
+  /** The pixi project environment picked with the profile, if any. */
+  environment?: string;
   resources?: Resources;
   /** The last values of "Run with parameters…": fixed values and the sweep, if any. */
   parameters?: Parameters;

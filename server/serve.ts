@@ -25,6 +25,9 @@ import type { Executor } from './executors/executor';
 import { jobEnvironment } from './env';
 import { JobService } from './jobs/jobService';
 import { KernelChecker } from './jobs/kernels';
+import { ProjectEnvironments } from './jobs/projectEnvironments';
+import { machineHasGpu } from './jobs/projectFinder';
+import { SetupTasks } from './jobs/setupTasks';
 import { Poller } from './jobs/poller';
 import { SchedulerHealthHolder } from './jobs/schedulerHealth';
 import { loadProfileSet, splitConfigPath, type ProfileSet } from './jobs/profileSources';
@@ -275,11 +278,21 @@ function assemble(parts: Parts) {
     onEnded: job => void webhook?.onJobEvent({ type: 'job', job }),
     log
   });
+  const kernels = new KernelChecker(() => jobEnvironment(process.env));
+  const environments = new ProjectEnvironments({
+    rootDir,
+    profiles,
+    // A kernel made or an environment installed: what was asked of the environments is stale.
+    tasks: new SetupTasks(() => kernels.forget()),
+    env: () => jobEnvironment(process.env),
+    hasGpu: machineHasGpu
+  });
   const service = new JobService({
     rootDir,
     store,
     executor,
     profiles,
+    environments,
     scheduler,
     validator: parts.validator,
     holdsLease: parts.holdsLease,
@@ -306,7 +319,6 @@ function assemble(parts: Parts) {
         env: process.env
       })
   });
-  const kernels = new KernelChecker(() => jobEnvironment(process.env));
   const app = createApp({
     service,
     schedules,

@@ -6,15 +6,15 @@ import type {
   JobDetails,
   JobList,
   NotebookParameters,
-  Parameters,
   PipelineAnswer,
   PipelineRequest,
   ScheduleInfo,
   ScheduleList,
   ScheduleRequest,
   ProfileList,
-  ProfileStatus,
-  Resources,
+  SetupLog,
+  SetupRequest,
+  SetupTask,
   SubmitRequest,
   SweepAnswer
 } from '../contract/wire';
@@ -29,15 +29,13 @@ export interface LogChunk {
 /** What the model calls; an interface so the model is tested against a stand-in transport. */
 export interface CompanionApi {
   health(): Promise<HealthInfo>;
-  profiles(): Promise<ProfileStatus[]>;
-  createKernel(profile: string): Promise<unknown>;
-  submit(
-    notebook: string,
-    profile: string,
-    resources?: Resources,
-    idempotencyKey?: string,
-    parameters?: Parameters
-  ): Promise<Job>;
+  /** The site's profiles; with a notebook, the choices for it (its pixi project's first). */
+  profiles(notebook?: string): Promise<ProfileList>;
+  /** Installs an environment or creates a kernel: a task whose log is read with setupLog. */
+  startSetup(request: SetupRequest): Promise<SetupTask>;
+  setupLog(taskId: string, offset: number): Promise<SetupLog>;
+  cancelSetup(taskId: string): Promise<SetupTask>;
+  submit(request: SubmitRequest): Promise<Job>;
   /** A sweep: one task per combination of the swept values (one Slurm job array). */
   submitSweep(request: SubmitRequest): Promise<SweepAnswer>;
   /** The notebook's parameters (its cell tagged `parameters`), read by papermill. */
@@ -81,19 +79,18 @@ const id = (jobId: string) => encodeURIComponent(jobId);
 
 export const api: CompanionApi = {
   health: () => requestCompanion<HealthInfo>('api/health'),
-  profiles: () => requestCompanion<ProfileList>('api/profiles').then(r => r.profiles),
-  createKernel: profile =>
-    requestCompanion<ProfileStatus>(`api/profiles/${encodeURIComponent(profile)}/kernel`, POST),
-  submit: (notebook, profile, resources, idempotencyKey, parameters) => {
-    const body: SubmitRequest = {
-      notebook,
-      profile,
-      ...(resources ? { resources } : {}),
-      ...(idempotencyKey ? { idempotencyKey } : {}),
-      ...(parameters && Object.keys(parameters).length > 0 ? { parameters } : {})
-    };
-    return requestCompanion<Job>('api/jobs', json(body));
-  },
+  profiles: notebook =>
+    requestCompanion<ProfileList>(
+      notebook === undefined
+        ? 'api/profiles'
+        : `api/profiles?notebook=${encodeURIComponent(notebook)}`
+    ),
+  startSetup: request => requestCompanion<SetupTask>('api/setup', json(request)),
+  setupLog: (taskId, offset) =>
+    requestCompanion<SetupLog>(`api/setup/${id(taskId)}?offset=${offset}`),
+  cancelSetup: taskId =>
+    requestCompanion<SetupTask>(`api/setup/${id(taskId)}`, { method: 'DELETE' }),
+  submit: request => requestCompanion<Job>('api/jobs', json(request)),
   submitSweep: request => requestCompanion<SweepAnswer>('api/jobs', json(request)),
   parameters: notebook =>
     requestCompanion<NotebookParameters>(`api/parameters?notebook=${encodeURIComponent(notebook)}`),

@@ -11,6 +11,7 @@ import { openLogPanel } from './logPanel';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
 import { addPanelCommands } from './panelCommands';
+import { addSetupCommands } from './setupCommands';
 import type { NotebookRunner } from './runner';
 import { CommandIDs, SIDEBAR_ID } from './tokens';
 import { isLive } from '../contract/rules';
@@ -31,9 +32,10 @@ export function registerCommands(deps: CommandDeps): void {
   addJobCommands(deps);
   addSidebarCommands(deps);
   addPanelCommands(deps);
+  addSetupCommands(deps);
 }
 
-/** Run the current notebook; create its profile's kernel. */
+/** Run the current notebook. */
 function addNotebookCommands(deps: CommandDeps): void {
   const { app, runner, tracker } = deps;
   app.commands.addCommand(CommandIDs.run, {
@@ -49,13 +51,6 @@ function addNotebookCommands(deps: CommandDeps): void {
     isEnabled: () => tracker.currentWidget !== null,
     execute: () =>
       tracker.currentWidget ? runner.runWithParameters(tracker.currentWidget) : undefined
-  });
-  app.commands.addCommand(CommandIDs.createKernel, {
-    label: args => `Create Kernel for Profile ${profileArg(args) ?? ''}`.trim(),
-    execute: args => {
-      const profile = profileArg(args) ?? runner.chosenProfile(tracker.currentWidget)?.id;
-      return profile ? createKernel(deps, profile) : undefined;
-    }
   });
 }
 
@@ -111,10 +106,6 @@ function notHere(job: Job): void {
   Notification.info(`${job.notebook}: ${OUTSIDE_ROOT_REASON}`, { autoClose: 5000 });
 }
 
-function profileArg(args: { profile?: unknown }): string | undefined {
-  return typeof args.profile === 'string' ? args.profile : undefined;
-}
-
 function cancelJob(model: JobsModel, job: Job): Promise<void> {
   const ended = isLive(job) ? undefined : `${job.notebook}: the run already ended (${job.state}).`;
   return changeJob(ended, 'Could not cancel', () => model.cancel(job.id));
@@ -166,19 +157,6 @@ function showLog({ app, model }: CommandDeps, job: Job): void {
     return;
   }
   app.shell.add(openLogPanel(job.id, model), 'main', { mode: 'split-right' });
-}
-
-async function createKernel({ app, model }: CommandDeps, profile: string): Promise<void> {
-  try {
-    await model.createKernel(profile);
-    Notification.success(`Kernel created for ${model.profile(profile)?.label ?? profile}.`, {
-      autoClose: 4000
-    });
-    // A --user kernelspec is visible to the hub too: its display name shows in the sidebar.
-    void app.serviceManager.kernelspecs.refreshSpecs().catch(() => undefined);
-  } catch (e) {
-    notifyError((e as Error).message);
-  }
 }
 
 /** Opens the executed notebook; a failed run's at its first error. */

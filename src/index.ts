@@ -169,7 +169,11 @@ function sidebarActions(app: JupyterFrontEnd): SidebarActions {
       details: run(CommandIDs.details),
       compare: run(CommandIDs.compare)
     },
-    createKernel: profile => app.commands.execute(CommandIDs.createKernel, { profile }),
+    setup: action =>
+      app.commands.execute(
+        action === 'create-kernel' ? CommandIDs.createKernel : CommandIDs.installEnvironment
+      ),
+    checkSetup: () => void app.commands.execute(CommandIDs.checkSetup),
     openResults: sweepId => void app.commands.execute(CommandIDs.results, { sweepId }),
     openFolder: path => void app.commands.execute('filebrowser:go-to-path', { path })
   };

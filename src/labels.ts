@@ -6,6 +6,7 @@ import type {
   Job,
   JobState,
   Parameters,
+  ProfileStatus,
   Resources,
   RunGpu,
   RunRecord
@@ -60,6 +61,12 @@ export function elapsed(
     return '';
   }
   return formatDuration(to - from);
+}
+
+/** "GPU node · myproj gpu" for a project's environment on the hardware, else the profile's label. */
+export function choiceLabel(choice: Pick<ProfileStatus, 'label' | 'environment'>): string {
+  const env = choice.environment;
+  return env ? `${choice.label} · ${env.project} ${env.name}` : choice.label;
 }
 
 export function runLabel(profileLabel: string | undefined): string {

@@ -3,7 +3,8 @@ import {
   NOTEBOOK_METADATA_KEY,
   type NotebookSubmitMetadata,
   type Parameters,
-  type Profile,
+  type ProfileStatus,
+  type RunChoice,
   type SweepRequest
 } from '../contract/wire';
 
@@ -21,6 +22,9 @@ export function readSubmitMetadata(value: unknown): NotebookSubmitMetadata {
   const out: NotebookSubmitMetadata = {};
   if (typeof v.profile === 'string' && v.profile) {
     out.profile = v.profile;
+  }
+  if (typeof v.environment === 'string' && v.environment) {
+    out.environment = v.environment;
   }
   if (typeof v.resources === 'object' && v.resources !== null && !Array.isArray(v.resources)) {
     out.resources = v.resources as NotebookSubmitMetadata['resources'];
@@ -72,21 +76,29 @@ function readSweep(value: unknown): SweepRequest | undefined {
   return sweep;
 }
 
-/** The profile a notebook runs with: its own choice if the site still has it, else the default, else the first. */
-export function chooseProfile<P extends Pick<Profile, 'id'>>(
+/**
+ * The choice a notebook runs with: its own (profile and environment) if it
+ * is still offered, else the default profile (a project's environment on it
+ * comes first in the list), else the first.
+ */
+export function chooseProfile<P extends Pick<ProfileStatus, 'id' | 'environment'>>(
   meta: NotebookSubmitMetadata,
   profiles: P[],
   defaultId: string | undefined
 ): P | undefined {
   return (
-    profiles.find(p => p.id === meta.profile) ??
+    profiles.find(p => p.id === meta.profile && p.environment?.name === meta.environment) ??
     profiles.find(p => p.id === defaultId) ??
     profiles[0]
   );
 }
 
-export function withProfile(meta: NotebookSubmitMetadata, profile: string): NotebookSubmitMetadata {
-  return { ...meta, profile };
+export function withChoice(
+  meta: NotebookSubmitMetadata,
+  choice: RunChoice
+): NotebookSubmitMetadata {
+  const { environment: _dropped, ...rest } = meta;
+  return { ...rest, ...choice };
 }
 
 /** What the notebook holds under `hpc_submit`, read defensively. */
@@ -95,16 +107,16 @@ export function loadChoice(notebook: MetadataHolder | null | undefined): Noteboo
 }
 
 /**
- * Saves the picked profile, keeping the notebook's resources. Writes nothing
- * when the choice is unchanged, so merely opening a notebook never dirties it.
- * Returns whether it wrote.
+ * Saves the picked profile (and environment), keeping the notebook's
+ * resources. Writes nothing when the choice is unchanged, so merely opening
+ * a notebook never dirties it. Returns whether it wrote.
  */
-export function saveChoice(notebook: MetadataHolder, profile: string): boolean {
+export function saveChoice(notebook: MetadataHolder, choice: RunChoice): boolean {
   const meta = loadChoice(notebook);
-  if (meta.profile === profile) {
+  if (meta.profile === choice.profile && meta.environment === choice.environment) {
     return false;
   }
-  notebook.setMetadata(NOTEBOOK_METADATA_KEY, withProfile(meta, profile));
+  notebook.setMetadata(NOTEBOOK_METADATA_KEY, withChoice(meta, choice));
   return true;
 }
 

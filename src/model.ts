@@ -1,7 +1,7 @@
 /**
  * The jobs model: the state the sidebar and toolbar render (profiles, jobs,
  * scheduler reachability, the filter), and the actions that change it
- * (submit, rerun, cancel, forget, create a kernel). Each action calls the
+ * (submit, rerun, cancel, forget, set up an environment). Each action calls the
  * companion, then updates the state and emits; a refused call rejects with
  * the companion's word and changes nothing. The companion's pushed events
  * (eventStream.ts) keep the state current between actions. It renders nothing
@@ -22,14 +22,22 @@ import type {
   PipelineAnswer,
   PipelineInfo,
   Parameters,
+  ProfileList,
   ProfileStatus,
   Resources,
+  RunChoice,
   ServerEvent,
+  SetupLog,
+  SetupRequest,
+  SetupTask,
   SubmitRequest,
   SweepAnswer
 } from '../contract/wire';
 
 export type JobFilter = 'notebook' | 'all';
+
+/** Notebooks whose choices are kept: more than a session keeps open. */
+const CHOICES_KEPT = 20;
 
 /** The history is read this many runs at a time, newest first: start-up never waits for all of it. */
 export const HISTORY_PAGE = 200;
@@ -43,6 +51,10 @@ export interface SweepEnd {
 
 export class JobsModel {
   private _profiles: ProfileStatus[] = [];
+  private _profileProblems: string[] = [];
+  /** Each notebook's choices, as the companion answered them (the last CHOICES_KEPT asked). */
+  private readonly _choices = new Map<string, ProfileList>();
+  private readonly _choicesAsked = new Set<string>();
   /** The jobs, newest first and by sweep; reports a live job that ended. */
   private readonly _list = new JobList(job => {
     this._jobEnded.emit(job);
@@ -218,10 +230,76 @@ export class JobsModel {
     await Promise.all([this.refreshJobs(), this.refreshHealth()]);
   }
 
+  /** The site's profiles, and again the choices of each notebook asked for (they may have changed). */
   refreshProfiles(): Promise<void> {
     return this.readCompanion(async () => {
-      this._profiles = await this.api.profiles();
+      const [site] = await Promise.all([
+        this.api.profiles(),
+        ...[...this._choices.keys()].map(notebook => this.loadChoices(notebook))
+      ]);
+      this._profiles = site.profiles;
+      this._profileProblems = site.problems ?? [];
     });
+  }
+
+  /** Profiles files that did not load, named with their problems. */
+  get profileProblems(): string[] {
+    return this._profileProblems;
+  }
+
+  /**
+   * What a notebook may run with: its pixi project's environments on the
+   * site's hardware, then the site's profiles. Asked of the companion once
+   * per notebook (again on refreshProfiles); until it answers, the site's.
+   */
+  choicesFor(notebook: string | null): ProfileStatus[] {
+    const list = notebook === null ? undefined : this.choiceList(notebook);
+    // Outside a project the choices are the site's profiles, kept fresh here.
+    return list?.project ? list.profiles : this._profiles;
+  }
+
+  /** The notebook's pixi project, once known; and a manifest that could not be read. */
+  projectOf(notebook: string): Pick<ProfileList, 'project' | 'problems'> {
+    return this.choiceList(notebook) ?? {};
+  }
+
+  private choiceList(notebook: string): ProfileList | undefined {
+    const known = this._choices.get(notebook);
+    if (!known && !this._choicesAsked.has(notebook)) {
+      void this.loadChoices(notebook).then(() => this.emit());
+    }
+    return known;
+  }
+
+  private async loadChoices(notebook: string): Promise<void> {
+    this._choicesAsked.add(notebook);
+    try {
+      const list = await this.api.profiles(notebook);
+      this._choices.delete(notebook);
+      this._choices.set(notebook, list);
+      // Only the notebooks of this session: the oldest asked goes first.
+      for (const old of [...this._choices.keys()].slice(0, -CHOICES_KEPT)) {
+        this._choices.delete(old);
+      }
+    } catch {
+      // A notebook gone or renamed: the site's profiles stand for it, and it is not asked again at once.
+      this._choices.set(notebook, { profiles: [] });
+    } finally {
+      this._choicesAsked.delete(notebook);
+    }
+  }
+
+  /** Starts installing an environment or creating a kernel; its log is read with setupLog. */
+  startSetup(request: SetupRequest): Promise<SetupTask> {
+    return this.api.startSetup(request);
+  }
+
+  setupLog(taskId: string, offset: number): Promise<SetupLog> {
+    return this.api.setupLog(taskId, offset);
+  }
+
+  cancelSetup(taskId: string): Promise<SetupTask> {
+    return this.api.cancelSetup(taskId);
   }
 
   /** Reachability of the scheduler as the companion last saw it (events carry changes after this). */
@@ -268,17 +346,17 @@ export class JobsModel {
   /** Submits a notebook; the job is shown at once, the companion's event for it follows. */
   async submit(
     notebook: string,
-    profile: string,
+    choice: RunChoice,
     resources?: Resources,
     parameters?: Parameters
   ): Promise<Job> {
-    const job = await this.api.submit(
+    const job = await this.api.submit({
       notebook,
-      profile,
-      resources,
-      newIdempotencyKey(),
-      parameters
-    );
+      ...choice,
+      ...(resources ? { resources } : {}),
+      idempotencyKey: newIdempotencyKey(),
+      ...(parameters && Object.keys(parameters).length > 0 ? { parameters } : {})
+    });
     this.upsert(job);
     return job;
   }
@@ -341,7 +419,10 @@ export class JobsModel {
 
   /** The same notebook again, with the same profile and resources. */
   rerun(job: Job): Promise<Job> {
-    return this.submit(job.notebook, job.profile, job.resources, job.parameters);
+    const choice: RunChoice = job.environment
+      ? { profile: job.profile, environment: job.environment }
+      : { profile: job.profile };
+    return this.submit(job.notebook, choice, job.resources, job.parameters);
   }
 
   async cancel(id: string): Promise<Job> {
@@ -354,15 +435,6 @@ export class JobsModel {
   async forget(id: string): Promise<void> {
     await this.api.forget(id);
     this.remove(id);
-  }
-
-  /** Registers a profile's kernel; the profiles are read again either way, so its problem clears or stays. */
-  async createKernel(profile: string): Promise<void> {
-    try {
-      await this.api.createKernel(profile);
-    } finally {
-      await this.refreshProfiles();
-    }
   }
 
   /** A piece of a job's log from `offset` on. */

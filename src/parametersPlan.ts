@@ -16,6 +16,7 @@ import type {
   ParameterValue,
   Parameters,
   Resources,
+  RunChoice,
   SubmitRequest,
   SweepRequest
 } from '../contract/wire';
@@ -185,13 +186,13 @@ export function runsSentence(submission: Submission, profileLabel: string): stri
 /** The body of POST /api/jobs for a sweep (the model adds the idempotency key). */
 export function sweepRequest(
   notebook: string,
-  profile: string,
+  choice: RunChoice,
   resources: Resources | undefined,
   submission: Extract<Submission, { kind: 'sweep' }>
 ): Omit<SubmitRequest, 'idempotencyKey'> {
   return {
     notebook,
-    profile,
+    ...choice,
     ...(resources ? { resources } : {}),
     ...(Object.keys(submission.parameters).length > 0 ? { parameters: submission.parameters } : {}),
     sweep: submission.sweep

@@ -6,6 +6,7 @@
 import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { chooseProfile, loadChoice, saveChoice, saveRunValues } from './metadata';
+import { choiceKey, runChoiceOf } from '../contract/rules';
 import type { JobsModel } from './model';
 import { notifyError } from './notify';
 import { HOW_TO_TAG, showNoParametersDialog, showParametersDialog } from './parametersDialog';
@@ -30,17 +31,25 @@ export class NotebookRunner {
     private readonly reveal: () => void
   ) {}
 
+  /** The notebook's choice among its own (its pixi project's environments, then the site's profiles). */
   chosenProfile(panel: NotebookPanel | null): ProfileStatus | undefined {
     return chooseProfile(
       loadChoice(panel?.model),
-      this.model.profiles,
+      this.choices(panel),
       this.settings().defaultProfile
     );
   }
 
-  setProfile(panel: NotebookPanel, profile: string): void {
-    if (panel.model) {
-      saveChoice(panel.model, profile);
+  /** What the notebook may run with, as the picker lists it. */
+  choices(panel: NotebookPanel | null): ProfileStatus[] {
+    return this.model.choicesFor(panel?.context.path ?? null);
+  }
+
+  /** Saves the picked choice (a choiceKey) in the notebook. */
+  setChoice(panel: NotebookPanel, key: string): void {
+    const picked = this.choices(panel).find(p => choiceKey(p) === key);
+    if (panel.model && picked) {
+      saveChoice(panel.model, runChoiceOf(picked));
     }
   }
 
@@ -81,7 +90,7 @@ export class NotebookRunner {
     }
     const path = panel.context.path;
     const resources = loadChoice(panel.model).resources;
-    return this.report(path, profile.id, this.model.submit(path, profile.id, resources));
+    return this.report(path, profile.id, this.model.submit(path, runChoiceOf(profile), resources));
   }
 
   private async runWithParametersUnguarded(panel: NotebookPanel): Promise<void> {
@@ -133,9 +142,9 @@ export class NotebookRunner {
     await this.saveToDisk(panel);
     const resources = loadChoice(panel.model).resources;
     if (submission.kind === 'single') {
-      await this.model.submit(path, profile.id, resources, submission.parameters);
+      await this.model.submit(path, runChoiceOf(profile), resources, submission.parameters);
     } else {
-      await this.model.submitSweep(sweepRequest(path, profile.id, resources, submission));
+      await this.model.submitSweep(sweepRequest(path, runChoiceOf(profile), resources, submission));
     }
     this.reveal();
     Notification.info(`${path}: submitted ${runsSentence(submission, profile.label)}`, {
@@ -145,7 +154,7 @@ export class NotebookRunner {
 
   /** The notebook's profile, or undefined after telling the user why it cannot run. */
   private async runnableProfile(panel: NotebookPanel): Promise<ProfileStatus | undefined> {
-    if (this.model.profiles.length === 0) {
+    if (this.choices(panel).length === 0) {
       await this.model.refreshProfiles();
     }
     const profile = this.chosenProfile(panel);

@@ -24,14 +24,17 @@ import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { SIDEBAR_ID } from './tokens';
 import { isLive } from '../contract/rules';
-import type { ProfileStatus } from '../contract/wire';
+import type { ProfileStatus, SetupAction } from '../contract/wire';
 
 const TICK_MS = 1000;
 
 /** What the sidebar's buttons do. */
 export interface SidebarActions {
   actions: JobActions;
-  createKernel(profile: string): Promise<void>;
+  /** Creates the kernel or installs the environment of the current notebook's choice. */
+  setup(action: SetupAction): Promise<unknown>;
+  /** Opens the setup check. */
+  checkSetup(): void;
   /** Shows a folder in the file browser (a sweep's outputs); without it the sweep has no such button. */
   openFolder?(path: string): void;
   /** Opens a sweep's Results view. */
@@ -40,7 +43,7 @@ export interface SidebarActions {
 
 export class JobsSidebar extends ReactWidget {
   private ticker: number | null = null;
-  private creatingKernel = false;
+  private settingUp = false;
   private watched: NotebookPanel | null = null;
   private readonly listEntries = new ListEntries(isLive);
   private readonly sweepActions: SweepActions;
@@ -175,10 +178,11 @@ export class JobsSidebar extends ReactWidget {
           schedulerReachable={this.model.schedulerReachable}
           schedulerMessage={this.model.schedulerMessage}
           companionError={this.model.companionError}
-          creatingKernel={this.creatingKernel}
+          settingUp={this.settingUp}
           actions={this.buttons.actions}
           onFilter={f => (this.model.filter = f)}
-          onCreateKernel={id => void this.createKernel(id)}
+          onSetup={action => void this.setup(action)}
+          onCheckSetup={this.buttons.checkSetup}
         />
         <SchedulesSection
           schedules={this.schedules.list}
@@ -222,14 +226,14 @@ export class JobsSidebar extends ReactWidget {
     return Object.fromEntries(this.model.profiles.map(p => [p.id, p.label]));
   }
 
-  /** The button says "Creating kernel…" until the command is done. */
-  private async createKernel(profile: string): Promise<void> {
-    this.creatingKernel = true;
+  /** The button waits until the task has started (its log panel then follows it). */
+  private async setup(action: SetupAction): Promise<void> {
+    this.settingUp = true;
     this.update();
     try {
-      await this.buttons.createKernel(profile);
+      await this.buttons.setup(action);
     } finally {
-      this.creatingKernel = false;
+      this.settingUp = false;
       this.update();
     }
   }

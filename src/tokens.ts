@@ -17,6 +17,8 @@ export namespace CommandIDs {
   export const forget = 'hpc-submit:forget';
   export const details = 'hpc-submit:run-details';
   export const createKernel = 'hpc-submit:create-kernel';
+  export const installEnvironment = 'hpc-submit:install-environment';
+  export const checkSetup = 'hpc-submit:check-setup';
   export const refresh = 'hpc-submit:refresh';
   export const results = 'hpc-submit:results';
   export const compare = 'hpc-submit:compare';

@@ -11,6 +11,7 @@ import { readRecordNames } from './parametersPlan';
 import type { JobsModel } from './model';
 import type { NotebookRunner } from './runner';
 import { CommandIDs } from './tokens';
+import { choiceKey } from '../contract/rules';
 
 /** Re-renders when the profiles or this notebook's metadata change. */
 abstract class NotebookBoundWidget extends ReactWidget {
@@ -37,14 +38,18 @@ abstract class NotebookBoundWidget extends ReactWidget {
 
 export class ProfilePickerItem extends NotebookBoundWidget {
   protected render(): JSX.Element {
+    const chosen = this.runner.chosenProfile(this.panel);
     return (
       <ProfilePicker
-        profiles={this.model.profiles}
-        value={this.runner.chosenProfile(this.panel)?.id}
-        onChange={id => {
-          this.runner.setProfile(this.panel, id);
+        profiles={this.runner.choices(this.panel)}
+        value={chosen ? choiceKey(chosen) : undefined}
+        onChange={key => {
+          this.runner.setChoice(this.panel, key);
           // The run button's tooltip says when a run of the new choice would start.
-          this.model.requestEstimate(id);
+          const picked = this.runner.chosenProfile(this.panel);
+          if (picked) {
+            this.model.requestEstimate(picked.id);
+          }
         }}
       />
     );

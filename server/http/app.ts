@@ -5,7 +5,6 @@
  */
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type {
-  ProfileList,
   EstimateAnswer,
   HealthInfo,
   JobDetails,
@@ -16,17 +15,19 @@ import type {
   ScheduleInfo,
   ScheduleList,
   ScheduleOutcome,
+  SetupLog,
   SweepAnswer
 } from '../../contract/wire';
 import { refuseCrossSiteWrites, requireToken } from './auth';
 import type { EventHub } from './events';
 import type { Executor } from '../executors/executor';
-import { HttpError, answerOf } from './httpError';
+import { answerOf } from './httpError';
 import type { JobService } from '../jobs/jobService';
 import type { ScheduleService } from '../schedules/scheduleService';
 import type { KernelChecker } from '../jobs/kernels';
 import { estimateCache } from '../jobs/estimates';
-import { profileStatus } from '../jobs/profileStatus';
+import { profileList } from '../jobs/profileStatus';
+import { resolveNotebook } from '../jobs/paths';
 import type { ProfileOrigins } from '../jobs/profileSources';
 import type { SchedulerHealthView } from '../jobs/schedulerHealth';
 
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(healthInfo(deps));
   });
   app.use('/api/profiles', profileRoutes(deps));
+  app.use('/api/setup', setupRoutes(deps.service));
   app.use('/api/jobs', jobRoutes(deps.service));
   app.use('/api/sweeps', sweepRoutes(deps.service));
   app.use('/api/pipelines', pipelineRoutes(deps.service));
@@ -96,32 +98,45 @@ function healthInfo(deps: AppDeps): HealthInfo {
 function profileRoutes({ service, kernels, executor, profiles, profileOrigins }: AppDeps): Router {
   const router = Router();
   const estimates = estimateCache(executor);
-  router.get('/', async (_req, res) => {
-    const scheduler = await executor.describe();
-    const answer: ProfileList = {
-      profiles: await Promise.all(
-        profiles.map(async p => ({
-          ...(await profileStatus(p, kernels, executor.name, scheduler)),
-          // Unknown without origins: never claim "built-in" for profiles handed in.
-          ...(profileOrigins ? { source: profileOrigins.sources[p.id] } : {})
-        }))
-      ),
-      ...(profileOrigins?.problems.length ? { problems: profileOrigins.problems } : {})
-    };
+  router.get('/', async (req, res) => {
+    const { notebook } = req.query;
+    const nb = notebook === undefined ? null : await resolveNotebook(service.rootDir, notebook);
+    const answer = await profileList(
+      {
+        profiles,
+        kernels,
+        executor: executor.name,
+        scheduler: await executor.describe(),
+        origins: profileOrigins,
+        environments: service.environments
+      },
+      nb?.absolute
+    );
     res.json(answer);
-  });
-  router.post('/:id/kernel', async (req, res) => {
-    const profile = service.profile(req.params.id);
-    try {
-      await kernels.create(profile);
-    } catch (e) {
-      throw new HttpError(500, (e as Error).message);
-    }
-    res.json(await kernels.status(profile));
   });
   router.get('/:id/estimate', async (req, res) => {
     const answer: EstimateAnswer = await estimates(service.profile(req.params.id));
     res.json(answer);
+  });
+  return router;
+}
+
+/** Installing an environment, creating a kernel: tasks with a log to follow and a cancel. */
+function setupRoutes(service: JobService): Router {
+  const router = Router();
+  router.post('/', async (req, res) => {
+    const { task, created } = await service.environments.startSetup(req.body);
+    res.status(created ? 202 : 200).json(task);
+  });
+  router.get('/:id', (req, res) => {
+    const answer: SetupLog = service.environments.readSetup(
+      req.params.id,
+      Number(req.query.offset ?? 0)
+    );
+    res.json(answer);
+  });
+  router.delete('/:id', (req, res) => {
+    res.json(service.environments.cancelSetup(req.params.id));
   });
   return router;
 }

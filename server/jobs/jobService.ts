@@ -30,6 +30,10 @@ import type { SchedulerHealthView } from './schedulerHealth';
 import { CANCEL_REQUEST_FILE, type JobRecord, type JobStore } from './store';
 import { writeStateFile } from './storage';
 import { notAnswering } from './submitErrors';
+import { ProjectEnvironments } from './projectEnvironments';
+import { machineHasGpu } from './projectFinder';
+import { SetupTasks } from './setupTasks';
+import { jobEnvironment } from '../env';
 
 export interface JobServiceDeps {
   rootDir: string;
@@ -53,6 +57,8 @@ export interface JobServiceDeps {
   papermillPython?: string;
   /** Tasks one sweep may have; default $HPC_SUBMIT_MAX_TASKS, else 1000. */
   maxTasks?: number;
+  /** Notebooks' pixi projects and the setup tasks; default: made from the root and profiles. */
+  environments?: ProjectEnvironments;
 }
 
 /**
@@ -70,9 +76,21 @@ export class JobService {
 
   private readonly pipelines: PipelineService;
 
+  /** The pixi projects notebooks lie in: their choices, and making their environments and kernels. */
+  readonly environments: ProjectEnvironments;
+
   constructor(private readonly deps: JobServiceDeps) {
+    this.environments =
+      deps.environments ??
+      new ProjectEnvironments({
+        rootDir: deps.rootDir,
+        profiles: deps.profiles,
+        tasks: new SetupTasks(),
+        env: () => jobEnvironment(deps.baseEnv ?? process.env),
+        hasGpu: machineHasGpu
+      });
     this.queries = new JobQueries(deps);
-    this.launcher = new Launcher(deps, this.queries);
+    this.launcher = new Launcher(deps, this.queries, this.environments);
     this.pipelines = new PipelineService({
       rootDir: deps.rootDir,
       store: deps.store,
@@ -85,6 +103,11 @@ export class JobService {
 
   profile(id: unknown): Profile {
     return this.queries.profile(id);
+  }
+
+  /** The Jupyter root notebook paths are relative to. */
+  get rootDir(): string {
+    return this.deps.rootDir;
   }
 
   /** Validate, resolve, refuse a conflict, write, launch: nothing is written before the checks pass. */

@@ -8,6 +8,7 @@
 import { CommandNotRun, runCommand } from '../runCommand';
 import type { Profile, ProfileProblem, ProfileStatus } from '../../contract/wire';
 import { shellQuote } from '../runtime/shellQuote';
+import { PIXI, PIXI_INSTALL_HINT } from './projectChoices';
 
 const CHECK_TIMEOUT_MS = 60_000;
 const CACHE_MS = 60_000;
@@ -16,8 +17,8 @@ export function launchCommand(profile: Profile, args: string[]): string[] {
   return [...profile.launcher, profile.python || 'python', ...args];
 }
 
-/** The command that installs the profile's kernel, as a user would type it. */
-function kernelInstallCommand(profile: Profile): string[] {
+/** The command that installs the profile's kernel. */
+export function kernelInstallCommand(profile: Profile): string[] {
   return launchCommand(profile, ['-m', 'ipykernel', 'install', '--user', '--name', profile.kernel]);
 }
 
@@ -57,10 +58,7 @@ function kernelProblems(profile: Profile, result: RunResult): ProfileProblem[] {
       {
         code: 'launcher-missing',
         message: `"${launcher}" is not on PATH of the companion, so the profile's environment cannot be entered`,
-        fix:
-          profile.launcher[0] === 'pixi'
-            ? 'curl -fsSL https://pixi.sh/install.sh | bash'
-            : undefined
+        fix: profile.launcher[0] === PIXI ? PIXI_INSTALL_HINT : undefined
       }
     ];
   }
@@ -122,12 +120,8 @@ export class KernelChecker {
     return { ...profile, available: problems.length === 0, problems };
   }
 
-  /** Installs the kernel; throws an Error with the environment's own words. */
-  async create(profile: Profile): Promise<void> {
-    const result = await run(kernelInstallCommand(profile), this.env(), 5 * 60_000);
+  /** What is known of the environments may have changed (a kernel made, an environment installed). */
+  forget(): void {
     this.cache.clear();
-    if (result.code !== 0) {
-      throw new Error(`creating the kernel "${profile.kernel}" failed: ${lastWords(result)}`);
-    }
   }
 }

@@ -32,6 +32,7 @@ import {
 } from './parameters';
 import { type ResolvedNotebook, resolveNotebook } from './paths';
 import { resolveResources } from './profiles';
+import type { ProjectEnvironments } from './projectEnvironments';
 import { Refusal } from './refusal';
 import { type JobRecord, newJobId, underRoot } from './store';
 import { parseSubmitRequest } from './submitRequest';
@@ -73,7 +74,8 @@ export interface LaunchExtras {
 export class Launcher {
   constructor(
     private readonly deps: JobServiceDeps,
-    private readonly queries: JobQueries
+    private readonly queries: JobQueries,
+    private readonly environments: ProjectEnvironments
   ) {}
 
   /** Validate, resolve, refuse a conflict, write, launch: nothing is written before the checks pass. */
@@ -104,9 +106,10 @@ export class Launcher {
    * resources, the notebook and what nbconvert and papermill say of it.
    */
   async prepare(request: SubmitRequest): Promise<PreparedRun> {
-    const profile = this.queries.profile(request.profile);
-    const resources = resolveResources(profile, request.resources);
+    const hardware = this.queries.profile(request.profile);
+    const resources = resolveResources(hardware, request.resources);
     const nb = await resolveNotebook(this.deps.rootDir, request.notebook);
+    const profile = await this.environments.runProfile(hardware, request.environment, nb.absolute);
     await this.deps.validator.refuseInvalid(
       profile,
       nb,
@@ -125,7 +128,7 @@ export class Launcher {
   async launch(prepared: PreparedRun, extras: LaunchExtras = {}): Promise<JobRecord[]> {
     const { request, profile, resources, nb, tasks, outputDir } = prepared;
     const base = {
-      ...this.newRecord(nb, profile, resources, extras.idempotencyKey),
+      ...this.newRecord(nb, profile, resources, extras.idempotencyKey, request.environment),
       ...(extras.pipeline ? { pipeline: extras.pipeline } : {})
     };
     if (request.sweep && tasks && outputDir) {
@@ -152,7 +155,8 @@ export class Launcher {
     nb: ResolvedNotebook,
     profile: Profile,
     resources: JobRecord['resources'],
-    key: string | undefined
+    key: string | undefined,
+    environment: string | undefined
   ): JobRecord {
     return {
       id: newJobId(),
@@ -162,6 +166,7 @@ export class Launcher {
       outputPath: join(nb.outputDir, nb.outputName),
       host: hostname(),
       profile: profile.id,
+      ...(environment !== undefined ? { environment } : {}),
       kernel: profile.kernel,
       resources,
       executor: this.deps.executor.name,
@@ -424,7 +429,7 @@ export class Launcher {
       );
     }
     const first = tasks[0];
-    const profile = this.queries.profile(first.profile);
+    const hardware = this.queries.profile(first.profile);
     const shown = underRoot(this.deps.rootDir, first.notebookPath);
     if (shown === null) {
       throw new Refusal(
@@ -433,6 +438,7 @@ export class Launcher {
       );
     }
     const nb = await resolveNotebook(this.deps.rootDir, shown);
+    const profile = await this.environments.runProfile(hardware, first.environment, nb.absolute);
     await this.deps.validator.refuseInvalid(
       profile,
       nb,
@@ -441,7 +447,7 @@ export class Launcher {
     const outputDir = await sweepOutputDir(this.deps.rootDir, nb);
     await this.requireScheduler();
     this.refuseLiveRun(nb, outputDir);
-    const base = this.newRecord(nb, profile, first.resources, undefined);
+    const base = this.newRecord(nb, profile, first.resources, undefined, first.environment);
     const plan = this.plan(base, outputDir, {
       mode: first.sweepFacts?.mode ?? 'product',
       maxParallel: first.sweepFacts?.maxParallel ?? DEFAULT_MAX_PARALLEL

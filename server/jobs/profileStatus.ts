@@ -2,11 +2,20 @@
  * What stands between a profile and a run: its environment and kernel (asked
  * of the environment by KernelChecker) and the scheduler (does it answer, does
  * it have the profile's partition). One answer for GET /api/profiles and for
- * `hpc-submit doctor`.
+ * `hpc-submit doctor`; for a notebook in a pixi project, its environments on
+ * the site's hardware come first.
  */
-import type { ExecutorName, Profile, ProfileProblem, ProfileStatus } from '../../contract/wire';
+import type {
+  ExecutorName,
+  Profile,
+  ProfileList,
+  ProfileProblem,
+  ProfileStatus
+} from '../../contract/wire';
 import type { SchedulerInfo } from '../executors/executor';
 import type { KernelChecker } from './kernels';
+import type { ProfileOrigins } from './profileSources';
+import type { ProjectEnvironments } from './projectEnvironments';
 
 export function profileStatus(
   profile: Profile,
@@ -42,4 +51,45 @@ function schedulerProblems(
     ];
   }
   return [];
+}
+
+export interface ProfileListDeps {
+  profiles: Profile[];
+  kernels: KernelChecker;
+  executor: ExecutorName;
+  scheduler: SchedulerInfo;
+  /** Unknown (tests handing profiles in): no "source" is claimed. */
+  origins?: ProfileOrigins;
+  environments: ProjectEnvironments;
+}
+
+/** GET /api/profiles; with the notebook's real path, the choices for it. */
+export async function profileList(
+  deps: ProfileListDeps,
+  notebookPath?: string
+): Promise<ProfileList> {
+  const status = (p: Profile): Promise<ProfileStatus> =>
+    profileStatus(p, deps.kernels, deps.executor, deps.scheduler);
+  const site = deps.profiles.map(async p => ({
+    ...(await status(p)),
+    ...(deps.origins ? { source: deps.origins.sources[p.id] } : {})
+  }));
+  const problems = [...(deps.origins?.problems ?? [])];
+  const found = notebookPath ? await deps.environments.forNotebook(notebookPath) : null;
+  if (found?.problem) {
+    problems.push(found.problem);
+  }
+  const project = found?.project;
+  const choices = project
+    ? found.choices.map(c => deps.environments.choiceStatus(project, c, status))
+    : [];
+  const answer: ProfileList = { profiles: await Promise.all([...choices, ...site]) };
+  if (problems.length) {
+    answer.problems = problems;
+  }
+  if (project) {
+    const env = answer.profiles.find(p => p.environment)?.environment;
+    answer.project = { name: project.name, manifest: env?.manifest ?? project.manifest };
+  }
+  return answer;
 }

@@ -60,6 +60,8 @@ function checked<T>(validate: ValidateFunction<T>, value: unknown, base: string)
 const EXPECTED: Record<string, (value: unknown, schema: { minimum?: number }) => string> = {
   notebook: () => NOTEBOOK_PATH_EXPECTED,
   profile: () => '"profile" must be the id of one of this site\'s profiles (GET /api/profiles)',
+  environment: value =>
+    `"environment" must be the name of an environment of the notebook's pixi project (GET /api/profiles?notebook=), not ${show(value)}`,
   idempotencyKey: () => '"idempotencyKey" must be a string of 1 to 200 characters',
   resources: () => '"resources" must be an object such as {"gpus": 1, "time": "02:00:00"}',
   partition: value => `"partition" must be the name of a partition, not ${show(value)}`,

@@ -2,7 +2,7 @@ import React from 'react';
 import type { KernelLine, KernelSummary } from '../kernelInfo';
 import type { JobFilter } from '../model';
 import type { ListEntry } from '../jobGroups';
-import type { ProfileProblem, ProfileStatus } from '../../contract/wire';
+import type { ProfileProblem, ProfileStatus, SetupAction } from '../../contract/wire';
 import type { JobActions } from './JobRow';
 import { RunList } from './RunList';
 import type { PipelineActions } from './PipelineGroup';
@@ -24,13 +24,16 @@ export interface JobsPanelProps {
   schedulerReachable: boolean;
   schedulerMessage?: string;
   companionError?: string;
-  creatingKernel: boolean;
+  /** A setup (kernel, environment) is being started: its button waits. */
+  settingUp: boolean;
   actions: JobActions;
   sweepActions: SweepActions;
   pipelineActions: PipelineActions;
   onLoadMore(): void;
   onFilter(filter: JobFilter): void;
-  onCreateKernel(profile: string): void;
+  /** Creates the kernel or installs the environment of the notebook's choice, in a log panel. */
+  onSetup(action: SetupAction): void;
+  onCheckSetup(): void;
 }
 
 /** The sidebar's content: kernel awareness, problems, and the jobs; renders only. */
@@ -40,6 +43,13 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
     <div className="jp-HpcSubmit-panel">
       <header className="jp-HpcSubmit-header">
         <h2>GPU jobs</h2>
+        <button
+          className="jp-mod-styled jp-HpcSubmit-checkSetup"
+          title="What stands between this notebook and a run on each profile, and the fixes"
+          onClick={props.onCheckSetup}
+        >
+          Check setup
+        </button>
       </header>
       {props.companionError && <CompanionError message={props.companionError} />}
       {!props.schedulerReachable && <SchedulerUnreachable message={props.schedulerMessage} />}
@@ -47,14 +57,19 @@ export function JobsPanel(props: JobsPanelProps): JSX.Element {
       {kernels?.missing && profile && (
         <MissingKernel
           missing={kernels.missing}
-          creating={props.creatingKernel}
-          onCreate={() => props.onCreateKernel(profile.id)}
+          creating={props.settingUp}
+          onCreate={() => props.onSetup('create-kernel')}
         />
       )}
       {(profile?.problems ?? [])
         .filter(p => p.code !== 'kernel-missing')
         .map(p => (
-          <Problem key={p.code} problem={p} />
+          <Problem
+            key={p.code}
+            problem={p}
+            busy={props.settingUp}
+            onInstall={() => props.onSetup('install-environment')}
+          />
         ))}
       <FilterChoice filter={props.filter} onFilter={props.onFilter} />
       {props.entries.length === 0 && !props.hasMore ? (
@@ -144,12 +159,26 @@ function MissingKernel(props: {
   );
 }
 
-function Problem(props: { problem: ProfileProblem }): JSX.Element {
+/** A problem and its fix; a missing environment has a button that installs it. */
+function Problem(props: {
+  problem: ProfileProblem;
+  busy: boolean;
+  onInstall(): void;
+}): JSX.Element {
   const { problem } = props;
   return (
     <div className="jp-HpcSubmit-problem" role="alert">
       <p>{problem.message}</p>
       {problem.fix && <code className="jp-HpcSubmit-fix">{problem.fix}</code>}
+      {problem.code === 'environment-missing' && (
+        <button
+          className="jp-mod-styled jp-mod-accept"
+          disabled={props.busy}
+          onClick={props.onInstall}
+        >
+          {props.busy ? 'Starting…' : 'Install environment'}
+        </button>
+      )}
     </div>
   );
 }

@@ -11,7 +11,15 @@ import type { CompanionApi, LogChunk } from '../../src/api';
 import { JobEventStream } from '../../src/eventStream';
 import { JobsModel } from '../../src/model';
 import { sortJobs } from '../../contract/rules';
-import type { Job, JobList, ProfileStatus, Resources } from '../../contract/wire';
+import type {
+  Job,
+  JobList,
+  ProfileList,
+  Resources,
+  SetupRequest,
+  SetupTask,
+  SubmitRequest
+} from '../../contract/wire';
 import { gpuProfile, testJob } from '../fixtures/wire';
 
 const GPU = gpuProfile({
@@ -34,6 +42,7 @@ class FakeCompanion implements CompanionApi {
     profile: string;
     resources?: Resources;
     key?: string;
+    environment?: string;
   }[] = [];
   kernels = new Set<string>();
   /** When set, the next call is refused with this sentence, as the companion's `{error}`. */
@@ -58,20 +67,48 @@ class FakeCompanion implements CompanionApi {
     return { ok: true, version: '0.1.0', executor: 'local' as const, schedulerReachable: true };
   }
 
-  async profiles(): Promise<ProfileStatus[]> {
+  /** Notebooks asked about, in order. */
+  asked: Array<string | undefined> = [];
+
+  async profiles(notebook?: string): Promise<ProfileList> {
+    this.asked.push(notebook);
     const installed = this.kernels.has(GPU.kernel);
-    return [{ ...GPU, problems: installed ? [] : GPU.problems }];
+    const site = { ...GPU, problems: installed ? [] : GPU.problems };
+    if (notebook?.startsWith('myproj/')) {
+      const environment = {
+        name: 'gpu',
+        project: 'myproj',
+        manifest: 'myproj/pixi.toml',
+        installed: true
+      };
+      return {
+        profiles: [{ ...site, kernel: 'myproj-gpu', environment }, site],
+        project: { name: 'myproj', manifest: 'myproj/pixi.toml' }
+      };
+    }
+    return { profiles: [site] };
   }
 
-  async createKernel(profile: string): Promise<unknown> {
+  async startSetup(request: SetupRequest): Promise<SetupTask> {
     this.refuseIfAsked();
     this.kernels.add(GPU.kernel);
-    return { id: profile };
+    return {
+      id: 't1',
+      action: request.action,
+      title: `Create kernel ${GPU.kernel}`,
+      command: 'python -m ipykernel install',
+      state: 'completed',
+      startedAt: '2026-12-04T10:00:00Z'
+    };
   }
 
-  async submit(notebook: string, profile: string, resources?: Resources, key?: string) {
+  setupLog = notImplemented;
+  cancelSetup = notImplemented;
+
+  async submit(request: SubmitRequest) {
     this.refuseIfAsked();
-    this.submissions.push({ notebook, profile, resources, key });
+    const { notebook, profile, resources, idempotencyKey: key, environment } = request;
+    this.submissions.push({ notebook, profile, resources, key, environment });
     const id = `job-${this.next++}`;
     const job: Job = {
       id,
@@ -156,7 +193,7 @@ function setup() {
 describe('JobsModel actions', () => {
   it('submit adds the job at once and emits', async () => {
     const { companion, model, changed } = setup();
-    const job = await model.submit('exp/a.ipynb', 'gpu', { gpus: 2 });
+    const job = await model.submit('exp/a.ipynb', { profile: 'gpu' }, { gpus: 2 });
     expect(model.jobs).toStrictEqual([job]);
     expect(model.job(job.id)?.state).toBe('queued');
     expect(model.latestFor('exp/a.ipynb')?.id).toBe(job.id);
@@ -168,8 +205,8 @@ describe('JobsModel actions', () => {
 
   it('each submission carries its own idempotency key', async () => {
     const { companion, model } = setup();
-    await model.submit('exp/a.ipynb', 'gpu');
-    await model.submit('exp/a.ipynb', 'gpu');
+    await model.submit('exp/a.ipynb', { profile: 'gpu' });
+    await model.submit('exp/a.ipynb', { profile: 'gpu' });
     const [first, second] = companion.submissions.map(s => s.key);
     expect(first).toEqual(expect.any(String));
     expect(second).toEqual(expect.any(String));
@@ -178,7 +215,7 @@ describe('JobsModel actions', () => {
 
   it('rerun submits the same notebook with the same profile and resources', async () => {
     const { companion, model } = setup();
-    const first = await model.submit('exp/a.ipynb', 'gpu', { time: '01:00:00' });
+    const first = await model.submit('exp/a.ipynb', { profile: 'gpu' }, { time: '01:00:00' });
     const again = await model.rerun(first);
     expect(again.id).not.toBe(first.id);
     expect(model.jobs.map(j => j.id)).toStrictEqual([again.id, first.id]);
@@ -191,7 +228,7 @@ describe('JobsModel actions', () => {
 
   it('cancel stores the cancelled job, emits, and announces the end once', async () => {
     const { model, changed, ended } = setup();
-    const job = await model.submit('exp/a.ipynb', 'gpu');
+    const job = await model.submit('exp/a.ipynb', { profile: 'gpu' });
     changed.mockClear();
     await model.cancel(job.id);
     expect(model.job(job.id)?.state).toBe('cancelled');
@@ -202,7 +239,7 @@ describe('JobsModel actions', () => {
 
   it('forget drops the job and emits', async () => {
     const { model, changed } = setup();
-    const job = await model.submit('exp/a.ipynb', 'gpu');
+    const job = await model.submit('exp/a.ipynb', { profile: 'gpu' });
     await model.cancel(job.id);
     changed.mockClear();
     await model.forget(job.id);
@@ -213,12 +250,14 @@ describe('JobsModel actions', () => {
 
   it('a refused call rejects with the companion’s word and leaves the state as it was', async () => {
     const { companion, model, changed, ended } = setup();
-    const job = await model.submit('exp/a.ipynb', 'gpu');
+    const job = await model.submit('exp/a.ipynb', { profile: 'gpu' });
     const before = model.jobs;
     changed.mockClear();
 
     companion.refuseWith = 'the scheduler refused the job: partition "gpu" is down';
-    await expect(model.submit('exp/b.ipynb', 'gpu')).rejects.toThrow('partition "gpu" is down');
+    await expect(model.submit('exp/b.ipynb', { profile: 'gpu' })).rejects.toThrow(
+      'partition "gpu" is down'
+    );
     companion.refuseWith = 'scancel failed: Invalid job id specified';
     await expect(model.cancel(job.id)).rejects.toThrow('Invalid job id');
     companion.refuseWith = 'the job is still running';
@@ -232,28 +271,46 @@ describe('JobsModel actions', () => {
     expect(model.companionError).toBeUndefined();
   });
 
-  it('create-kernel refreshes the profiles, so the missing-kernel problem clears', async () => {
-    const { model, changed } = setup();
+  it("asks a notebook's choices once, the site's standing in until they come, and again on refresh", async () => {
+    const { companion, model } = setup();
     await model.refreshProfiles();
-    expect(model.profile('gpu')?.problems.map(p => p.code)).toStrictEqual(['kernel-missing']);
-    changed.mockClear();
-    await model.createKernel('gpu');
-    expect(model.profile('gpu')?.problems).toStrictEqual([]);
-    expect(changed).toHaveBeenCalled();
+    expect(model.choicesFor('myproj/a.ipynb').map(p => p.environment?.name)).toStrictEqual([
+      undefined
+    ]);
+    expect(model.choicesFor('myproj/a.ipynb')).toHaveLength(1);
+    // The answer comes on a later turn of the event loop.
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const choices = model.choicesFor('myproj/a.ipynb');
+    expect(choices.map(p => [p.kernel, p.environment?.name])).toStrictEqual([
+      ['myproj-gpu', 'gpu'],
+      [GPU.kernel, undefined]
+    ]);
+    expect(model.projectOf('myproj/a.ipynb').project?.name).toBe('myproj');
+    expect(companion.asked.filter(n => n === 'myproj/a.ipynb')).toHaveLength(1);
+    // Outside a project: the site's profiles, as fresh as the model's.
+    expect(model.choicesFor('plain.ipynb')).toBe(model.profiles);
+    await model.refreshProfiles();
+    expect(companion.asked.filter(n => n === 'myproj/a.ipynb')).toHaveLength(2);
   });
 
-  it('a refused create-kernel still reads the profiles again, then rejects', async () => {
+  it('a run of a project environment names it, and its rerun too', async () => {
     const { companion, model } = setup();
-    const profiles = jest.spyOn(companion, 'profiles');
-    companion.refuseWith = 'ipykernel install failed: No module named ipykernel';
-    await expect(model.createKernel('gpu')).rejects.toThrow('No module named ipykernel');
-    expect(profiles).toHaveBeenCalledTimes(1);
-    expect(model.profile('gpu')?.problems.map(p => p.code)).toStrictEqual(['kernel-missing']);
+    const job = await model.submit('myproj/a.ipynb', { profile: 'gpu', environment: 'gpu' });
+    await model.rerun({ ...job, environment: 'gpu' });
+    expect(companion.submissions.map(s => s.environment)).toStrictEqual(['gpu', 'gpu']);
+  });
+
+  it('a setup that cannot start rejects with the companion’s word', async () => {
+    const { companion, model } = setup();
+    companion.refuseWith = 'pixi is not on PATH of the companion';
+    await expect(model.startSetup({ action: 'create-kernel', profile: 'gpu' })).rejects.toThrow(
+      'pixi is not on PATH'
+    );
   });
 
   it('readLog answers the companion’s piece and where to read next', async () => {
     const { model } = setup();
-    const job = await model.submit('exp/a.ipynb', 'gpu');
+    const job = await model.submit('exp/a.ipynb', { profile: 'gpu' });
     const first = await model.readLog(job.id, 0);
     expect(first.text).toBe(`log of ${job.id}\n`);
     expect(await model.readLog(job.id, first.next)).toStrictEqual({ text: '', next: first.next });

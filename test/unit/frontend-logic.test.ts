@@ -16,7 +16,7 @@ import {
   loadChoice,
   readSubmitMetadata,
   saveChoice,
-  withProfile
+  withChoice
 } from '../../src/metadata';
 import { readSettings } from '../../src/settings';
 import type { Job, ProfileStatus } from '../../contract/wire';
@@ -150,10 +150,39 @@ test('notebook metadata: read defensively, choose a profile the site still has',
   expect(chooseProfile({ profile: 'gone' }, [gpu, cpu], 'cpu')?.id).toBe('cpu');
   expect(chooseProfile({}, [gpu, cpu], 'nope')?.id).toBe('gpu');
   expect(chooseProfile({}, [], 'gpu')).toBeUndefined();
-  expect(withProfile({ resources: { gpus: 1 } }, 'cpu')).toStrictEqual({
+  expect(withChoice({ resources: { gpus: 1 } }, { profile: 'cpu' })).toStrictEqual({
     profile: 'cpu',
     resources: { gpus: 1 }
   });
+});
+
+test("notebook metadata: a project's environment on the hardware is chosen by both, and the default prefers the project's", () => {
+  const env = (name: string) => ({
+    name,
+    project: 'myproj',
+    manifest: 'myproj/pixi.toml',
+    installed: true
+  });
+  const gpuGpu = { ...gpu, environment: env('gpu') };
+  const gpuDefault = { ...gpu, environment: env('default') };
+  const choices = [gpuGpu, gpuDefault, gpu, cpu];
+  expect(chooseProfile({ profile: 'gpu', environment: 'default' }, choices, 'gpu')).toBe(
+    gpuDefault
+  );
+  // A saved site profile stays the site's, though the project offers the same hardware.
+  expect(chooseProfile({ profile: 'gpu' }, choices, 'gpu')).toBe(gpu);
+  // Nothing saved: the default hardware, in the project's best-fitting environment.
+  expect(chooseProfile({}, choices, 'gpu')).toBe(gpuGpu);
+  // An environment the project no longer offers: the default.
+  expect(chooseProfile({ profile: 'cpu', environment: 'gone' }, choices, 'gpu')).toBe(gpuGpu);
+  expect(
+    withChoice({ profile: 'gpu', environment: 'gpu', resources: { gpus: 1 } }, { profile: 'cpu' })
+  ).toStrictEqual({ profile: 'cpu', resources: { gpus: 1 } });
+  const nb = new Metadata();
+  expect(saveChoice(nb, { profile: 'gpu', environment: 'gpu' })).toBe(true);
+  expect(saveChoice(nb, { profile: 'gpu', environment: 'gpu' })).toBe(false);
+  expect(saveChoice(nb, { profile: 'gpu' })).toBe(true);
+  expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'gpu' });
 });
 
 /** A stand-in with the two metadata methods of JupyterLab 4's notebook model, counting writes. */
@@ -174,18 +203,18 @@ test('notebook metadata: the choice is written under hpc_submit, keeping resourc
   const nb = new Metadata();
   expect(loadChoice(nb)).toStrictEqual({});
   expect(loadChoice(null)).toStrictEqual({});
-  expect(saveChoice(nb, 'cpu')).toBe(true);
+  expect(saveChoice(nb, { profile: 'cpu' })).toBe(true);
   expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'cpu' });
   // The same choice again does not dirty the notebook.
-  expect(saveChoice(nb, 'cpu')).toBe(false);
+  expect(saveChoice(nb, { profile: 'cpu' })).toBe(false);
   expect(nb.writes).toBe(1);
   nb.setMetadata('hpc_submit', { profile: 'cpu', resources: { time: '00:10:00' } });
-  saveChoice(nb, 'gpu');
+  saveChoice(nb, { profile: 'gpu' });
   expect(loadChoice(nb)).toStrictEqual({ profile: 'gpu', resources: { time: '00:10:00' } });
   // A hand-edited, broken value reads as no choice and is replaced cleanly.
   nb.setMetadata('hpc_submit', ['gpu']);
   expect(loadChoice(nb)).toStrictEqual({});
-  saveChoice(nb, 'gpu');
+  saveChoice(nb, { profile: 'gpu' });
   expect(nb.getMetadata('hpc_submit')).toStrictEqual({ profile: 'gpu' });
   expect(chooseProfile(loadChoice(nb), [cpu, gpu], 'cpu')?.id).toBe('gpu');
 });

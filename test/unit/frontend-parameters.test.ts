@@ -243,7 +243,7 @@ describe('the runs a form asks for', () => {
     if (sweep.kind !== 'sweep') {
       throw new Error('expected a sweep');
     }
-    expect(sweepRequest('dir/sweep.ipynb', 'gpu', { gpus: 1 }, sweep)).toStrictEqual({
+    expect(sweepRequest('dir/sweep.ipynb', { profile: 'gpu' }, { gpus: 1 }, sweep)).toStrictEqual({
       notebook: 'dir/sweep.ipynb',
       profile: 'gpu',
       resources: { gpus: 1 },
@@ -251,7 +251,9 @@ describe('the runs a form asks for', () => {
       sweep: { parameters: { seed: [1, 2, 3] }, mode: 'product', maxParallel: 4 }
     });
     const bare = submission(form({ seed: '1,2' }, ['seed']));
-    expect(bare.kind === 'sweep' && sweepRequest('a.ipynb', 'cpu', undefined, bare)).toStrictEqual({
+    expect(
+      bare.kind === 'sweep' && sweepRequest('a.ipynb', { profile: 'cpu' }, undefined, bare)
+    ).toStrictEqual({
       notebook: 'a.ipynb',
       profile: 'cpu',
       sweep: { parameters: { seed: [1, 2] }, mode: 'product', maxParallel: 4 }
