@@ -113,6 +113,11 @@ done
 SMIEOF
 chmod +x "$WORK/test-double-bin/nvidia-smi"
 export PATH="$WORK/test-double-bin:$PATH"
+# STAND-IN for pixi (test/fixtures/stand-in-pixi/pixi; pixi cannot be
+# installed here): pixi-project.spec.ts's project is installed and run through
+# it, each call recorded in $PIXI_STAND_IN_LOG.
+export PATH="$ROOT/test/fixtures/stand-in-pixi:$PATH" PIXI_STAND_IN_LOG=$WORK/pixi-calls.jsonl
+
 # Samples every 2 s and an idle-GPU warning after 15 s: usage.spec.ts sees
 # both within a test's time (the defaults, 10 s and 5 min, are for people).
 export HPC_SUBMIT_SAMPLE_SECONDS=2 HPC_SUBMIT_GPU_IDLE_MINUTES=0.25
