@@ -10,7 +10,9 @@ import type { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import type { INotebookTracker } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 import { CRON_PRESETS, type CronPreset, PRESET_LABELS } from '../contract/schedules';
-import type { ScheduleRequest } from '../contract/wire';
+import { runChoiceOf } from '../contract/rules';
+import type { RunChoice, ScheduleRequest } from '../contract/wire';
+import { choiceLabel } from './labels';
 import { isPipelineFile } from './pipelineCommands';
 import type { NotebookRunner } from './runner';
 import type { SchedulesModel } from './scheduleModel';
@@ -61,8 +63,8 @@ function targetPath(
 
 async function schedule(deps: ScheduleCommandDeps, path: string): Promise<void> {
   const name = path.split('/').pop() ?? path;
-  const profile = isNotebook(path) ? profileFor(deps, path) : null;
-  const body = new WhenBody(profile ? `${name} on ${profile}` : `the pipeline ${name}`);
+  const choice = isNotebook(path) ? choiceFor(deps, path) : null;
+  const body = new WhenBody(choice ? `${name} on ${choice.label}` : `the pipeline ${name}`);
   const result = await showDialog({
     title: `Run on a schedule: ${name}`,
     body,
@@ -73,8 +75,8 @@ async function schedule(deps: ScheduleCommandDeps, path: string): Promise<void> 
     return;
   }
   const when = body.when();
-  const request: ScheduleRequest = profile
-    ? { when, run: { notebook: path, profile } }
+  const request: ScheduleRequest = choice
+    ? { when, run: { notebook: path, ...choice.run } }
     : { when, pipeline: { file: path } };
   try {
     const added = await deps.schedules.add(request);
@@ -88,10 +90,14 @@ async function schedule(deps: ScheduleCommandDeps, path: string): Promise<void> 
   }
 }
 
-/** The hardware picked for the notebook when it is open, else the default profile. */
-function profileFor(deps: ScheduleCommandDeps, path: string): string {
+/** The hardware (and environment) picked for the notebook when it is open, else the default profile. */
+function choiceFor(deps: ScheduleCommandDeps, path: string): { run: RunChoice; label: string } {
   const open = deps.tracker.find(panel => panel.context.path === path) ?? null;
-  return deps.runner.chosenProfile(open)?.id ?? deps.defaultProfile();
+  const chosen = deps.runner.chosenProfile(open);
+  if (!chosen) {
+    return { run: { profile: deps.defaultProfile() }, label: deps.defaultProfile() };
+  }
+  return { run: runChoiceOf(chosen), label: choiceLabel(chosen) };
 }
 
 /** The dialog's body: a preset or five cron fields of one's own. */

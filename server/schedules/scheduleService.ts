@@ -236,7 +236,8 @@ export class ScheduleService {
 export function labelOf(request: ScheduleRequest): string {
   if (request.run) {
     const sweep = request.run.sweep ? ' (a sweep)' : '';
-    return `${basename(request.run.notebook)} on ${request.run.profile}${sweep}`;
+    const env = request.run.environment ? ` (${request.run.environment})` : '';
+    return `${basename(request.run.notebook)} on ${request.run.profile}${env}${sweep}`;
   }
   return `pipeline ${basename(request.pipeline?.file ?? '')}`;
 }
