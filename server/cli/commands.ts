@@ -14,6 +14,7 @@ import type {
   ScheduleList,
   ScheduleOutcome,
   ScheduleRequest,
+  RunChoice,
   SubmitRequest,
   SweepAnswer
 } from '../../contract/wire';
@@ -303,11 +304,7 @@ async function runScheduleAction(client: Client, inv: Invocation): Promise<numbe
     const body: ScheduleRequest = file.toLowerCase().endsWith('.ipynb')
       ? {
           when,
-          run: {
-            notebook: file,
-            profile: str(inv.values, 'profile') ?? 'gpu',
-            ...submissionFields(inv)
-          }
+          run: { notebook: file, ...choiceFields(inv), ...submissionFields(inv) }
         }
       : { when, pipeline: { file } };
     console.log(describeSchedule(await client.json<ScheduleInfo>('POST', '/api/schedules', body)));
@@ -345,6 +342,11 @@ function notebookUnderGivenRoot(inv: Invocation): void {
 }
 
 /** The run's parameters and sweep, as papermill reads the same options; throws UsageError. */
+function choiceFields(inv: Invocation): RunChoice {
+  const environment = str(inv.values, 'environment');
+  return { profile: str(inv.values, 'profile') ?? 'gpu', ...(environment ? { environment } : {}) };
+}
+
 function submissionFields(inv: Invocation): ParameterFields {
   const maxParallel = numberOption(inv, 'max-parallel', { min: 1, integer: true });
   try {
@@ -367,11 +369,7 @@ async function runNotebook(client: Client, inv: Invocation): Promise<number> {
   if (notebook === null) {
     throw new Error(`${given} is outside the companion's root ${client.info.rootDir}`);
   }
-  const request: SubmitRequest = {
-    notebook,
-    profile: str(inv.values, 'profile') ?? 'gpu',
-    ...submissionFields(inv)
-  };
+  const request: SubmitRequest = { notebook, ...choiceFields(inv), ...submissionFields(inv) };
   if (request.sweep) {
     const { sweep } = await client.json<SweepAnswer>('POST', '/api/jobs', request);
     console.log(describeNewSweep(sweep));

@@ -62,6 +62,17 @@ export const STATE: Options = {
 };
 
 // papermill's own options and their meaning (parameterArgs.ts), and the sweep's.
+/** What a notebook runs with: the site's hardware, and an environment of its pixi project. */
+const CHOICE: Options = {
+  profile: { type: 'string', value: 'ID', help: 'resource profile (default: gpu)' },
+  environment: {
+    type: 'string',
+    short: 'e',
+    value: 'ENV',
+    help: "an environment of the notebook's pixi project, run on the profile's hardware"
+  }
+};
+
 const PARAMETERS: Options = {
   parameters: {
     type: 'string',
@@ -105,7 +116,7 @@ export const COMMANDS = {
     summary:
       "submit a notebook, with parameters or as a sweep of runs; prints the job's (or sweep's) id",
     options: {
-      profile: { type: 'string', value: 'ID', help: 'resource profile (default: gpu)' },
+      ...CHOICE,
       ...PARAMETERS,
       wait: {
         type: 'boolean',
@@ -190,11 +201,7 @@ export const COMMANDS = {
         value: 'WHEN',
         help: "for add: five cron fields, '0 2 * * *', or hourly, nightly (02:00) or weekly (Monday 02:00)"
       },
-      profile: {
-        type: 'string',
-        value: 'ID',
-        help: 'for add of a notebook: resource profile (default: gpu)'
-      },
+      ...CHOICE,
       ...PARAMETERS,
       ...STATE,
       ...HELP

@@ -12,6 +12,7 @@ import { delimiter, join } from 'node:path';
 import type { ProfileList, SetupAction, SetupLog, SetupTask } from '../../contract/wire';
 import { type Companion, jobEnded, startCompanion, until } from '../fixtures/companion';
 import { PYTHON, REPO, notebookJson, tempDir } from '../fixtures/jobRuntime';
+import { runCli, stopCompanionsOf } from '../fixtures/cli';
 import { writeTestProfiles } from '../fixtures/profiles';
 
 const STAND_IN = join(REPO, 'test', 'fixtures', 'stand-in-pixi');
@@ -38,7 +39,8 @@ interface Call {
 }
 
 describe('a notebook in a pixi project', () => {
-  let dir: string, root: string, home: string, calls: string;
+  let dir: string, root: string, home: string, calls: string, profiles: string;
+  const companionPath = [STAND_IN, VENV_BIN, process.env.PATH].join(delimiter);
   let c: Companion;
   const recorded = (): Call[] =>
     existsSync(calls)
@@ -68,7 +70,7 @@ describe('a notebook in a pixi project', () => {
     writeFileSync(join(root, 'myproj', 'pixi.toml'), MANIFEST);
     writeFileSync(join(root, NOTEBOOK), notebookJson(['import sys\nprint("ran in", sys.prefix)']));
     writeFileSync(join(root, 'other', 'plain.ipynb'), notebookJson(['print(1)']));
-    const profiles = writeTestProfiles(
+    profiles = writeTestProfiles(
       join(dir, 'profiles.json'),
       { resources: { cpus: 1, time: '00:10:00' } },
       {
@@ -84,7 +86,7 @@ describe('a notebook in a pixi project', () => {
       stateDir: join(dir, 'state'),
       profiles,
       env: {
-        PATH: [STAND_IN, VENV_BIN, process.env.PATH].join(delimiter),
+        PATH: companionPath,
         // `ipykernel install --user` and the kernel list both go by HOME: the test's own.
         HOME: home,
         JUPYTER_PATH: '',
@@ -95,6 +97,8 @@ describe('a notebook in a pixi project', () => {
 
   afterAll(async () => {
     await c?.stop();
+    // The command line may have started a companion of its own.
+    stopCompanionsOf(join(dir, 'state'));
   });
 
   it("offers the project's environments on the site's hardware first, the best fit first", async () => {
@@ -264,6 +268,17 @@ describe('a notebook in a pixi project', () => {
       environment: 'x; rm -rf ~'
     });
     expect(hostile.status).toBe(400);
+  });
+  it('runs from the command line in the environment it names (-e)', () => {
+    const r = runCli(['run', join(root, NOTEBOOK), '--profile', 'cpu', '-e', 'default', '--wait'], {
+      cwd: root,
+      profiles,
+      state: { dir: join(dir, 'state') },
+      env: { PATH: companionPath, HOME: home, PIXI_STAND_IN_LOG: calls }
+    });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const runs = recorded().filter(r => r.args[0] === 'run' && r.args.includes('nbconvert'));
+    expect(runs).toHaveLength(2);
   });
 });
 
