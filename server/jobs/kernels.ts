@@ -101,22 +101,31 @@ export class KernelChecker {
 
   constructor(private readonly env: () => NodeJS.ProcessEnv) {}
 
-  problems(profile: Profile): Promise<ProfileProblem[]> {
-    const key = JSON.stringify([profile.launcher, profile.python, profile.kernel]);
+  /**
+   * The profile's problems, asked of `probe`: the same environment entered
+   * another way (a pixi environment's own python, which never makes pixi
+   * solve or install); the fixes name the profile's own launcher.
+   */
+  problems(profile: Profile, probe: Profile = profile): Promise<ProfileProblem[]> {
+    const key = JSON.stringify([probe.launcher, probe.python, profile.launcher, profile.kernel]);
     const hit = this.cache.get(key);
     if (hit && Date.now() - hit.at < CACHE_MS) {
       return hit.problems;
     }
     const problems = run(
-      launchCommand(profile, ['-m', 'jupyter', 'kernelspec', 'list', '--json']),
+      launchCommand(probe, ['-m', 'jupyter', 'kernelspec', 'list', '--json']),
       this.env()
     ).then(result => kernelProblems(profile, result));
     this.cache.set(key, { at: Date.now(), problems });
     return problems;
   }
 
-  async status(profile: Profile, extra: ProfileProblem[] = []): Promise<ProfileStatus> {
-    const problems = [...(await this.problems(profile)), ...extra];
+  async status(
+    profile: Profile,
+    extra: ProfileProblem[] = [],
+    probe: Profile = profile
+  ): Promise<ProfileStatus> {
+    const problems = [...(await this.problems(profile, probe)), ...extra];
     return { ...profile, available: problems.length === 0, problems };
   }
 

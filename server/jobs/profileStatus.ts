@@ -17,13 +17,15 @@ import type { KernelChecker } from './kernels';
 import type { ProfileOrigins } from './profileSources';
 import type { ProjectEnvironments } from './projectEnvironments';
 
+/** `probe`: the profile's environment as it is asked after its kernels (see KernelChecker.problems). */
 export function profileStatus(
   profile: Profile,
   kernels: KernelChecker,
   executor: ExecutorName,
-  scheduler: SchedulerInfo
+  scheduler: SchedulerInfo,
+  probe: Profile = profile
 ): Promise<ProfileStatus> {
-  return kernels.status(profile, schedulerProblems(profile, executor, scheduler));
+  return kernels.status(profile, schedulerProblems(profile, executor, scheduler), probe);
 }
 
 /** The scheduler's side: it answers, and (on Slurm) it has the profile's partition. */
@@ -68,8 +70,8 @@ export async function profileList(
   deps: ProfileListDeps,
   notebookPath?: string
 ): Promise<ProfileList> {
-  const status = (p: Profile): Promise<ProfileStatus> =>
-    profileStatus(p, deps.kernels, deps.executor, deps.scheduler);
+  const status = (p: Profile, probe?: Profile): Promise<ProfileStatus> =>
+    profileStatus(p, deps.kernels, deps.executor, deps.scheduler, probe);
   const site = deps.profiles.map(async p => ({
     ...(await status(p)),
     ...(deps.origins ? { source: deps.origins.sources[p.id] } : {})
@@ -88,8 +90,10 @@ export async function profileList(
     answer.problems = problems;
   }
   if (project) {
-    const env = answer.profiles.find(p => p.environment)?.environment;
-    answer.project = { name: project.name, manifest: env?.manifest ?? project.manifest };
+    answer.project = {
+      name: project.name,
+      manifest: await deps.environments.manifestShown(project)
+    };
   }
   return answer;
 }

@@ -28,7 +28,7 @@ import {
   projectChoices,
   type ProjectChoice
 } from './projectChoices';
-import { environmentInstalled, findPixiProject } from './projectFinder';
+import { environmentInstalled, environmentPython, findPixiProject } from './projectFinder';
 import { resolveNotebook } from './paths';
 import { invalid, Refusal } from './refusal';
 import { shellQuote } from '../runtime/shellQuote';
@@ -83,14 +83,14 @@ export class ProjectEnvironments {
   async choiceStatus(
     project: PixiProject,
     choice: ProjectChoice,
-    status: (profile: Profile) => Promise<ProfileStatus>
+    status: (profile: Profile, probe: Profile) => Promise<ProfileStatus>
   ): Promise<ProfileStatus> {
-    const root = await this.root();
-    const installed = environmentInstalled(project, choice.environment.name);
+    const name = choice.environment.name;
+    const installed = environmentInstalled(project, name);
     const environment: ProjectEnvironment = {
-      name: choice.environment.name,
+      name,
       project: project.name,
-      manifest: relative(root, project.manifest).split(sep).join('/'),
+      manifest: await this.manifestShown(project),
       ...(choice.environment.cuda ? { cuda: choice.environment.cuda } : {}),
       installed
     };
@@ -99,7 +99,36 @@ export class ProjectEnvironments {
       const problems = [this.missingEnvironment(project, choice)];
       return { ...choice.profile, environment, available: false, problems };
     }
-    return { ...(await status(choice.profile)), environment };
+    // Asked of the environment's own python: `pixi run` may solve or update first, for minutes.
+    const probe: Profile = {
+      ...choice.profile,
+      launcher: [],
+      python: environmentPython(project, name)
+    };
+    const checked = await status(choice.profile, probe);
+    const pixi = this.pixiMissing(choice.profile);
+    return pixi
+      ? { ...checked, environment, available: false, problems: [pixi, ...checked.problems] }
+      : { ...checked, environment };
+  }
+
+  /** The manifest as the browser names it: relative to the Jupyter root. */
+  async manifestShown(project: PixiProject): Promise<string> {
+    return relative(await this.root(), project.manifest)
+      .split(sep)
+      .join('/');
+  }
+
+  /** A run enters the environment through pixi: said here, since the check above goes around it. */
+  private pixiMissing(profile: Profile): ProfileProblem | null {
+    if (findOnPath(PIXI, this.deps.env().PATH)) {
+      return null;
+    }
+    return {
+      code: 'launcher-missing',
+      message: `"${PIXI}" is not on PATH of the companion, so the environment cannot be entered for ${profile.label}`,
+      fix: PIXI_INSTALL_HINT
+    };
   }
 
   /** Starts installing an environment or creating a kernel; refuses what cannot start. */
@@ -166,7 +195,9 @@ export class ProjectEnvironments {
       display: displayCommand(argv),
       cwd: project?.dir ?? this.deps.rootDir,
       env,
-      preface: hardware === profile ? [] : [`the kernel of ${project?.name} on ${hardware.label}`]
+      preface: project
+        ? [`the kernel of the ${project.name} environment, for runs on ${hardware.label}`]
+        : []
     });
   }
 

@@ -75,6 +75,11 @@ export function environmentInstalled(project: PixiProject, environment: string):
   return existsSync(join(project.dir, '.pixi', 'envs', environment, 'conda-meta'));
 }
 
+/** The python of an installed environment (a conda prefix). */
+export function environmentPython(project: PixiProject, environment: string): string {
+  return join(project.dir, '.pixi', 'envs', environment, 'bin', 'python');
+}
+
 /** Whether this machine has an NVIDIA GPU: its driver's file, without running anything. */
 export function machineHasGpu(): boolean {
   return existsSync('/proc/driver/nvidia/version');

@@ -283,7 +283,7 @@ describe('a notebook in a pixi project', () => {
 });
 
 describe('a pixi project where pixi is not installed', () => {
-  it('refuses to install or create a kernel, with the install hint, and runs nothing', async () => {
+  it('says an installed environment cannot be entered, and refuses to install or create a kernel, with the install hint', async () => {
     const dir = tempDir('hpc-nopixi-');
     const root = join(dir, 'root');
     mkdirSync(join(root, 'p'), { recursive: true });
@@ -295,7 +295,18 @@ describe('a pixi project where pixi is not installed', () => {
       profiles: writeTestProfiles(join(dir, 'profiles.json')),
       env: { PATH: [VENV_BIN, '/usr/bin', '/bin'].join(delimiter) }
     });
+    // An environment installed earlier, by a pixi no longer on PATH.
+    mkdirSync(join(root, 'p', '.pixi', 'envs', 'default', 'conda-meta'), { recursive: true });
     try {
+      const list = (await c.api('GET', 'api/profiles?notebook=p/a.ipynb')).json as ProfileList;
+      const installed = list.profiles.find(p => p.environment?.name === 'default')!;
+      expect(installed.available).toBe(false);
+      expect(installed.problems[0]).toEqual({
+        code: 'launcher-missing',
+        message:
+          '"pixi" is not on PATH of the companion, so the environment cannot be entered for CPU node',
+        fix: 'curl -fsSL https://pixi.sh/install.sh | bash'
+      });
       for (const action of ['install-environment', 'create-kernel']) {
         const r = await c.api('POST', 'api/setup', {
           action,
