@@ -9,6 +9,8 @@ token is ever passed to it, and no other user of the hub node can reach it.
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import shutil
 import sys
@@ -25,6 +27,49 @@ ENV_FLAGS = (
     ("HPC_SUBMIT_PROFILES", "--profiles"),
     ("HPC_SUBMIT_STATE_DIR", "--state-dir"),
 )
+
+
+# A companion nobody uses costs its user's share of the hub node's memory: it
+# exits after this many minutes with no live job and no open request (an open
+# sidebar's event stream is one), and the next request starts another.
+IDLE_EXIT_VAR = "HPC_SUBMIT_IDLE_EXIT_MINUTES"
+DEFAULT_IDLE_EXIT_MINUTES = 15
+
+
+
+def _log() -> logging.Logger:
+    """The Jupyter server's log (its output), once the server is up; a
+    module logger would print nothing below a warning."""
+    try:
+        from traitlets.log import get_logger
+    except ImportError:
+        return logging.getLogger(__name__)
+    return get_logger()
+
+
+def idle_exit_minutes(environ: dict[str, str] | None = None) -> str:
+    """``--idle-exit`` of the proxied companion: the variable's minutes, else
+    the default; ``0`` means never. A value the companion would refuse falls
+    back to the default, so that a typo does not keep the sidebar from
+    starting at all."""
+    env = os.environ if environ is None else environ
+    given = env.get(IDLE_EXIT_VAR, "").strip()
+    if not given:
+        return str(DEFAULT_IDLE_EXIT_MINUTES)
+    try:
+        minutes = float(given)
+    except ValueError:
+        minutes = -1.0
+    if not (math.isfinite(minutes) and minutes >= 0):
+        _log().warning(
+            "%s must be a number of minutes (0: never), not %r: using %s",
+            IDLE_EXIT_VAR,
+            given,
+            DEFAULT_IDLE_EXIT_MINUTES,
+        )
+        return str(DEFAULT_IDLE_EXIT_MINUTES)
+    # Python's float() takes forms ("1_0", "infinity") node's Number() does not: pass it a plain one.
+    return str(int(minutes)) if minutes.is_integer() else repr(minutes)
 
 
 def jupyter_config_path() -> str:
@@ -88,7 +133,7 @@ def companion_command(unix_socket: str, environ: dict[str, str] | None = None) -
             f"the companion bundle {COMPANION} is missing: this package was built "
             "without `npm run build:prod`."
         )
-    flags = {"--executor": "auto"}
+    flags = {"--executor": "auto", "--idle-exit": idle_exit_minutes(env)}
     config_path = jupyter_config_path()
     if config_path:
         flags["--config-path"] = config_path
@@ -115,8 +160,95 @@ def _proxy_version() -> tuple[int, ...]:
         return (0,)
 
 
+def _ours(handler: object) -> bool:
+    """A proxy handler of the companion's, not of another proxied server."""
+    return getattr(handler, "command", None) is _command
+
+
+def _exited(proc: object) -> bool:
+    """A supervised process that has ended and that simpervisor will not restart."""
+    child = getattr(proc, "proc", None)  # None until the start has spawned it
+    return (
+        not getattr(proc, "running", True)
+        and child is not None
+        and getattr(child, "returncode", None) is not None
+    )
+
+
+class _BrowserWentAway(Exception):
+    """Ends the proxy's request to the companion once the browser's is closed."""
+
+
+def _mend_proxy() -> None:
+    """Two mends to jupyter-server-proxy (4.x) without which the idle exit
+    would cost the user their sidebar, or never come. Both apply only to the
+    companion's handlers; other proxied servers are left as they are.
+
+    Start again: the proxy starts a process once per Jupyter server. It keeps
+    the exited process in the handler's state and proxies every later request
+    to its dead socket (a 500); simpervisor starts it again only after a
+    non-zero exit, and then at once, not on demand
+    (jupyterhub/jupyter-server-proxy#213, open). Dropping the companion's
+    exited process from that state, under the lock the proxy takes to start
+    it, makes the proxy's own start path run again: the same command, socket
+    and readiness wait.
+
+    Let go of a closed stream: an event stream is proxied chunk by chunk, and
+    when the browser goes away the proxy writes the next chunks into the
+    closed connection without a word, holding the companion's side open for
+    up to its 2 h request timeout. So a closed tab would keep the companion
+    alive. Raising from the write ends the proxy's request to the companion at
+    the next chunk (a heartbeat comes every 15 s).
+    """
+    try:
+        from jupyter_server_proxy.handlers import SuperviseAndProxyHandler
+    except ImportError:  # no proxy to start the companion: nothing to mend
+        return
+    if getattr(SuperviseAndProxyHandler, "_hpc_submit_mended", False):
+        return
+    ensure_process = SuperviseAndProxyHandler.ensure_process
+
+    async def ensure_process_again(self):  # type: ignore[no-untyped-def]
+        state = getattr(self, "state", None)
+        if _ours(self) and isinstance(state, dict):
+            let_go_of_closed_streams(self)
+            if _exited(state.get("proc")):
+                async with state["proc_lock"]:
+                    proc = state.get("proc")
+                    if _exited(proc):
+                        self.log.info(
+                            "hpc-submit: the companion exited (code %s); starting it again",
+                            proc.returncode,
+                        )
+                        del state["proc"]
+        return await ensure_process(self)
+
+    def let_go_of_closed_streams(handler) -> None:  # type: ignore[no-untyped-def]
+        # Per handler: the proxy's websocket mixin sets flush on each instance,
+        # over any method of the class.
+        flush = handler.flush
+
+        def flush_or_raise(*args, **kwargs):  # type: ignore[no-untyped-def]
+            stream = getattr(handler.request.connection, "stream", None)
+            # finish()'s own flush (with the footers) meets a closed stream quietly as it is.
+            if not kwargs.get("include_footers") and stream is not None and stream.closed():
+                raise _BrowserWentAway()
+            return flush(*args, **kwargs)
+
+        handler.flush = flush_or_raise
+
+    # Tornado logs what a streaming callback raises, with its traceback: not
+    # worth a word here, where it is how the stream ends.
+    logging.getLogger("tornado.application").addFilter(
+        lambda record: not (record.exc_info and isinstance(record.exc_info[1], _BrowserWentAway))
+    )
+    SuperviseAndProxyHandler.ensure_process = ensure_process_again  # type: ignore[method-assign]
+    SuperviseAndProxyHandler._hpc_submit_mended = True  # type: ignore[attr-defined]
+
+
 def setup_companion() -> dict:
     """The jupyter-server-proxy server process for the companion."""
+    _mend_proxy()
     config = {
         "command": _command,
         "unix_socket": True,
