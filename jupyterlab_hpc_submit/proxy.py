@@ -36,7 +36,6 @@ IDLE_EXIT_VAR = "HPC_SUBMIT_IDLE_EXIT_MINUTES"
 DEFAULT_IDLE_EXIT_MINUTES = 15
 
 
-
 def _log() -> logging.Logger:
     """The Jupyter server's log (its output), once the server is up; a
     module logger would print nothing below a warning."""
