@@ -97,8 +97,12 @@ export function withChoice(
   meta: NotebookSubmitMetadata,
   choice: RunChoice
 ): NotebookSubmitMetadata {
-  const { environment: _dropped, ...rest } = meta;
-  return { ...rest, ...choice };
+  // A site profile picked after a project's environment: the environment goes.
+  const next: NotebookSubmitMetadata = { ...meta, ...choice };
+  if (choice.environment === undefined) {
+    delete next.environment;
+  }
+  return next;
 }
 
 /** What the notebook holds under `hpc_submit`, read defensively. */

@@ -127,10 +127,10 @@ function candidates(running: CompanionInfo[], opts: ConnectOptions): CompanionIn
 const DEFAULT_IDLE_EXIT_MINUTES = 30;
 
 /**
- * How long a companion started here may sit idle. Only the CLI reads the
- * variable: a companion under jupyter-server-proxy, which inherits the same
- * environment, must keep running (the proxy does not start it again after a
- * clean exit).
+ * How long a companion started here may sit idle (default 30 minutes). The
+ * same variable sets the idle exit of a companion under jupyter-server-proxy,
+ * which proxy.py reads itself (default 15 there) and mends the proxy to
+ * start it again on the next request.
  */
 function idleExitMinutes(): string {
   const given = process.env.HPC_SUBMIT_IDLE_EXIT_MINUTES?.trim();
